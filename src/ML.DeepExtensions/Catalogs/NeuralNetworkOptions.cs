@@ -1,0 +1,68 @@
+using System;
+using System.Linq;
+using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Scoring;
+using ML.DeepExtensions.Training;
+
+namespace ML.DeepExtensions;
+
+/// <summary>Options shared by the feature-vector network trainers.</summary>
+public abstract class NeuralNetworkOptions : TrainerOptions
+{
+    /// <summary>Label column (default <c>Label</c>); its type depends on the task.</summary>
+    public string LabelColumnName { get; set; } = "Label";
+
+    /// <summary>Feature column: a known-size vector of Single (default <c>Features</c>).</summary>
+    public string FeatureColumnName { get; set; } = "Features";
+
+    /// <summary>
+    /// The network body, fed one feature vector of length n as shape (n) — use <see cref="Network.Reshape"/>
+    /// for images stored as vectors. The trainer flattens a multi-dimensional body output and appends the
+    /// output layer. Default: <see cref="Network.Mlp"/> with hidden layers of 128 and 64 units.
+    /// </summary>
+    public Network Network { get; set; } = Network.Mlp();
+
+    /// <summary>Names of the added prediction columns (defaults Score, Probability, PredictedLabel).</summary>
+    public OutputColumnNames OutputColumns { get; set; } = new();
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Guard.NotEmpty(LabelColumnName);
+        Guard.NotEmpty(FeatureColumnName);
+        Guard.NotNull(Network);
+        Guard.NotNull(OutputColumns);
+    }
+}
+
+/// <summary>Options of <see cref="Trainers.NeuralNetworkRegressionTrainer"/>. Label: Single or Double.</summary>
+public sealed class NeuralNetworkRegressionOptions : NeuralNetworkOptions
+{
+    /// <summary>Loss to minimise (default mean squared error).</summary>
+    public RegressionLoss Loss { get; set; } = RegressionLoss.MeanSquaredError;
+}
+
+/// <summary>Options of <see cref="Trainers.NeuralNetworkBinaryTrainer"/>. Label: Boolean. Loss: binary cross-entropy.</summary>
+public sealed class NeuralNetworkBinaryOptions : NeuralNetworkOptions
+{
+}
+
+/// <summary>Options of <see cref="Trainers.NeuralNetworkMulticlassTrainer"/>. Label: a key type. Loss: categorical cross-entropy.</summary>
+public sealed class NeuralNetworkMulticlassOptions : NeuralNetworkOptions
+{
+    /// <summary>Per-class loss weights, one per key value in key order, each &gt; 0; null weighs classes equally (default).</summary>
+    public float[]? ClassWeights { get; set; }
+
+    /// <summary>Label smoothing ε in [0, 1): targets become (1−ε)·one-hot + ε/K (default 0).</summary>
+    public double LabelSmoothing { get; set; }
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Guard.InRange(LabelSmoothing, 0, 1);
+        if (ClassWeights is { } weights && weights.Any(w => !(w > 0) || !float.IsFinite(w)))
+            throw new ArgumentOutOfRangeException(nameof(ClassWeights), $"ClassWeights must all be positive finite numbers. Received: ClassWeights=[{string.Join(", ", weights)}]");
+    }
+}

@@ -1,0 +1,457 @@
+using System;
+using System.Linq;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ML.DeepExtensions.Networks;
+
+/// <summary>Fully connected layer applied to the last dimension: <c>(…, n) → (…, units)</c>.</summary>
+public sealed class DenseLayer : Layer
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="units">Output features, &gt; 0.</param>
+    /// <param name="useBias">Whether the layer adds a learned bias (default true).</param>
+    public DenseLayer(int units, bool useBias = true)
+    {
+        Units = Guard.Positive(units);
+        UseBias = useBias;
+    }
+
+    /// <summary>Output features.</summary>
+    public int Units { get; }
+
+    /// <summary>Whether a bias is learned.</summary>
+    public bool UseBias { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"Dense({Units})";
+
+    internal override int[] InferOutputShape(int[] input, int index)
+    {
+        if (input.Length == 0)
+            throw ShapeError(index, input, "with at least one dimension");
+        var output = Shape.Copy(input);
+        output[^1] = Units;
+        return output;
+    }
+
+    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+        => nn.Linear(input[^1], Units, UseBias);
+}
+
+/// <summary>1-D convolution over <c>(channels, length)</c>.</summary>
+public sealed class Conv1dLayer : Layer
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="filters">Output channels, &gt; 0.</param>
+    /// <param name="kernelSize">Window length, &gt; 0.</param>
+    /// <param name="stride">Step, &gt; 0 (default 1).</param>
+    /// <param name="padding">Zeros added at each end, ≥ 0 (default 0).</param>
+    public Conv1dLayer(int filters, int kernelSize, int stride = 1, int padding = 0)
+    {
+        Filters = Guard.Positive(filters);
+        KernelSize = Guard.Positive(kernelSize);
+        Stride = Guard.Positive(stride);
+        Padding = Guard.NonNegative(padding);
+    }
+
+    /// <summary>Output channels.</summary>
+    public int Filters { get; }
+    /// <summary>Window length.</summary>
+    public int KernelSize { get; }
+    /// <summary>Step.</summary>
+    public int Stride { get; }
+    /// <summary>Zero padding at each end.</summary>
+    public int Padding { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"Conv1d({Filters}, kernel {KernelSize}, stride {Stride}, padding {Padding})";
+
+    internal override int[] InferOutputShape(int[] input, int index)
+    {
+        if (input.Length != 2)
+            throw ShapeError(index, input, "(channels, length); add Reshape(channels, length) before it");
+        var length = Shape.Window(input[1], KernelSize, Stride, Padding);
+        if (length <= 0)
+            throw ShapeError(index, input, $"a length of at least {KernelSize - 2 * Padding}");
+        return [Filters, length];
+    }
+
+    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+        => nn.Conv1d(input[0], Filters, KernelSize, Stride, Padding);
+}
+
+/// <summary>2-D convolution over <c>(channels, height, width)</c> with a square kernel.</summary>
+public sealed class Conv2dLayer : Layer
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="filters">Output channels, &gt; 0.</param>
+    /// <param name="kernelSize">Square kernel side, &gt; 0.</param>
+    /// <param name="stride">Step, &gt; 0 (default 1).</param>
+    /// <param name="padding">Zeros added on each side, ≥ 0 (default 0).</param>
+    public Conv2dLayer(int filters, int kernelSize, int stride = 1, int padding = 0)
+    {
+        Filters = Guard.Positive(filters);
+        KernelSize = Guard.Positive(kernelSize);
+        Stride = Guard.Positive(stride);
+        Padding = Guard.NonNegative(padding);
+    }
+
+    /// <summary>Output channels.</summary>
+    public int Filters { get; }
+    /// <summary>Square kernel side.</summary>
+    public int KernelSize { get; }
+    /// <summary>Step.</summary>
+    public int Stride { get; }
+    /// <summary>Zero padding on each side.</summary>
+    public int Padding { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"Conv2d({Filters}, {KernelSize}x{KernelSize}, stride {Stride}, padding {Padding})";
+
+    internal override int[] InferOutputShape(int[] input, int index)
+    {
+        if (input.Length != 3)
+            throw ShapeError(index, input, "(channels, height, width); add Reshape(channels, height, width) before it");
+        var h = Shape.Window(input[1], KernelSize, Stride, Padding);
+        var w = Shape.Window(input[2], KernelSize, Stride, Padding);
+        if (h <= 0 || w <= 0)
+            throw ShapeError(index, input, $"height and width of at least {KernelSize - 2 * Padding}");
+        return [Filters, h, w];
+    }
+
+    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+        => nn.Conv2d(input[0], Filters, KernelSize, Stride, Padding);
+}
+
+/// <summary>Kind of window pooling.</summary>
+public enum PoolingKind
+{
+    /// <summary>Maximum over the window.</summary>
+    Max,
+    /// <summary>Mean over the window.</summary>
+    Average,
+}
+
+/// <summary>Max or average pooling over <c>(channels, length)</c> (1-D) or <c>(channels, height, width)</c> (2-D).</summary>
+public sealed class PoolingLayer : Layer
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="kind">Max or average.</param>
+    /// <param name="dimensions">1 or 2 spatial dimensions.</param>
+    /// <param name="kernelSize">Window side, &gt; 0.</param>
+    /// <param name="stride">Step, &gt; 0; 0 means equal to <paramref name="kernelSize"/> (default).</param>
+    public PoolingLayer(PoolingKind kind, int dimensions, int kernelSize, int stride = 0)
+    {
+        if (dimensions is not (1 or 2))
+            throw new ArgumentOutOfRangeException(nameof(dimensions), dimensions, $"dimensions must be 1 or 2. Received: dimensions={dimensions}");
+        Kind = kind;
+        Dimensions = dimensions;
+        KernelSize = Guard.Positive(kernelSize);
+        Stride = stride == 0 ? kernelSize : Guard.Positive(stride);
+    }
+
+    /// <summary>Max or average.</summary>
+    public PoolingKind Kind { get; }
+    /// <summary>1 or 2.</summary>
+    public int Dimensions { get; }
+    /// <summary>Window side.</summary>
+    public int KernelSize { get; }
+    /// <summary>Step.</summary>
+    public int Stride { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Kind}Pool{Dimensions}d({KernelSize}, stride {Stride})";
+
+    internal override int[] InferOutputShape(int[] input, int index)
+    {
+        if (input.Length != Dimensions + 1)
+            throw ShapeError(index, input, Dimensions == 1 ? "(channels, length)" : "(channels, height, width)");
+        var output = Shape.Copy(input);
+        for (var i = 1; i < output.Length; i++)
+        {
+            output[i] = Shape.Window(input[i], KernelSize, Stride, 0);
+            if (output[i] <= 0)
+                throw ShapeError(index, input, $"spatial sizes of at least {KernelSize}");
+        }
+        return output;
+    }
+
+    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => (Kind, Dimensions) switch
+    {
+        (PoolingKind.Max, 1) => nn.MaxPool1d(KernelSize, Stride),
+        (PoolingKind.Max, _) => nn.MaxPool2d(KernelSize, Stride),
+        (PoolingKind.Average, 1) => nn.AvgPool1d(KernelSize, Stride),
+        _ => nn.AvgPool2d(KernelSize, Stride),
+    };
+}
+
+/// <summary>Mean over every spatial position: <c>(channels, …) → (channels)</c>.</summary>
+public sealed class GlobalAveragePoolLayer : Layer
+{
+    /// <inheritdoc />
+    public override string ToString() => "GlobalAveragePool";
+
+    internal override int[] InferOutputShape(int[] input, int index)
+        => input.Length >= 2 ? [input[0]] : throw ShapeError(index, input, "(channels, spatial…) with at least one spatial dimension");
+
+    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => new GlobalAveragePoolModule();
+}
+
+/// <summary>Flattens everything but the batch dimension.</summary>
+public sealed class FlattenLayer : Layer
+{
+    /// <inheritdoc />
+    public override string ToString() => "Flatten";
+
+    internal override int[] InferOutputShape(int[] input, int index) => [checked((int)Shape.Size(input))];
+
+    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => nn.Flatten();
+}
+
+/// <summary>Reshapes each example; at most one dimension may be −1 (inferred).</summary>
+public sealed class ReshapeLayer : Layer
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="shape">Target shape without the batch dimension, e.g. <c>(1, 8, 8)</c>.</param>
+    public ReshapeLayer(params int[] shape)
+    {
+        Guard.NotNull(shape);
+        if (shape.Length == 0 || shape.Any(d => d == 0 || d < -1) || shape.Count(d => d == -1) > 1)
+            throw new ArgumentException($"shape must be non-empty positive dimensions with at most one -1. Received: shape={Networks.Shape.Format(shape)}", nameof(shape));
+        this.Shape = Networks.Shape.Copy(shape);
+    }
+
+    /// <summary>Target shape; −1 marks the inferred dimension.</summary>
+    public int[] Shape { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"Reshape{Networks.Shape.Format(Shape)}";
+
+    internal override int[] InferOutputShape(int[] input, int index)
+    {
+        var size = Networks.Shape.Size(input);
+        var known = Shape.Where(d => d > 0).Aggregate(1L, (a, d) => a * d);
+        var output = Networks.Shape.Copy(Shape);
+        var inferred = Array.IndexOf(output, -1);
+        if (inferred >= 0)
+        {
+            if (size % known != 0)
+                throw ShapeError(index, input, $"a size divisible by {known} to reshape to {Networks.Shape.Format(Shape)}");
+            output[inferred] = (int)(size / known);
+        }
+        else if (known != size)
+        {
+            throw ShapeError(index, input, $"{known} values in total to reshape to {Networks.Shape.Format(Shape)}");
+        }
+        return output;
+    }
+
+    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+        => new ReshapeModule(InferOutputShape(input, 0));
+}
+
+/// <summary>Batch normalization over the channel dimension (the first one): works after Dense and convolutions.</summary>
+public sealed class BatchNormLayer : Layer
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="momentum">Running-statistics momentum in (0, 1] (default 0.1).</param>
+    /// <param name="epsilon">Added to the variance, &gt; 0 (default 1e-5).</param>
+    public BatchNormLayer(double momentum = 0.1, double epsilon = 1e-5)
+    {
+        Momentum = Guard.InRange(momentum, double.Epsilon, 1, maxInclusive: true);
+        Epsilon = Guard.Positive(epsilon);
+    }
+
+    /// <summary>Running-statistics momentum.</summary>
+    public double Momentum { get; }
+    /// <summary>Variance epsilon.</summary>
+    public double Epsilon { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => "BatchNorm";
+
+    internal override int[] InferOutputShape(int[] input, int index)
+        => input.Length is >= 1 and <= 3 ? Shape.Copy(input) : throw ShapeError(index, input, "(features), (channels, length) or (channels, height, width)");
+
+    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => input.Length == 3
+        ? nn.BatchNorm2d(input[0], Epsilon, Momentum)
+        : nn.BatchNorm1d(input[0], Epsilon, Momentum);
+}
+
+/// <summary>Layer normalization over the last dimension.</summary>
+public sealed class LayerNormLayer : Layer
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="epsilon">Added to the variance, &gt; 0 (default 1e-5).</param>
+    public LayerNormLayer(double epsilon = 1e-5) => Epsilon = Guard.Positive(epsilon);
+
+    /// <summary>Variance epsilon.</summary>
+    public double Epsilon { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => "LayerNorm";
+
+    internal override int[] InferOutputShape(int[] input, int index)
+        => input.Length >= 1 ? Shape.Copy(input) : throw ShapeError(index, input, "at least one dimension");
+
+    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+        => nn.LayerNorm(new long[] { input[^1] }, Epsilon);
+}
+
+/// <summary>Zeroes each value with probability <see cref="Rate"/> during training (scaled by 1/(1−rate)); identity when scoring.</summary>
+public sealed class DropoutLayer : Layer
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="rate">Drop probability in [0, 1).</param>
+    public DropoutLayer(double rate) => Rate = Guard.InRange(rate, 0, 1);
+
+    /// <summary>Drop probability.</summary>
+    public double Rate { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"Dropout({Rate})";
+
+    internal override int[] InferOutputShape(int[] input, int index) => Shape.Copy(input);
+
+    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+        => new SeededDropoutModule(Rate, context.Generator);
+}
+
+/// <summary>Maps integer token ids <c>(length)</c> to vectors <c>(length, dimensions)</c>. Ids arrive as floats and are truncated.</summary>
+public sealed class EmbeddingLayer : Layer
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="vocabularySize">Number of distinct ids (ids are 0 … size−1), &gt; 0.</param>
+    /// <param name="dimensions">Vector length, &gt; 0.</param>
+    public EmbeddingLayer(int vocabularySize, int dimensions)
+    {
+        VocabularySize = Guard.Positive(vocabularySize);
+        Dimensions = Guard.Positive(dimensions);
+    }
+
+    /// <summary>Number of distinct ids.</summary>
+    public int VocabularySize { get; }
+    /// <summary>Vector length.</summary>
+    public int Dimensions { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"Embedding({VocabularySize}, {Dimensions})";
+
+    internal override int[] InferOutputShape(int[] input, int index)
+        => input.Length == 1 ? [input[0], Dimensions] : throw ShapeError(index, input, "(length) token ids");
+
+    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+        => new EmbeddingModule(VocabularySize, Dimensions);
+}
+
+/// <summary>Recurrent cell type.</summary>
+public enum RecurrentKind
+{
+    /// <summary>Long short-term memory.</summary>
+    Lstm,
+    /// <summary>Gated recurrent unit.</summary>
+    Gru,
+}
+
+/// <summary>LSTM or GRU over <c>(length, features)</c>; returns the whole sequence or the final state.</summary>
+public sealed class RecurrentLayer : Layer
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="kind">LSTM or GRU.</param>
+    /// <param name="hiddenSize">State size per direction, &gt; 0.</param>
+    /// <param name="layers">Stacked layers, &gt; 0 (default 1).</param>
+    /// <param name="bidirectional">Run a second pass backwards and concatenate (default false).</param>
+    /// <param name="returnSequences">Output every step <c>(length, hidden·directions)</c> instead of the last state <c>(hidden·directions)</c> (default false).</param>
+    /// <param name="dropout">Dropout between stacked layers in [0, 1) (default 0).</param>
+    public RecurrentLayer(RecurrentKind kind, int hiddenSize, int layers = 1, bool bidirectional = false, bool returnSequences = false, double dropout = 0)
+    {
+        Kind = kind;
+        HiddenSize = Guard.Positive(hiddenSize);
+        Layers = Guard.Positive(layers);
+        Bidirectional = bidirectional;
+        ReturnSequences = returnSequences;
+        Dropout = Guard.InRange(dropout, 0, 1);
+    }
+
+    /// <summary>LSTM or GRU.</summary>
+    public RecurrentKind Kind { get; }
+    /// <summary>State size per direction.</summary>
+    public int HiddenSize { get; }
+    /// <summary>Stacked layers.</summary>
+    public int Layers { get; }
+    /// <summary>Whether a backward pass is concatenated.</summary>
+    public bool Bidirectional { get; }
+    /// <summary>Whether every step is returned.</summary>
+    public bool ReturnSequences { get; }
+    /// <summary>Dropout between stacked layers.</summary>
+    public double Dropout { get; }
+
+    /// <inheritdoc />
+    public override string ToString()
+        => $"{(Bidirectional ? "Bi" : "")}{Kind.ToString().ToUpperInvariant()}({HiddenSize}, layers {Layers}{(ReturnSequences ? ", sequences" : "")})";
+
+    internal override int[] InferOutputShape(int[] input, int index)
+    {
+        if (input.Length != 2)
+            throw ShapeError(index, input, "(length, features); add Reshape(length, features) or an Embedding before it");
+        var width = HiddenSize * (Bidirectional ? 2 : 1);
+        return ReturnSequences ? [input[0], width] : [width];
+    }
+
+    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+        => new RecurrentModule(Kind, input[1], HiddenSize, Layers, Bidirectional, ReturnSequences, Dropout);
+}
+
+/// <summary>Element-wise (or, for softmax, last-dimension) activation functions.</summary>
+public enum ActivationKind
+{
+    /// <summary>max(0, x).</summary>
+    ReLU,
+    /// <summary>x for x &gt; 0, slope·x otherwise.</summary>
+    LeakyReLU,
+    /// <summary>1 / (1 + e^−x).</summary>
+    Sigmoid,
+    /// <summary>Hyperbolic tangent.</summary>
+    Tanh,
+    /// <summary>Softmax over the last dimension.</summary>
+    Softmax,
+    /// <summary>Gaussian error linear unit.</summary>
+    GELU,
+    /// <summary>x · sigmoid(x) (a.k.a. swish).</summary>
+    SiLU,
+}
+
+/// <summary>An activation function; shape is unchanged.</summary>
+public sealed class ActivationLayer : Layer
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="kind">Which function.</param>
+    /// <param name="negativeSlope">Slope for negative inputs of <see cref="ActivationKind.LeakyReLU"/> (default 0.01).</param>
+    public ActivationLayer(ActivationKind kind, double negativeSlope = 0.01)
+    {
+        Kind = kind;
+        NegativeSlope = negativeSlope;
+    }
+
+    /// <summary>Which function.</summary>
+    public ActivationKind Kind { get; }
+    /// <summary>LeakyReLU slope.</summary>
+    public double NegativeSlope { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => Kind == ActivationKind.LeakyReLU ? $"LeakyReLU({NegativeSlope})" : Kind.ToString();
+
+    internal override int[] InferOutputShape(int[] input, int index) => Shape.Copy(input);
+
+    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => Kind switch
+    {
+        ActivationKind.ReLU => nn.ReLU(),
+        ActivationKind.LeakyReLU => nn.LeakyReLU(NegativeSlope),
+        ActivationKind.Sigmoid => nn.Sigmoid(),
+        ActivationKind.Tanh => nn.Tanh(),
+        ActivationKind.Softmax => nn.Softmax(-1),
+        ActivationKind.GELU => nn.GELU(),
+        _ => nn.SiLU(),
+    };
+}

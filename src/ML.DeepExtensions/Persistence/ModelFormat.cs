@@ -1,0 +1,94 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Scoring;
+using ML.DeepExtensions.Training;
+
+namespace ML.DeepExtensions.Persistence;
+
+/// <summary>
+/// How a <see cref="NeuralNetworkTransformer"/> lives in an ML.NET model zip: a JSON header (network,
+/// columns, classes, history) in the model stream and the weights in a binary stream beside it. Versioned
+/// through ML.NET's <c>VersionInfo</c>; the loader assembly is recorded by simple name so that zips saved by
+/// one version of the package load under the next.
+/// </summary>
+internal static class ModelFormat
+{
+    public const string LoaderSignature = "MLDX.NeuralNetwork";
+    private const string ModelSignature = "MLDXNNET";
+    private const string WeightsStream = "Weights.bin";
+    private const uint Version1 = 0x00010001;
+
+    private static VersionInfo GetVersionInfo() => new(
+        modelSignature: ModelSignature,
+        verWrittenCur: Version1,
+        verReadableCur: Version1,
+        verWeCanReadBack: Version1,
+        loaderSignature: LoaderSignature,
+        loaderAssemblyName: typeof(ModelFormat).Assembly.GetName().Name);
+
+    private sealed record Header(
+        NetworkTask Kind,
+        string FeatureColumn,
+        int[] InputShape,
+        string Network,
+        OutputColumnNames OutputColumns,
+        int Outputs,
+        string[]? ClassNames,
+        List<EpochMetrics> History,
+        int ScoringBatchSize);
+
+    public static void Save(ModelSaveContext ctx, NeuralNetworkTransformer transformer)
+    {
+        ctx.CheckAtModel();
+        ctx.SetVersionInfo(GetVersionInfo());
+        var model = transformer.Model;
+        var header = new Header(transformer.Kind, transformer.FeatureColumnName, model.InputShape, model.Network.ToJson(),
+            transformer.OutputColumns, transformer.Head.Outputs, transformer.Head.ClassNames, transformer.History.ToList(), transformer.ScoringBatchSize);
+        ctx.Writer.Write(JsonSerializer.Serialize(header, JsonFormat.Options));
+        ctx.SaveBinaryStream(WeightsStream, model.SaveWeights);
+    }
+
+    /// <summary>Called by ML.NET's component catalog when a zip names <see cref="LoaderSignature"/>.</summary>
+    public static NeuralNetworkTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        ctx.CheckAtModel(GetVersionInfo());
+        Header header;
+        try
+        {
+            header = JsonSerializer.Deserialize<Header>(ctx.Reader.ReadString(), JsonFormat.Options)
+                ?? throw new InvalidDataException("The neural-network header is empty.");
+        }
+        catch (Exception ex) when (ex is JsonException or EndOfStreamException or FormatException)
+        {
+            throw new InvalidDataException($"The model's neural-network header is damaged: {ex.Message}", ex);
+        }
+
+        var network = Network.FromJson(header.Network);
+        var settings = HostSettings.Read(env);
+        var model = NetworkModel.Build(network, header.InputShape, seed: 0, Runtime.Devices.Select(settings, channel: null));
+        try
+        {
+            var found = ctx.TryLoadBinaryStream(WeightsStream, model.LoadWeights);
+            if (!found)
+                throw new InvalidDataException($"The model has no '{WeightsStream}' stream: the zip is incomplete.");
+        }
+        catch (Exception ex) when (ex is not InvalidDataException)
+        {
+            model.Dispose();
+            throw new InvalidDataException($"The network weights in the model are damaged or do not match its network ({ex.GetType().Name}: {ex.Message}).", ex);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        var head = new ScoringHead(header.Kind, header.Outputs, header.ClassNames, header.OutputColumns);
+        return new NeuralNetworkTransformer(model, head, header.FeatureColumn, header.History, header.ScoringBatchSize);
+    }
+}

@@ -1,0 +1,79 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using TorchSharp;
+
+namespace ML.DeepExtensions.Runtime;
+
+/// <summary>
+/// The single place that touches libtorch's initialisation. Every entry point that creates tensors calls
+/// <see cref="EnsureInitialized"/> first, so that a missing or unloadable native library surfaces as one
+/// <see cref="NativeLibraryException"/> with a fix, instead of a <see cref="TypeInitializationException"/>
+/// deep inside TorchSharp.
+/// </summary>
+public static class TorchRuntime
+{
+    private static readonly object Gate = new();
+    private static bool _initialized;
+    private static Exception? _failure;
+
+    /// <summary>Loads libtorch once per process, or throws <see cref="NativeLibraryException"/>.</summary>
+    public static void EnsureInitialized()
+    {
+        if (_initialized)
+            return;
+        lock (Gate)
+        {
+            if (_initialized)
+                return;
+            if (_failure is not null)
+                throw Describe(_failure);
+            try
+            {
+                torch.InitializeDeviceType(DeviceType.CPU);
+                _initialized = true;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                _failure = ex;
+                throw Describe(ex);
+            }
+        }
+    }
+
+    private static NativeLibraryException Describe(Exception failure)
+    {
+        var detail = Innermost(failure).Message;
+        var appDir = AppContext.BaseDirectory;
+        var nativeDir = Path.Combine(appDir, "runtimes", RuntimeInformation.RuntimeIdentifier, "native");
+        var hasLibTorchSharp = Directory.Exists(appDir) && Directory
+            .EnumerateFiles(appDir, "*LibTorchSharp*", SearchOption.AllDirectories).Any();
+        var hasLibTorch = Directory.Exists(appDir) && Directory
+            .EnumerateFiles(appDir, "*torch_cpu*", SearchOption.AllDirectories).Any();
+
+        string fix;
+        if (!hasLibTorch)
+            fix = "libtorch is not in the application's output. Reference a native backend package in the application " +
+                  "project, e.g. <PackageReference Include=\"libtorch-cpu-linux-x64\" Version=\"2.10.0\" /> on Linux x64 " +
+                  "or TorchSharp-cpu on other platforms.";
+        else if (!hasLibTorchSharp)
+            fix = "libLibTorchSharp is not in the application's output; reference the TorchSharp package from the application.";
+        else if (detail.Contains("GLIBCXX", StringComparison.Ordinal) || OperatingSystem.IsLinux())
+            fix = "On Debian 12 / Ubuntu 22.04 the system libstdc++ lacks GLIBCXX_3.4.32, which TorchSharp 0.107 asks for. " +
+                  "Build the application with this repository's eng/LibTorchNativeFix.targets imported (it is automatic " +
+                  "inside this repository), which marks that one requirement weak in the build-output copy of libLibTorchSharp.so.";
+        else
+            fix = "Check that the native backend matches this operating system and architecture.";
+
+        return new NativeLibraryException(
+            $"libtorch could not be loaded from '{nativeDir}'. {fix} Loader error: {detail}", failure);
+    }
+
+    private static Exception Innermost(Exception ex)
+    {
+        while (ex.InnerException is not null)
+            ex = ex.InnerException;
+        return ex;
+    }
+}

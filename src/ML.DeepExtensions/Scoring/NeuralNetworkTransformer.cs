@@ -1,0 +1,99 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Persistence;
+using ML.DeepExtensions.Training;
+
+namespace ML.DeepExtensions.Scoring;
+
+/// <summary>
+/// A fitted network on a feature-vector column. <see cref="Transform"/> scores in batches inside the cursor
+/// (one forward pass per <see cref="ScoringBatchSize"/> rows); <c>PredictionEngine</c> scores row by row.
+/// Saved with <c>mlContext.Model.Save</c> (network description + weights) and loaded back as this type with
+/// <c>mlContext.Model.Load</c>, in any process.
+/// </summary>
+public sealed class NeuralNetworkTransformer : ITransformer, IDisposable
+{
+    private readonly NetworkModel _model;
+    private readonly ScoringHead _head;
+
+    internal NeuralNetworkTransformer(NetworkModel model, ScoringHead head, string featureColumnName, IReadOnlyList<EpochMetrics> history, int scoringBatchSize)
+    {
+        _model = model;
+        _head = head;
+        FeatureColumnName = featureColumnName;
+        History = history;
+        ScoringBatchSize = scoringBatchSize;
+    }
+
+    /// <summary>What the network predicts.</summary>
+    public NetworkTask Kind => _head.Kind;
+
+    /// <summary>The input column: a known-size vector of Single of length <see cref="FeatureSize"/>.</summary>
+    public string FeatureColumnName { get; }
+
+    /// <summary>Values per example.</summary>
+    public int FeatureSize => _model.FeatureSize;
+
+    /// <summary>The whole network, including the output layer the trainer appended.</summary>
+    public Network Network => _model.Network;
+
+    /// <summary>Names of the added columns.</summary>
+    public OutputColumnNames OutputColumns => _head.Names;
+
+    /// <summary>Class names (the label's key values) for multiclass models, else null.</summary>
+    public IReadOnlyList<string>? ClassNames => _head.ClassNames;
+
+    /// <summary>Metrics of every training epoch (kept in the model zip).</summary>
+    public IReadOnlyList<EpochMetrics> History { get; }
+
+    /// <summary>Rows per forward pass in <see cref="Transform"/>.</summary>
+    public int ScoringBatchSize { get; }
+
+    /// <summary>Layers, output shapes and parameter counts.</summary>
+    public string Summary() => Network.Summary(_model.InputShape);
+
+    internal NetworkModel Model => _model;
+
+    internal ScoringHead Head => _head;
+
+    /// <inheritdoc />
+    public bool IsRowToRowMapper => true;
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        CheckInput(inputSchema);
+        return _head.OutputSchema(inputSchema);
+    }
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        CheckInput(inputSchema);
+        return new NetworkRowMapper(this, inputSchema);
+    }
+
+    /// <inheritdoc />
+    public IDataView Transform(IDataView input)
+    {
+        Guard.NotNull(input);
+        CheckInput(input.Schema);
+        return new ScoredDataView(this, input);
+    }
+
+    /// <summary>Checks that <paramref name="schema"/> has the feature column with the trained size.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Missing column, wrong type or wrong size.</exception>
+    internal void CheckInput(DataViewSchema schema) => SchemaChecks.FeatureVector(schema, FeatureColumnName, FeatureSize);
+
+    /// <summary>Scores <paramref name="rows"/> examples given row-major.</summary>
+    internal ScoredBatch Score(float[] features, int rows) => _head.Score(_model.Forward(features, rows), rows);
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => ModelFormat.Save(ctx, this);
+
+    /// <summary>Frees the network's native memory now rather than at finalization.</summary>
+    public void Dispose() => _model.Dispose();
+}

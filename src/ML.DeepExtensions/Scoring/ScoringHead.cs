@@ -1,0 +1,153 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace ML.DeepExtensions.Scoring;
+
+/// <summary>Scores of a batch of rows, already turned into column values.</summary>
+internal sealed class ScoredBatch(int rows, float[] scores, float[]? probabilities, uint[]? keys)
+{
+    public int Rows { get; } = rows;
+    public float[] Scores { get; } = scores;
+    public float[]? Probabilities { get; } = probabilities;
+    public uint[]? Keys { get; } = keys;
+}
+
+/// <summary>
+/// Turns raw network outputs into ML.NET's standard prediction columns for one <see cref="NetworkTask"/>,
+/// with the annotations evaluators, <c>PredictionEngine</c> and <c>MapKeyToValue</c> expect.
+/// </summary>
+internal sealed class ScoringHead
+{
+    public const string ScoreColumnKind = "ScoreColumnKind";
+    public const string ScoreValueKind = "ScoreValueKind";
+
+    public ScoringHead(NetworkTask kind, int outputs, string[]? classNames, OutputColumnNames names)
+    {
+        Kind = kind;
+        Outputs = outputs;
+        ClassNames = classNames;
+        Names = names;
+    }
+
+    public NetworkTask Kind { get; }
+
+    /// <summary>Network outputs per row: 1, or K classes.</summary>
+    public int Outputs { get; }
+
+    /// <summary>Class names (label key values) for multiclass, or null.</summary>
+    public string[]? ClassNames { get; }
+
+    public OutputColumnNames Names { get; }
+
+    /// <summary>Names and types of the added columns, in schema order.</summary>
+    public IReadOnlyList<(string Name, DataViewType Type)> Columns => Kind switch
+    {
+        NetworkTask.Regression => [(Names.Score, NumberDataViewType.Single)],
+        NetworkTask.BinaryClassification =>
+        [
+            (Names.Score, NumberDataViewType.Single),
+            (Names.Probability, NumberDataViewType.Single),
+            (Names.PredictedLabel, BooleanDataViewType.Instance),
+        ],
+        _ =>
+        [
+            (Names.Score, new VectorDataViewType(NumberDataViewType.Single, Outputs)),
+            (Names.PredictedLabel, new KeyDataViewType(typeof(uint), Outputs)),
+        ],
+    };
+
+    /// <summary>The input schema with the prediction columns appended (hiding same-named inputs).</summary>
+    public DataViewSchema OutputSchema(DataViewSchema input)
+    {
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(input);
+        var kindName = Kind.ToString();
+        foreach (var (name, type) in Columns)
+        {
+            var annotations = new DataViewSchema.Annotations.Builder();
+            annotations.Add(ScoreColumnKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = kindName.AsMemory());
+            var valueKind = name == Names.Score ? "Score" : name == Names.Probability ? "Probability" : "PredictedLabel";
+            annotations.Add(ScoreValueKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = valueKind.AsMemory());
+            if (ClassNames is { } classes)
+            {
+                var vectorType = new VectorDataViewType(TextDataViewType.Instance, classes.Length);
+                ValueGetter<VBuffer<ReadOnlyMemory<char>>> getNames = (ref VBuffer<ReadOnlyMemory<char>> v)
+                    => v = new VBuffer<ReadOnlyMemory<char>>(classes.Length, classes.Select(c => c.AsMemory()).ToArray());
+                if (name == Names.Score)
+                    annotations.AddSlotNames(classes.Length, getNames);
+                else if (name == Names.PredictedLabel)
+                    annotations.AddKeyValues(classes.Length, TextDataViewType.Instance, getNames);
+            }
+            builder.AddColumn(name, type, annotations.ToAnnotations());
+        }
+        return builder.ToSchema();
+    }
+
+    /// <summary>Column values for <paramref name="rows"/> rows of raw outputs.</summary>
+    public ScoredBatch Score(float[] raw, int rows)
+    {
+        switch (Kind)
+        {
+            case NetworkTask.Regression:
+                return new ScoredBatch(rows, raw, null, null);
+            case NetworkTask.BinaryClassification:
+                var probabilities = new float[rows];
+                for (var i = 0; i < rows; i++)
+                    probabilities[i] = 1f / (1f + MathF.Exp(-raw[i]));
+                return new ScoredBatch(rows, raw, probabilities, null);
+            default:
+                var keys = new uint[rows];
+                for (var i = 0; i < rows; i++)
+                    keys[i] = SoftmaxInPlace(raw.AsSpan(i * Outputs, Outputs)) + 1;
+                return new ScoredBatch(rows, raw, null, keys);
+        }
+    }
+
+    /// <summary>Softmax of <paramref name="values"/> in place; returns the arg-max (0-based).</summary>
+    private static uint SoftmaxInPlace(Span<float> values)
+    {
+        var max = float.NegativeInfinity;
+        var argMax = 0;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (values[i] > max)
+                (max, argMax) = (values[i], i);
+        }
+        var sum = 0f;
+        for (var i = 0; i < values.Length; i++)
+            sum += values[i] = MathF.Exp(values[i] - max);
+        for (var i = 0; i < values.Length; i++)
+            values[i] /= sum;
+        return (uint)argMax;
+    }
+
+    /// <summary>A getter for added column <paramref name="name"/> reading row <paramref name="row"/>() of <paramref name="batch"/>().</summary>
+    public Delegate MakeGetter(string name, Func<ScoredBatch> batch, Func<int> row)
+    {
+        if (name == Names.Score && Kind == NetworkTask.MulticlassClassification)
+        {
+            return (ValueGetter<VBuffer<float>>)((ref VBuffer<float> value) =>
+            {
+                var editor = VBufferEditor.Create(ref value, Outputs);
+                batch().Scores.AsSpan(row() * Outputs, Outputs).CopyTo(editor.Values);
+                value = editor.Commit();
+            });
+        }
+        if (name == Names.Score)
+            return (ValueGetter<float>)((ref float value) => value = batch().Scores[row()]);
+        if (name == Names.Probability)
+            return (ValueGetter<float>)((ref float value) => value = batch().Probabilities![row()]);
+        if (Kind == NetworkTask.BinaryClassification)
+            return (ValueGetter<bool>)((ref bool value) => value = batch().Scores[row()] > 0);
+        return (ValueGetter<uint>)((ref uint value) => value = batch().Keys![row()]);
+    }
+}
+
+/// <summary>Names of the prediction columns (ML.NET defaults: Score, Probability, PredictedLabel).</summary>
+/// <param name="Score">Score column.</param>
+/// <param name="Probability">Probability column (binary classification only).</param>
+/// <param name="PredictedLabel">Predicted label column (classification only).</param>
+public sealed record OutputColumnNames(string Score = "Score", string Probability = "Probability", string PredictedLabel = "PredictedLabel");

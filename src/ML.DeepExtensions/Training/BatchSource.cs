@@ -1,0 +1,246 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ML.DeepExtensions.Training;
+
+/// <summary>A batch of examples as CPU tensors. Owned by whoever enumerates it.</summary>
+internal sealed class Batch : IDisposable
+{
+    public Batch(Tensor features, Tensor labels)
+    {
+        Features = features;
+        Labels = labels;
+    }
+
+    public Tensor Features { get; }
+
+    public Tensor Labels { get; }
+
+    public int Count => (int)Labels.shape[0];
+
+    public void Dispose()
+    {
+        Features.Dispose();
+        Labels.Dispose();
+    }
+}
+
+/// <summary>Produces the batches of one epoch; implementations decide where examples live.</summary>
+internal abstract class BatchSource
+{
+    protected BatchSource(int featureSize, ScalarType labelType)
+    {
+        FeatureSize = featureSize;
+        LabelType = labelType;
+    }
+
+    public int FeatureSize { get; }
+
+    public ScalarType LabelType { get; }
+
+    /// <summary>Whether the examples are held in memory (exact shuffling).</summary>
+    public abstract bool InMemory { get; }
+
+    /// <summary>Number of examples when known.</summary>
+    public abstract long? Count { get; }
+
+    /// <summary>The batches of one pass, assembled on a background thread.</summary>
+    public IEnumerable<Batch> Batches(int batchSize, Random? shuffle, CancellationToken cancellation)
+        => Prefetch(Produce(batchSize, shuffle, cancellation), cancellation);
+
+    protected abstract IEnumerable<Batch> Produce(int batchSize, Random? shuffle, CancellationToken cancellation);
+
+    /// <summary>Reads <paramref name="reader"/> into memory when allowed and within budget, else streams it.</summary>
+    /// <exception cref="InvalidDataException">No rows, or a bad value (checked up front on the in-memory path).</exception>
+    public static BatchSource Create(ExampleReader reader, ScalarType labelType, DataLoading loading, long maxBytes, int bufferRows, string role, CancellationToken cancellation)
+    {
+        if (loading != DataLoading.Streaming)
+        {
+            var chunks = new List<ExampleChunk>();
+            long bytes = 0;
+            var fits = true;
+            foreach (var chunk in reader.ReadChunks(4096, cancellation))
+            {
+                chunks.Add(chunk);
+                bytes += (long)chunk.Count * (reader.FeatureSize + 1) * sizeof(float);
+                if (loading == DataLoading.Auto && bytes > maxBytes)
+                {
+                    fits = false;
+                    break;
+                }
+            }
+            if (fits)
+            {
+                var count = chunks.Sum(c => c.Count);
+                if (count == 0)
+                    throw Empty(reader, role);
+                return new InMemoryBatchSource(chunks, count, reader.FeatureSize, labelType);
+            }
+        }
+        var streaming = new StreamingBatchSource(reader, bufferRows, labelType);
+        if (!reader.ReadChunks(1, cancellation).Any())
+            throw Empty(reader, role);
+        return streaming;
+    }
+
+    private static InvalidDataException Empty(ExampleReader reader, string role)
+        => new($"The {role} data has no rows (feature column '{reader.FeatureColumn}', label column '{reader.LabelColumn}'); at least one row is required.");
+
+    protected Batch MakeBatch(float[] features, float[] labels, int count)
+    {
+        var x = torch.tensor(features, new long[] { count, FeatureSize });
+        var y = LabelType == ScalarType.Int64
+            ? torch.tensor(labels.Select(l => (long)l).ToArray(), new long[] { count })
+            : torch.tensor(labels, new long[] { count });
+        return new Batch(x, y);
+    }
+
+    /// <summary>Gathers rows <paramref name="order"/>[start..start+count) of row-major chunks into a batch.</summary>
+    protected Batch Gather(Func<int, (float[] Features, float[] Labels, int Row)> locate, int[] order, int start, int count)
+    {
+        var features = new float[count * FeatureSize];
+        var labels = new float[count];
+        for (var i = 0; i < count; i++)
+        {
+            var (f, l, row) = locate(order[start + i]);
+            Array.Copy(f, row * FeatureSize, features, i * FeatureSize, FeatureSize);
+            labels[i] = l[row];
+        }
+        return MakeBatch(features, labels, count);
+    }
+
+    protected static int[] Order(int count, Random? shuffle)
+    {
+        var order = Enumerable.Range(0, count).ToArray();
+        shuffle?.Shuffle(order);
+        return order;
+    }
+
+    private static IEnumerable<Batch> Prefetch(IEnumerable<Batch> source, CancellationToken cancellation)
+    {
+        using var queue = new BlockingCollection<Batch>(boundedCapacity: 4);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var producer = Task.Run(() =>
+        {
+            try
+            {
+                foreach (var batch in source)
+                {
+                    try
+                    {
+                        queue.Add(batch, stop.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        batch.Dispose();
+                        throw;
+                    }
+                }
+            }
+            finally
+            {
+                queue.CompleteAdding();
+            }
+        }, CancellationToken.None);
+
+        try
+        {
+            foreach (var batch in queue.GetConsumingEnumerable(cancellation))
+                yield return batch;
+        }
+        finally
+        {
+            stop.Cancel();
+            try
+            {
+                producer.GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested && !producer.IsFaulted)
+            {
+                // Consumer stopped early; nothing to report.
+            }
+            finally
+            {
+                while (queue.TryTake(out var left))
+                    left.Dispose();
+            }
+        }
+    }
+}
+
+internal sealed class InMemoryBatchSource : BatchSource
+{
+    private readonly List<ExampleChunk> _chunks;
+    private readonly int[] _chunkStarts;
+    private readonly int _count;
+
+    public InMemoryBatchSource(List<ExampleChunk> chunks, int count, int featureSize, ScalarType labelType)
+        : base(featureSize, labelType)
+    {
+        _chunks = chunks;
+        _count = count;
+        _chunkStarts = new int[chunks.Count];
+        for (int i = 0, start = 0; i < chunks.Count; start += chunks[i].Count, i++)
+            _chunkStarts[i] = start;
+    }
+
+    public override bool InMemory => true;
+
+    public override long? Count => _count;
+
+    protected override IEnumerable<Batch> Produce(int batchSize, Random? shuffle, CancellationToken cancellation)
+    {
+        var order = Order(_count, shuffle);
+        for (var start = 0; start < _count; start += batchSize)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            yield return Gather(Locate, order, start, Math.Min(batchSize, _count - start));
+        }
+    }
+
+    private (float[], float[], int) Locate(int index)
+    {
+        var c = Array.BinarySearch(_chunkStarts, index);
+        if (c < 0)
+            c = ~c - 1;
+        var chunk = _chunks[c];
+        return (chunk.Features, chunk.Labels, index - _chunkStarts[c]);
+    }
+}
+
+/// <summary>Reads the data again every epoch; shuffles within buffers of consecutive rows.</summary>
+internal sealed class StreamingBatchSource : BatchSource
+{
+    private readonly ExampleReader _reader;
+    private readonly int _bufferRows;
+
+    public StreamingBatchSource(ExampleReader reader, int bufferRows, ScalarType labelType)
+        : base(reader.FeatureSize, labelType)
+    {
+        _reader = reader;
+        _bufferRows = bufferRows;
+    }
+
+    public override bool InMemory => false;
+
+    public override long? Count => null;
+
+    protected override IEnumerable<Batch> Produce(int batchSize, Random? shuffle, CancellationToken cancellation)
+    {
+        // Buffers are a whole number of batches so that only the last batch of the pass can be short.
+        var bufferRows = Math.Max(batchSize, _bufferRows / batchSize * batchSize);
+        foreach (var chunk in _reader.ReadChunks(bufferRows, cancellation))
+        {
+            var order = Order(chunk.Count, shuffle);
+            for (var start = 0; start < chunk.Count; start += batchSize)
+                yield return Gather(i => (chunk.Features, chunk.Labels, i), order, start, Math.Min(batchSize, chunk.Count - start));
+        }
+    }
+}

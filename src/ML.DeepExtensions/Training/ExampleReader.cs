@@ -1,0 +1,121 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace ML.DeepExtensions.Training;
+
+/// <summary>Creates, for a cursor, a function returning the current row's label as a float (a class index for classes).</summary>
+internal delegate Func<float> LabelGetterFactory(DataViewRow row);
+
+/// <summary>A block of consecutive examples, features row-major.</summary>
+internal sealed class ExampleChunk(float[] features, float[] labels, int count)
+{
+    public float[] Features { get; } = features;
+    public float[] Labels { get; } = labels;
+    public int Count { get; } = count;
+}
+
+/// <summary>
+/// Reads feature vectors and labels from an <see cref="IDataView"/> in chunks, checking every value on the
+/// way: a NaN or infinite feature or label is reported with its column and row.
+/// </summary>
+internal sealed class ExampleReader
+{
+    private readonly IDataView _data;
+    private readonly LabelGetterFactory _label;
+    private readonly Func<long, bool>? _includeRow;
+
+    /// <param name="data">Source rows.</param>
+    /// <param name="featureColumn">Known-size vector of Single column (checked by the caller).</param>
+    /// <param name="featureSize">Its length.</param>
+    /// <param name="labelColumn">Label column (checked by the caller).</param>
+    /// <param name="label">Label conversion.</param>
+    /// <param name="includeRow">Row filter by index (train/validation split); null keeps all rows.</param>
+    public ExampleReader(IDataView data, string featureColumn, int featureSize, string labelColumn, LabelGetterFactory label, Func<long, bool>? includeRow = null)
+    {
+        _data = data;
+        FeatureColumn = featureColumn;
+        FeatureSize = featureSize;
+        LabelColumn = labelColumn;
+        _label = label;
+        _includeRow = includeRow;
+    }
+
+    public string FeatureColumn { get; }
+
+    public string LabelColumn { get; }
+
+    public int FeatureSize { get; }
+
+    /// <summary>Yields chunks of up to <paramref name="chunkRows"/> examples in data order.</summary>
+    public IEnumerable<ExampleChunk> ReadChunks(int chunkRows, CancellationToken cancellation)
+    {
+        var schema = _data.Schema;
+        var featureCol = schema[FeatureColumn];
+        var labelCol = schema[LabelColumn];
+        using var cursor = _data.GetRowCursor(new[] { featureCol, labelCol });
+        var getFeatures = cursor.GetGetter<VBuffer<float>>(featureCol);
+        var getLabel = _label(cursor);
+        var vector = default(VBuffer<float>);
+        var features = new float[chunkRows * FeatureSize];
+        var labels = new float[chunkRows];
+        var count = 0;
+        long row = -1;
+        while (cursor.MoveNext())
+        {
+            row++;
+            if (_includeRow is not null && !_includeRow(row))
+                continue;
+            if ((row & 1023) == 0)
+                cancellation.ThrowIfCancellationRequested();
+            getFeatures(ref vector);
+            if (vector.Length != FeatureSize)
+                throw new InvalidDataException($"Feature column '{FeatureColumn}' has a vector of {vector.Length} values at row {row}; expected {FeatureSize}.");
+            var target = features.AsSpan(count * FeatureSize, FeatureSize);
+            vector.CopyTo(target);
+            var bad = IndexOfNonFinite(target);
+            if (bad >= 0)
+                throw new InvalidDataException(
+                    $"Feature column '{FeatureColumn}' holds {target[bad]} at row {row}, slot {bad}; expected finite numbers. " +
+                    "Replace or drop missing values first (e.g. mlContext.Transforms.ReplaceMissingValues).");
+            var label = getLabel();
+            if (!float.IsFinite(label))
+                throw new InvalidDataException($"Label column '{LabelColumn}' holds {label} at row {row}; expected a finite value.");
+            labels[count] = label;
+            if (++count == chunkRows)
+            {
+                yield return new ExampleChunk(features, labels, count);
+                features = new float[chunkRows * FeatureSize];
+                labels = new float[chunkRows];
+                count = 0;
+            }
+        }
+        if (count > 0)
+            yield return new ExampleChunk(features, labels, count);
+    }
+
+    private static int IndexOfNonFinite(ReadOnlySpan<float> values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+                return i;
+        }
+        return -1;
+    }
+
+    /// <summary>Deterministic by-row split: row <paramref name="row"/> goes to validation with probability <paramref name="fraction"/>.</summary>
+    public static bool IsValidationRow(long row, int seed, double fraction)
+    {
+        // SplitMix64 of (seed, row): independent of data order within a row index, stable across runs.
+        var z = unchecked((ulong)row + 0x9E3779B97F4A7C15UL * (ulong)(uint)seed + 0x632BE59BD9B4E019UL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        z ^= z >> 31;
+        return (z >> 11) * (1.0 / (1UL << 53)) < fraction;
+    }
+}

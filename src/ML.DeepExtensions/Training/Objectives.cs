@@ -1,0 +1,132 @@
+using System;
+using System.Collections.Generic;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ML.DeepExtensions.Training;
+
+/// <summary>
+/// What the engine optimises and measures: a loss over a batch and metrics accumulated over a whole pass.
+/// The engine knows nothing else of the task.
+/// </summary>
+internal abstract class TrainingObjective
+{
+    /// <summary>Element type of label tensors (Float32 for values, Int64 for class indices).</summary>
+    public abstract ScalarType LabelType { get; }
+
+    /// <summary>Mean loss over the batch; <paramref name="output"/> is the network's raw output (N, outputs).</summary>
+    public abstract Tensor Loss(Tensor output, Tensor labels);
+
+    /// <summary>A fresh accumulator for one pass over a data set.</summary>
+    public abstract MetricAccumulator CreateAccumulator();
+}
+
+/// <summary>Accumulates the example-weighted mean loss and task metrics over a pass.</summary>
+internal class MetricAccumulator
+{
+    private double _lossSum;
+    private long _count;
+
+    /// <summary>Adds one batch: its mean loss, outputs (detached) and labels.</summary>
+    public void Add(double meanLoss, Tensor output, Tensor labels)
+    {
+        var n = labels.shape[0];
+        _lossSum += meanLoss * n;
+        _count += n;
+        AddCore(output, labels);
+    }
+
+    /// <summary>Metric values by name; always contains <c>Loss</c>.</summary>
+    public IReadOnlyDictionary<string, double> Result()
+    {
+        var result = new Dictionary<string, double> { ["Loss"] = _count == 0 ? double.NaN : _lossSum / _count };
+        ResultCore(result, _count);
+        return result;
+    }
+
+    protected virtual void AddCore(Tensor output, Tensor labels)
+    {
+    }
+
+    protected virtual void ResultCore(Dictionary<string, double> result, long count)
+    {
+    }
+}
+
+internal sealed class RegressionObjective : TrainingObjective
+{
+    private readonly RegressionLoss _loss;
+
+    public RegressionObjective(RegressionLoss loss) => _loss = loss;
+
+    public override ScalarType LabelType => ScalarType.Float32;
+
+    public override Tensor Loss(Tensor output, Tensor labels) => Losses.Regression(_loss, output.view(-1), labels);
+
+    public override MetricAccumulator CreateAccumulator() => new Accumulator();
+
+    private sealed class Accumulator : MetricAccumulator
+    {
+        private double _absoluteSum;
+        private double _squaredSum;
+
+        protected override void AddCore(Tensor output, Tensor labels)
+        {
+            using var error = output.view(-1) - labels;
+            using var absolute = error.abs().sum();
+            using var squared = error.square().sum();
+            _absoluteSum += absolute.ToDouble();
+            _squaredSum += squared.ToDouble();
+        }
+
+        protected override void ResultCore(Dictionary<string, double> result, long count)
+        {
+            result["MeanAbsoluteError"] = _absoluteSum / count;
+            result["RootMeanSquaredError"] = Math.Sqrt(_squaredSum / count);
+        }
+    }
+}
+
+internal sealed class BinaryObjective : TrainingObjective
+{
+    public override ScalarType LabelType => ScalarType.Float32;
+
+    public override Tensor Loss(Tensor output, Tensor labels) => Losses.BinaryCrossEntropy(output.view(-1), labels);
+
+    public override MetricAccumulator CreateAccumulator() => new AccuracyAccumulator(output => output.view(-1).gt(0).to_type(ScalarType.Float32));
+}
+
+internal sealed class MulticlassObjective : TrainingObjective
+{
+    private readonly Tensor? _classWeights;
+    private readonly double _labelSmoothing;
+
+    public MulticlassObjective(Tensor? classWeights, double labelSmoothing)
+    {
+        _classWeights = classWeights;
+        _labelSmoothing = labelSmoothing;
+    }
+
+    public override ScalarType LabelType => ScalarType.Int64;
+
+    public override Tensor Loss(Tensor output, Tensor labels) => Losses.CategoricalCrossEntropy(output, labels, _classWeights, _labelSmoothing);
+
+    public override MetricAccumulator CreateAccumulator() => new AccuracyAccumulator(output => output.argmax(1));
+}
+
+internal sealed class AccuracyAccumulator : MetricAccumulator
+{
+    private readonly Func<Tensor, Tensor> _predict;
+    private long _correct;
+
+    public AccuracyAccumulator(Func<Tensor, Tensor> predict) => _predict = predict;
+
+    protected override void AddCore(Tensor output, Tensor labels)
+    {
+        using var predicted = _predict(output);
+        using var hits = predicted.eq(labels).sum();
+        _correct += hits.ToInt64();
+    }
+
+    protected override void ResultCore(Dictionary<string, double> result, long count) => result["Accuracy"] = (double)_correct / count;
+}

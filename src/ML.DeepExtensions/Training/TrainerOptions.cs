@@ -1,0 +1,149 @@
+using System;
+using System.Threading;
+using Microsoft.ML;
+
+namespace ML.DeepExtensions.Training;
+
+/// <summary>How batches are fed to the network.</summary>
+public enum DataLoading
+{
+    /// <summary>In memory when the data fits in <see cref="TrainerOptions.MaxInMemoryBytes"/>, streaming otherwise (default).</summary>
+    Auto,
+    /// <summary>Read once into memory; exact shuffling each epoch.</summary>
+    InMemory,
+    /// <summary>Read through a cursor every epoch; shuffling within a buffer of <see cref="TrainerOptions.ShuffleBufferRows"/> rows.</summary>
+    Streaming,
+}
+
+/// <summary>
+/// Settings of the training engine shared by every network trainer. Each property documents its default;
+/// the shortest trainer call uses them all.
+/// </summary>
+public class TrainerOptions
+{
+    /// <summary>Default values, used by options and by the catalogs' short overloads.</summary>
+    public static class Defaults
+    {
+        /// <summary>Passes over the training data.</summary>
+        public const int Epochs = 20;
+        /// <summary>Examples per step.</summary>
+        public const int BatchSize = 32;
+        /// <summary>Base learning rate (suits Adam).</summary>
+        public const double LearningRate = 1e-3;
+    }
+
+    /// <summary>Passes over the training data, &gt; 0 (default 20).</summary>
+    public int Epochs { get; set; } = Defaults.Epochs;
+
+    /// <summary>Examples per optimisation step, &gt; 0 (default 32). Ignored by <see cref="OptimizerKind.GradientDescent"/>.</summary>
+    public int BatchSize { get; set; } = Defaults.BatchSize;
+
+    /// <summary>Update rule (default <see cref="OptimizerKind.Adam"/>).</summary>
+    public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
+
+    /// <summary>Base learning rate, &gt; 0 (default 1e-3).</summary>
+    public double LearningRate { get; set; } = Defaults.LearningRate;
+
+    /// <summary>Momentum μ of <see cref="OptimizerKind.Momentum"/> and <see cref="OptimizerKind.Nesterov"/>, in [0, 1) (default 0.9).</summary>
+    public double Momentum { get; set; } = 0.9;
+
+    /// <summary>Decay α of RMSprop's squared-gradient average, in [0, 1) (default 0.99).</summary>
+    public double RmsDecay { get; set; } = 0.99;
+
+    /// <summary>Adam β₁, in [0, 1) (default 0.9).</summary>
+    public double Beta1 { get; set; } = 0.9;
+
+    /// <summary>Adam β₂, in [0, 1) (default 0.999).</summary>
+    public double Beta2 { get; set; } = 0.999;
+
+    /// <summary>Denominator ε of RMSprop and Adam, &gt; 0 (default 1e-8).</summary>
+    public double Epsilon { get; set; } = 1e-8;
+
+    /// <summary>Decoupled weight decay of <see cref="OptimizerKind.AdamW"/>, ≥ 0 (default 0.01).</summary>
+    public double WeightDecay { get; set; } = 0.01;
+
+    /// <summary>Learning-rate schedule (default constant).</summary>
+    public LearningRateSchedule Schedule { get; set; } = LearningRateSchedule.Constant();
+
+    /// <summary>Epochs of linear warm-up from 0 to the scheduled rate, ≥ 0 (default 0).</summary>
+    public double WarmupEpochs { get; set; }
+
+    /// <summary>L1 penalty λ₁·Σ|w| added to the loss, over weight tensors (not biases or normalization scales), ≥ 0 (default 0).</summary>
+    public double L1 { get; set; }
+
+    /// <summary>L2 penalty λ₂·Σw² added to the loss, over weight tensors (not biases or normalization scales), ≥ 0 (default 0).</summary>
+    public double L2 { get; set; }
+
+    /// <summary>Clip the global gradient norm to this value before each step; null disables (default).</summary>
+    public double? GradientClipNorm { get; set; }
+
+    /// <summary>Validation data scored in full after every epoch; takes precedence over <see cref="ValidationFraction"/>.</summary>
+    public IDataView? ValidationSet { get; set; }
+
+    /// <summary>Fraction of training rows held out (seeded, by row) for validation, in [0, 1) (default 0).</summary>
+    public double ValidationFraction { get; set; }
+
+    /// <summary>Early stopping and restore-best-weights; null disables (default).</summary>
+    public EarlyStopping? EarlyStopping { get; set; }
+
+    /// <summary>Directory that receives a checkpoint after every epoch (created if missing; its parent must exist). Null disables (default).</summary>
+    public string? CheckpointDirectory { get; set; }
+
+    /// <summary>A directory holding a checkpoint written by an earlier run with the same network; training continues from it.</summary>
+    public string? ResumeFromCheckpoint { get; set; }
+
+    /// <summary>Receives the metrics of every epoch as it ends.</summary>
+    public IProgress<EpochMetrics>? Progress { get; set; }
+
+    /// <summary>Checked between batches; cancelling throws <see cref="OperationCanceledException"/> and leaves no model.</summary>
+    public CancellationToken CancellationToken { get; set; }
+
+    /// <summary>How batches are read (default <see cref="DataLoading.Auto"/>).</summary>
+    public DataLoading DataLoading { get; set; } = DataLoading.Auto;
+
+    /// <summary>Memory budget of the in-memory path in bytes (default 1 GiB).</summary>
+    public long MaxInMemoryBytes { get; set; } = 1L << 30;
+
+    /// <summary>Rows shuffled together by the streaming path, &gt; 0 (default 8192).</summary>
+    public int ShuffleBufferRows { get; set; } = 8192;
+
+    /// <summary>Whether training rows are shuffled each epoch (default true).</summary>
+    public bool Shuffle { get; set; } = true;
+
+    /// <summary>Examples per forward pass when scoring, &gt; 0 (default 256).</summary>
+    public int ScoringBatchSize { get; set; } = 256;
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> or <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public virtual void Validate()
+    {
+        Guard.Positive(Epochs);
+        Guard.Positive(BatchSize);
+        Guard.Positive(LearningRate);
+        Guard.InRange(Momentum, 0, 1);
+        Guard.InRange(RmsDecay, 0, 1);
+        Guard.InRange(Beta1, 0, 1);
+        Guard.InRange(Beta2, 0, 1);
+        Guard.Positive(Epsilon);
+        Guard.NonNegative(WeightDecay);
+        Guard.NotNull(Schedule);
+        Guard.NonNegative(WarmupEpochs);
+        Guard.NonNegative(L1);
+        Guard.NonNegative(L2);
+        if (GradientClipNorm is { } clip)
+            Guard.Positive(clip, nameof(GradientClipNorm));
+        Guard.InRange(ValidationFraction, 0, 1);
+        Guard.Positive(MaxInMemoryBytes, nameof(MaxInMemoryBytes));
+        Guard.Positive(ShuffleBufferRows);
+        Guard.Positive(ScoringBatchSize);
+        if (CheckpointDirectory is not null)
+        {
+            var full = System.IO.Path.GetFullPath(CheckpointDirectory);
+            var parent = System.IO.Path.GetDirectoryName(full);
+            if (parent is not null && !System.IO.Directory.Exists(parent))
+                throw new System.IO.DirectoryNotFoundException($"CheckpointDirectory '{full}' cannot be created: its parent directory '{parent}' does not exist.");
+        }
+        if (ResumeFromCheckpoint is not null && !System.IO.File.Exists(Checkpoint.FilePath(ResumeFromCheckpoint)))
+            throw new System.IO.DirectoryNotFoundException(
+                $"ResumeFromCheckpoint '{System.IO.Path.GetFullPath(ResumeFromCheckpoint)}' holds no checkpoint: expected the file '{Checkpoint.FileName}' written by a run with CheckpointDirectory set.");
+    }
+}
