@@ -39,18 +39,18 @@ public class AccuracyTests(ITestOutputHelper output)
         var (train, test) = TestData.DiabetesSplit(mlContext);
         var model = mlContext.Regression.Trainers.NeuralNetwork(new NeuralNetworkRegressionOptions
         {
-            Network = Network.Mlp([32], dropout: 0.1),
-            Epochs = 150,
+            Network = Network.Mlp([32]),
+            Epochs = 100,
             BatchSize = 32,
-            LearningRate = 5e-3,
-            L2 = 1e-4,
+            LearningRate = 0.03,   // the raw target (25–346) is far from 0: a larger step lets the output bias get there
+            L2 = 1e-3,
         }).Fit(train);
         var metrics = mlContext.Regression.Evaluate(model.Transform(test));
         var trainMean = train.GetColumn<float>("Label").Average();
         var labels = test.GetColumn<float>("Label").ToArray();
         var meanMse = labels.Average(y => (y - trainMean) * (y - trainMean));
         output.WriteLine($"diabetes MLP: test MSE {metrics.MeanSquaredError:F1} vs mean predictor {meanMse:F1}; R² {metrics.RSquared:F3}");
-        Assert.True(metrics.MeanSquaredError < 0.65 * meanMse, $"MSE {metrics.MeanSquaredError:F1} is not < 65% of the mean predictor's {meanMse:F1}");
+        Assert.True(metrics.MeanSquaredError < 0.6 * meanMse, $"MSE {metrics.MeanSquaredError:F1} is not < 60% of the mean predictor's {meanMse:F1}");
     }
 
     [Fact]

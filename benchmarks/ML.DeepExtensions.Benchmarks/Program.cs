@@ -1,0 +1,440 @@
+// Side-by-side benchmark: our NeuralNetwork trainer / scoring paths versus a hand-written TorchSharp loop on the
+// same network, same data, same seed, same threads, in one process. See README.md beside this file.
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Threading;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using ML.DeepExtensions;
+using ML.DeepExtensions.Benchmarks;
+using ML.DeepExtensions.Runtime;
+using ML.DeepExtensions.Scoring;
+using TorchSharp;
+using static TorchSharp.torch;
+
+Thread.CurrentThread.CurrentCulture = CultureInfo.InvariantCulture;
+var settings = BenchSettings.Parse(args);
+if (settings is null)
+{
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick] [--threads N] [--no-profile] [--out FILE]");
+    return 2;
+}
+
+var total = Stopwatch.StartNew();
+TorchRuntime.EnsureInitialized();
+if (settings.Threads is { } threads)
+    torch.set_num_threads(threads);
+
+var root = DigitsData.RepoRoot();
+var csv = Path.Combine(root, "data", "digits", "digits.csv");
+var mlContext = new MLContext(seed: 1);
+Log($"Loading {csv} × {settings.Copies} copies…");
+var data = DigitsData.Load(mlContext, csv, settings.Copies);
+
+var tensorClock = Stopwatch.StartNew();
+using var x = torch.tensor(data.Features, new long[] { data.Rows, DigitsData.FeatureSize });
+using var y = torch.tensor(data.Labels, new long[] { data.Rows });
+tensorClock.Stop();
+
+var report = new Report(settings, root, data, tensorClock.Elapsed.TotalSeconds);
+foreach (var network in new[] { BenchNetwork.Mlp, BenchNetwork.Cnn })
+{
+    var training = Bench.Training(settings, network, data, x, y);
+    report.Training.Add(training);
+    report.Scoring.Add(Bench.Scoring(settings, network, data, training.Model));
+    if (settings.Profile)
+        report.Profiles.Add(Bench.Profile(settings, network, data, x, y, training.OursSecondsPerEpoch));
+    training.Model.Dispose();
+}
+total.Stop();
+report.TotalSeconds = total.Elapsed.TotalSeconds;
+
+var markdown = report.Render();
+Console.WriteLine(markdown);
+var outPath = settings.OutPath ?? Path.Combine(root, "benchmarks", "results", "latest.md");
+Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
+File.WriteAllText(outPath, markdown);
+Log($"Wrote {Path.GetFullPath(outPath)} ({total.Elapsed.TotalSeconds:F0} s in all).");
+return 0;
+
+static void Log(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
+
+namespace ML.DeepExtensions.Benchmarks
+{
+    internal sealed record BenchSettings(bool Quick, int Copies, int Epochs, int Repeats, int ScoringRows, bool Profile, int? Threads, string? OutPath)
+    {
+        public const int BatchSize = 32;
+        public const double LearningRate = 1e-3;
+        public const int Seed = 1;
+
+        public string Mode => Quick ? "quick" : "full";
+
+        public static BenchSettings? Parse(string[] args)
+        {
+            var quick = false;
+            var profile = true;
+            int? threads = null;
+            string? outPath = null;
+            for (var i = 0; i < args.Length; i++)
+            {
+                switch (args[i])
+                {
+                    case "--quick":
+                        quick = true;
+                        break;
+                    case "--no-profile":
+                        profile = false;
+                        break;
+                    case "--threads" when i + 1 < args.Length && int.TryParse(args[i + 1], out var t) && t > 0:
+                        threads = t;
+                        i++;
+                        break;
+                    case "--out" when i + 1 < args.Length:
+                        outPath = args[++i];
+                        break;
+                    default:
+                        return null;
+                }
+            }
+            return quick
+                ? new BenchSettings(true, Copies: 2, Epochs: 1, Repeats: 3, ScoringRows: 5_000, profile, threads, outPath)
+                : new BenchSettings(false, Copies: 6, Epochs: 2, Repeats: 3, ScoringRows: 20_000, profile, threads, outPath);
+        }
+    }
+
+    internal sealed record TrainingResult(
+        BenchNetwork Network,
+        long Parameters,
+        double OursSecondsPerEpoch,
+        double OursFitWallSeconds,
+        double OursOutsideEpochsSeconds,
+        double RawSecondsPerEpoch,
+        double RawSetupSeconds,
+        double OursLastLoss,
+        double RawLastLoss,
+        double OursAccuracy,
+        NeuralNetworkTransformer Model)
+    {
+        public double Ratio => OursSecondsPerEpoch / RawSecondsPerEpoch;
+    }
+
+    internal sealed record ScoringResult(BenchNetwork Network, int Rows, double TransformRowsPerSecond, double EngineRowsPerSecond, double RawRowsPerSecond, double MaxAbsDifference);
+
+    internal sealed record ProfileResult(BenchNetwork Network, IReadOnlyDictionary<LoopVariant, double> Variants, double Ours, double? BatchSourceAlone, string? ProbeError);
+
+    internal static class Bench
+    {
+        private static void Log(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
+
+        public static double Median(IEnumerable<double> values)
+        {
+            var sorted = values.OrderBy(v => v).ToArray();
+            return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        }
+
+        private static void Collect()
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+        }
+
+        private static (NeuralNetworkTransformer Model, double Wall) FitOurs(BenchNetwork network, DigitsData data, int epochs)
+        {
+            var mlContext = new MLContext(seed: BenchSettings.Seed);
+            var trainer = mlContext.MulticlassClassification.Trainers.NeuralNetwork(new NeuralNetworkMulticlassOptions
+            {
+                Network = network.Body,
+                Epochs = epochs,
+                BatchSize = BenchSettings.BatchSize,
+                LearningRate = BenchSettings.LearningRate,
+            });
+            var clock = Stopwatch.StartNew();
+            var model = trainer.Fit(data.TrainingView);
+            clock.Stop();
+            return (model, clock.Elapsed.TotalSeconds);
+        }
+
+        public static TrainingResult Training(BenchSettings settings, BenchNetwork network, DigitsData data, Tensor x, Tensor y)
+        {
+            Log($"{network.Name}: warm-up (1 epoch each side)…");
+            FitOurs(network, data, 1).Model.Dispose();
+            using (var warm = new RawTrainer(network, data, x, y, BenchSettings.Seed, BenchSettings.LearningRate))
+                warm.Epoch(0, BenchSettings.BatchSize, LoopVariant.Raw);
+
+            var ours = new List<(double PerEpoch, double Wall, double Outside)>();
+            var raw = new List<(double PerEpoch, double Setup)>();
+            NeuralNetworkTransformer? last = null;
+            double rawLoss = double.NaN;
+            long parameters = 0;
+            for (var rep = 0; rep < settings.Repeats; rep++)
+            {
+                Collect();
+                last?.Dispose();
+                var (model, wall) = FitOurs(network, data, settings.Epochs);
+                last = model;
+                var epochs = model.History.Sum(h => h.Duration.TotalSeconds);
+                ours.Add((epochs / model.History.Count, wall, wall - epochs));
+                Log($"{network.Name} run {rep + 1}/{settings.Repeats}: ours {epochs / model.History.Count:F3} s/epoch (Fit {wall:F2} s)");
+
+                Collect();
+                var setupClock = Stopwatch.StartNew();
+                using var trainer = new RawTrainer(network, data, x, y, BenchSettings.Seed, BenchSettings.LearningRate);
+                setupClock.Stop();
+                parameters = trainer.Module.parameters().Sum(p => p.numel());
+                var clock = Stopwatch.StartNew();
+                for (var epoch = 0; epoch < settings.Epochs; epoch++)
+                    rawLoss = trainer.Epoch(epoch, BenchSettings.BatchSize, LoopVariant.Raw);
+                clock.Stop();
+                raw.Add((clock.Elapsed.TotalSeconds / settings.Epochs, setupClock.Elapsed.TotalSeconds));
+                Log($"{network.Name} run {rep + 1}/{settings.Repeats}: raw  {clock.Elapsed.TotalSeconds / settings.Epochs:F3} s/epoch");
+            }
+            var history = last!.History[^1];
+            return new TrainingResult(network, parameters,
+                Median(ours.Select(o => o.PerEpoch)), Median(ours.Select(o => o.Wall)), Median(ours.Select(o => o.Outside)),
+                Median(raw.Select(r => r.PerEpoch)), Median(raw.Select(r => r.Setup)),
+                history.TrainingLoss, rawLoss, history.Training.TryGetValue("Accuracy", out var a) ? a : double.NaN, last);
+        }
+
+        public static ScoringResult Scoring(BenchSettings settings, BenchNetwork network, DigitsData data, NeuralNetworkTransformer model)
+        {
+            var mlContext = new MLContext(seed: BenchSettings.Seed);
+            var rows = data.ScoringRows(settings.ScoringRows);
+            var view = mlContext.Data.LoadFromEnumerable(rows);
+            var engine = mlContext.Model.CreatePredictionEngine<ScoreInput, ScoreOutput>(model);
+            using var xs = torch.tensor(rows.SelectMany(r => r.Features).ToArray(), new long[] { rows.Length, DigitsData.FeatureSize });
+            using var rawModule = new RawTrainer(network, data, xs, xs, BenchSettings.Seed, BenchSettings.LearningRate);
+
+            // Warm-up on 1,024 rows, and check that both ML.NET paths give the same scores.
+            Log($"{network.Name}: scoring warm-up…");
+            var warmRows = rows.Take(1024).ToArray();
+            var batched = TransformScores(model, mlContext.Data.LoadFromEnumerable(warmRows));
+            var single = warmRows.Select(r => engine.Predict(r).Score.ToArray()).ToArray();
+            var maxDiff = batched.Zip(single, (b, s) => b.Zip(s, (p, q) => Math.Abs(p - q)).Max()).Max();
+            RawTrainer.ForwardRowsPerSecond(rawModule.Module, xs.narrow(0, 0, 1024), model.ScoringBatchSize, out _);
+
+            var transform = new List<double>();
+            var predict = new List<double>();
+            var rawRates = new List<double>();
+            for (var rep = 0; rep < settings.Repeats; rep++)
+            {
+                Collect();
+                var clock = Stopwatch.StartNew();
+                var count = TransformPass(model, view, out _);
+                clock.Stop();
+                transform.Add(count / clock.Elapsed.TotalSeconds);
+
+                Collect();
+                var output = new ScoreOutput();
+                clock.Restart();
+                double checksum = 0;
+                foreach (var row in rows)
+                {
+                    engine.Predict(row, ref output);
+                    checksum += output.Score[0];
+                }
+                clock.Stop();
+                predict.Add(rows.Length / clock.Elapsed.TotalSeconds);
+
+                Collect();
+                rawRates.Add(RawTrainer.ForwardRowsPerSecond(rawModule.Module, xs, model.ScoringBatchSize, out _));
+                Log($"{network.Name} scoring run {rep + 1}/{settings.Repeats}: Transform {transform[^1]:F0} rows/s, PredictionEngine {predict[^1]:F0} rows/s, raw {rawRates[^1]:F0} rows/s");
+            }
+            engine.Dispose();
+            return new ScoringResult(network, rows.Length, Median(transform), Median(predict), Median(rawRates), maxDiff);
+        }
+
+        private static long TransformPass(ITransformer model, IDataView view, out double checksum)
+        {
+            var scored = model.Transform(view);
+            var column = scored.Schema["Score"];
+            using var cursor = scored.GetRowCursor(new[] { column });
+            var getter = cursor.GetGetter<VBuffer<float>>(column);
+            VBuffer<float> score = default;
+            long count = 0;
+            checksum = 0;
+            while (cursor.MoveNext())
+            {
+                getter(ref score);
+                checksum += score.GetValues()[0];
+                count++;
+            }
+            return count;
+        }
+
+        private static float[][] TransformScores(ITransformer model, IDataView view)
+        {
+            var scored = model.Transform(view);
+            return scored.GetColumn<float[]>(scored.Schema["Score"]).ToArray();
+        }
+
+        public static ProfileResult Profile(BenchSettings settings, BenchNetwork network, DigitsData data, Tensor x, Tensor y, double ours)
+        {
+            var variants = new Dictionary<LoopVariant, double>();
+            foreach (var variant in Enum.GetValues<LoopVariant>())
+            {
+                var times = new List<double>();
+                for (var rep = 0; rep < settings.Repeats; rep++)
+                {
+                    Collect();
+                    using var trainer = new RawTrainer(network, data, x, y, BenchSettings.Seed, BenchSettings.LearningRate);
+                    var clock = Stopwatch.StartNew();
+                    trainer.Epoch(0, BenchSettings.BatchSize, variant);
+                    clock.Stop();
+                    times.Add(clock.Elapsed.TotalSeconds);
+                }
+                variants[variant] = Median(times);
+                Log($"{network.Name} profile {variant}: {variants[variant]:F3} s/epoch");
+            }
+            string? error = null;
+            var alone = new List<double>();
+            for (var rep = 0; rep < settings.Repeats && error is null; rep++)
+            {
+                if (BatchSourceProbe.EpochSeconds(data, BenchSettings.BatchSize, BenchSettings.Seed, out error) is { } s)
+                    alone.Add(s);
+            }
+            return new ProfileResult(network, variants, ours, alone.Count > 0 ? Median(alone) : null, error);
+        }
+    }
+
+    internal sealed class Report
+    {
+        private readonly BenchSettings _settings;
+        private readonly string _root;
+        private readonly DigitsData _data;
+        private readonly double _tensorSeconds;
+
+        public Report(BenchSettings settings, string root, DigitsData data, double tensorSeconds)
+        {
+            _settings = settings;
+            _root = root;
+            _data = data;
+            _tensorSeconds = tensorSeconds;
+        }
+
+        public List<TrainingResult> Training { get; } = new();
+
+        public List<ScoringResult> Scoring { get; } = new();
+
+        public List<ProfileResult> Profiles { get; } = new();
+
+        public double TotalSeconds { get; set; }
+
+        private static string N(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+
+        public string Render()
+        {
+            var s = _settings;
+            var text = new StringBuilder();
+            text.AppendLine($"# ML.DeepExtensions benchmark ({s.Mode})");
+            text.AppendLine();
+            text.AppendLine("| | |");
+            text.AppendLine("|---|---|");
+            text.AppendLine($"| Date (UTC) | {DateTime.UtcNow:yyyy-MM-dd HH:mm} |");
+            text.AppendLine($"| Machine | {Environment.ProcessorCount} logical cores{CpuModel()}, {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture}) |");
+            text.AppendLine($"| Runtime | {RuntimeInformation.FrameworkDescription}, ML.NET {Version(typeof(MLContext))}, TorchSharp {Version(typeof(torch))}, libtorch-cpu-linux-x64 {PackageVersion("libtorch-cpu-linux-x64")} |");
+            text.AppendLine($"| torch threads | get_num_threads() = {torch.get_num_threads()}, get_num_interop_threads() = {torch.get_num_interop_threads()} ({(s.Threads is null ? "defaults" : $"set_num_threads({s.Threads})")}; one process, so identical for both sides) |");
+            text.AppendLine($"| Data | data/digits/digits.csv: {_data.BaseRows:N0} rows × {_data.Copies} copies = {_data.Rows:N0} rows; Features = 64 pixels / 16 (Expression), Label = MapValueToKey ({_data.Classes} classes) |");
+            text.AppendLine($"| Protocol | batch {BenchSettings.BatchSize}, Adam lr {N(BenchSettings.LearningRate, "G3")}, {s.Epochs} epoch(s) per run, reshuffled every epoch (same System.Random order both sides), same seed → same initial weights; 1 warm-up run per side, then median of {s.Repeats} runs, ours and raw interleaved |");
+            text.AppendLine($"| Command | `dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks{(s.Quick ? " -- --quick" : "")}` ({N(TotalSeconds, "F0")} s in all) |");
+            text.AppendLine();
+
+            text.AppendLine("## Training: seconds per epoch");
+            text.AppendLine();
+            text.AppendLine("*Ours* = `mlContext.MulticlassClassification.Trainers.NeuralNetwork(options).Fit(data)`, per-epoch time from `model.History` (the epochs only). " +
+                            "*Raw* = hand-written TorchSharp loop on pre-built tensors (`index_select` batches of a per-epoch permutation, dispose scope per step, `loss.item()`). " +
+                            "*Fit wall* is the whole `Fit` call; *outside epochs* = Fit wall − Σ epoch times (schema checks, the one-time in-memory read of the IDataView, building the network).");
+            text.AppendLine();
+            text.AppendLine("| Network | Params | Ours s/epoch | Raw s/epoch | Ratio ours/raw | ≤ 1.10? | Ours Fit wall s | Ours outside epochs s | Raw setup s (module + optimizer) | Last-epoch loss ours / raw |");
+            text.AppendLine("|---|---:|---:|---:|---:|:---:|---:|---:|---:|---|");
+            foreach (var t in Training)
+            {
+                text.AppendLine($"| {t.Network.Name} | {t.Parameters:N0} | {N(t.OursSecondsPerEpoch, "F3")} | {N(t.RawSecondsPerEpoch, "F3")} | **{N(t.Ratio, "F2")}** | {(t.Ratio <= 1.10 ? "yes" : "no")} | " +
+                                $"{N(t.OursFitWallSeconds, "F2")} ({s.Epochs} ep.) | {N(t.OursOutsideEpochsSeconds, "F3")} | {N(t.RawSetupSeconds, "F3")} | {N(t.OursLastLoss, "F4")} / {N(t.RawLastLoss, "F4")} |");
+            }
+            text.AppendLine();
+            text.AppendLine($"Data load, measured separately: one ML.NET cursor pass over Features + Label of the {_data.Rows:N0}-row IDataView into arrays took **{N(_data.ReadSeconds, "F3")} s** " +
+                            $"(the trainer's one-time in-memory read is the same kind of pass and is inside *outside epochs*); building the raw side's X/Y tensors from those arrays took {N(_tensorSeconds, "F4")} s.");
+            text.AppendLine();
+            foreach (var t in Training)
+                text.AppendLine($"- {t.Network.Name}: {t.Network.Description}");
+            text.AppendLine();
+
+            text.AppendLine("## Scoring: rows per second");
+            text.AppendLine();
+            text.AppendLine($"Same fitted model (last timed run above), same {Scoring.FirstOrDefault()?.Rows ?? 0:N0} in-memory rows. *Transform* = `model.Transform(view)` read through a cursor on the Score column " +
+                            $"(one forward pass per {Training.FirstOrDefault()?.Model.ScoringBatchSize ?? 0} rows). *PredictionEngine* = `engine.Predict(row, ref output)` row by row. " +
+                            "*Raw forward* (reference) = no-grad forward passes of the same size on a pre-built tensor, outputs copied to managed arrays.");
+            text.AppendLine();
+            text.AppendLine("| Network | Rows | Transform rows/s | PredictionEngine rows/s | Speed-up Transform / PredictionEngine | Raw forward rows/s | Transform / raw | max abs Δ score (Transform vs PredictionEngine) |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var r in Scoring)
+            {
+                text.AppendLine($"| {r.Network.Name} | {r.Rows:N0} | {N(r.TransformRowsPerSecond, "N0")} | {N(r.EngineRowsPerSecond, "N0")} | **{N(r.TransformRowsPerSecond / r.EngineRowsPerSecond, "F1")}×** | " +
+                                $"{N(r.RawRowsPerSecond, "N0")} | {N(r.TransformRowsPerSecond / r.RawRowsPerSecond, "F2")} | {N(r.MaxAbsDifference, "G2")} |");
+            }
+            text.AppendLine();
+
+            if (Profiles.Count > 0)
+            {
+                text.AppendLine("## Where the engine's time goes: seconds per epoch (ratio to raw)");
+                text.AppendLine();
+                text.AppendLine("Each column adds one thing the engine does to the raw loop; the extra columns are replicas written in this benchmark (1 epoch, median of " +
+                                $"{s.Repeats}). *Engine step extras* = lr set on every param group, `.to(device)`, `loss.ToDouble()` before backward, argmax/eq/sum/`ToInt64` accuracy per step. " +
+                                "*Managed batches* = rows gathered into a new float[] per batch from 4096-row chunks, `torch.tensor` copy, labels converted with LINQ (BatchSource.Gather/MakeBatch). " +
+                                "*Prefetch* = the same batches produced on a background task through a bounded queue of 4 (BatchSource.Prefetch). " +
+                                "*Real BatchSource alone* = the engine's own InMemoryBatchSource (reached by reflection) enumerating one epoch without training.");
+                text.AppendLine();
+                text.AppendLine("| Network | Raw loop | + engine step extras | + managed batches (same thread) | + prefetch thread | Ours (engine) | Real BatchSource alone |");
+                text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+                foreach (var p in Profiles)
+                {
+                    var baseline = p.Variants[LoopVariant.Raw];
+                    string Cell(double v) => $"{N(v, "F3")} ({N(v / baseline, "F2")})";
+                    text.AppendLine($"| {p.Network.Name} | {Cell(baseline)} | {Cell(p.Variants[LoopVariant.EngineStep])} | {Cell(p.Variants[LoopVariant.ManagedBatches])} | " +
+                                    $"{Cell(p.Variants[LoopVariant.Prefetch])} | {Cell(p.Ours)} | {(p.BatchSourceAlone is { } a ? N(a, "F3") : "n/a: " + p.ProbeError)} |");
+                }
+                text.AppendLine();
+            }
+            return text.ToString();
+        }
+
+        private static string Version(Type type)
+        {
+            var version = type.Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+                ?? type.Assembly.GetName().Version?.ToString() ?? "?";
+            var plus = version.IndexOf('+', StringComparison.Ordinal);
+            return plus > 0 ? version[..plus] : version;
+        }
+
+        private string PackageVersion(string id)
+        {
+            var props = Path.Combine(_root, "Directory.Packages.props");
+            if (!File.Exists(props))
+                return "?";
+            var match = Regex.Match(File.ReadAllText(props), $"Include=\"{Regex.Escape(id)}\"\\s+Version=\"([^\"]+)\"");
+            return match.Success ? match.Groups[1].Value : "?";
+        }
+
+        private static string CpuModel()
+        {
+            try
+            {
+                var line = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal)) : null;
+                return line is null ? "" : " (" + line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim() + ")";
+            }
+            catch (IOException)
+            {
+                return "";
+            }
+        }
+    }
+}
