@@ -21,6 +21,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 Thread.CurrentThread.CurrentCulture = CultureInfo.InvariantCulture;
+if (args.Length > 0 && args[0] == "--diag") { Diag.Run(args); return 0; }
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {

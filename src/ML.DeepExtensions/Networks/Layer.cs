@@ -11,8 +11,7 @@ namespace ML.DeepExtensions.Networks;
 /// </summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
 [JsonDerivedType(typeof(DenseLayer), "Dense")]
-[JsonDerivedType(typeof(Conv1dLayer), "Conv1d")]
-[JsonDerivedType(typeof(Conv2dLayer), "Conv2d")]
+[JsonDerivedType(typeof(ConvolutionLayer), "Convolution")]
 [JsonDerivedType(typeof(PoolingLayer), "Pool")]
 [JsonDerivedType(typeof(GlobalAveragePoolLayer), "GlobalAveragePool")]
 [JsonDerivedType(typeof(FlattenLayer), "Flatten")]

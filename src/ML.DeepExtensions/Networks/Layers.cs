@@ -39,67 +39,33 @@ public sealed class DenseLayer : Layer
         => nn.Linear(input[^1], Units, UseBias);
 }
 
-/// <summary>1-D convolution over <c>(channels, length)</c>.</summary>
-public sealed class Conv1dLayer : Layer
+/// <summary>
+/// Convolution over <c>(channels, length)</c> (1-D) or <c>(channels, height, width)</c> (2-D, square kernel).
+/// </summary>
+public sealed class ConvolutionLayer : Layer
 {
     /// <summary>Creates the layer.</summary>
+    /// <param name="dimensions">1 or 2 spatial dimensions.</param>
     /// <param name="filters">Output channels, &gt; 0.</param>
-    /// <param name="kernelSize">Window length, &gt; 0.</param>
-    /// <param name="stride">Step, &gt; 0 (default 1).</param>
-    /// <param name="padding">Zeros added at each end, ≥ 0 (default 0).</param>
-    public Conv1dLayer(int filters, int kernelSize, int stride = 1, int padding = 0)
-    {
-        Filters = Guard.Positive(filters);
-        KernelSize = Guard.Positive(kernelSize);
-        Stride = Guard.Positive(stride);
-        Padding = Guard.NonNegative(padding);
-    }
-
-    /// <summary>Output channels.</summary>
-    public int Filters { get; }
-    /// <summary>Window length.</summary>
-    public int KernelSize { get; }
-    /// <summary>Step.</summary>
-    public int Stride { get; }
-    /// <summary>Zero padding at each end.</summary>
-    public int Padding { get; }
-
-    /// <inheritdoc />
-    public override string ToString() => $"Conv1d({Filters}, kernel {KernelSize}, stride {Stride}, padding {Padding})";
-
-    internal override int[] InferOutputShape(int[] input, int index)
-    {
-        if (input.Length != 2)
-            throw ShapeError(index, input, "(channels, length); add Reshape(channels, length) before it");
-        var length = Shape.Window(input[1], KernelSize, Stride, Padding);
-        if (length <= 0)
-            throw ShapeError(index, input, $"a length of at least {KernelSize - 2 * Padding}");
-        return [Filters, length];
-    }
-
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
-        => nn.Conv1d(input[0], Filters, KernelSize, Stride, Padding);
-}
-
-/// <summary>2-D convolution over <c>(channels, height, width)</c> with a square kernel.</summary>
-public sealed class Conv2dLayer : Layer
-{
-    /// <summary>Creates the layer.</summary>
-    /// <param name="filters">Output channels, &gt; 0.</param>
-    /// <param name="kernelSize">Square kernel side, &gt; 0.</param>
+    /// <param name="kernelSize">Window side, &gt; 0.</param>
     /// <param name="stride">Step, &gt; 0 (default 1).</param>
     /// <param name="padding">Zeros added on each side, ≥ 0 (default 0).</param>
-    public Conv2dLayer(int filters, int kernelSize, int stride = 1, int padding = 0)
+    public ConvolutionLayer(int dimensions, int filters, int kernelSize, int stride = 1, int padding = 0)
     {
+        if (dimensions is not (1 or 2))
+            throw new ArgumentOutOfRangeException(nameof(dimensions), dimensions, $"dimensions must be 1 or 2. Received: dimensions={dimensions}");
+        Dimensions = dimensions;
         Filters = Guard.Positive(filters);
         KernelSize = Guard.Positive(kernelSize);
         Stride = Guard.Positive(stride);
         Padding = Guard.NonNegative(padding);
     }
 
+    /// <summary>1 or 2.</summary>
+    public int Dimensions { get; }
     /// <summary>Output channels.</summary>
     public int Filters { get; }
-    /// <summary>Square kernel side.</summary>
+    /// <summary>Window side.</summary>
     public int KernelSize { get; }
     /// <summary>Step.</summary>
     public int Stride { get; }
@@ -107,21 +73,31 @@ public sealed class Conv2dLayer : Layer
     public int Padding { get; }
 
     /// <inheritdoc />
-    public override string ToString() => $"Conv2d({Filters}, {KernelSize}x{KernelSize}, stride {Stride}, padding {Padding})";
+    public override string ToString() => Dimensions == 1
+        ? $"Conv1d({Filters}, kernel {KernelSize}, stride {Stride}, padding {Padding})"
+        : $"Conv2d({Filters}, {KernelSize}x{KernelSize}, stride {Stride}, padding {Padding})";
 
     internal override int[] InferOutputShape(int[] input, int index)
     {
-        if (input.Length != 3)
-            throw ShapeError(index, input, "(channels, height, width); add Reshape(channels, height, width) before it");
-        var h = Shape.Window(input[1], KernelSize, Stride, Padding);
-        var w = Shape.Window(input[2], KernelSize, Stride, Padding);
-        if (h <= 0 || w <= 0)
-            throw ShapeError(index, input, $"height and width of at least {KernelSize - 2 * Padding}");
-        return [Filters, h, w];
+        if (input.Length != Dimensions + 1)
+        {
+            var expected = Dimensions == 1 ? "(channels, length)" : "(channels, height, width)";
+            throw ShapeError(index, input, $"{expected}; add Reshape{expected} before it");
+        }
+        var output = new int[input.Length];
+        output[0] = Filters;
+        for (var i = 1; i < input.Length; i++)
+        {
+            output[i] = Shape.Window(input[i], KernelSize, Stride, Padding);
+            if (output[i] <= 0)
+                throw ShapeError(index, input, $"spatial sizes of at least {KernelSize - 2 * Padding}");
+        }
+        return output;
     }
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
-        => nn.Conv2d(input[0], Filters, KernelSize, Stride, Padding);
+    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => Dimensions == 1
+        ? nn.Conv1d(input[0], Filters, KernelSize, Stride, Padding)
+        : nn.Conv2d(input[0], Filters, KernelSize, Stride, Padding);
 }
 
 /// <summary>Kind of window pooling.</summary>

@@ -67,10 +67,10 @@ public sealed class Network
 
     /// <summary>Appends a <see cref="DenseLayer"/>.</summary>
     public Network Dense(int units, bool useBias = true) => Add(new DenseLayer(units, useBias));
-    /// <summary>Appends a <see cref="Conv1dLayer"/>.</summary>
-    public Network Conv1d(int filters, int kernelSize, int stride = 1, int padding = 0) => Add(new Conv1dLayer(filters, kernelSize, stride, padding));
-    /// <summary>Appends a <see cref="Conv2dLayer"/>.</summary>
-    public Network Conv2d(int filters, int kernelSize, int stride = 1, int padding = 0) => Add(new Conv2dLayer(filters, kernelSize, stride, padding));
+    /// <summary>Appends a 1-D <see cref="ConvolutionLayer"/> over (channels, length).</summary>
+    public Network Conv1d(int filters, int kernelSize, int stride = 1, int padding = 0) => Add(new ConvolutionLayer(1, filters, kernelSize, stride, padding));
+    /// <summary>Appends a 2-D <see cref="ConvolutionLayer"/> over (channels, height, width).</summary>
+    public Network Conv2d(int filters, int kernelSize, int stride = 1, int padding = 0) => Add(new ConvolutionLayer(2, filters, kernelSize, stride, padding));
     /// <summary>Appends 1-D max pooling (stride defaults to the kernel size).</summary>
     public Network MaxPool1d(int kernelSize, int stride = 0) => Add(new PoolingLayer(PoolingKind.Max, 1, kernelSize, stride));
     /// <summary>Appends 2-D max pooling (stride defaults to the kernel size).</summary>
