@@ -107,7 +107,7 @@ namespace ML.DeepExtensions.Benchmarks
             }
             return quick
                 ? new BenchSettings(true, Copies: 2, Epochs: 1, Repeats: 3, ScoringRows: 5_000, profile, threads, outPath)
-                : new BenchSettings(false, Copies: 6, Epochs: 2, Repeats: 3, ScoringRows: 20_000, profile, threads, outPath);
+                : new BenchSettings(false, Copies: 10, Epochs: 3, Repeats: 3, ScoringRows: 20_000, profile, threads, outPath);
         }
     }
 
@@ -122,14 +122,15 @@ namespace ML.DeepExtensions.Benchmarks
         double OursLastLoss,
         double RawLastLoss,
         double OursAccuracy,
-        NeuralNetworkTransformer Model)
+        NeuralNetworkTransformer Model,
+        double? OtherLoad)
     {
         public double Ratio => OursSecondsPerEpoch / RawSecondsPerEpoch;
     }
 
-    internal sealed record ScoringResult(BenchNetwork Network, int Rows, double TransformRowsPerSecond, double EngineRowsPerSecond, double RawRowsPerSecond, double MaxAbsDifference);
+    internal sealed record ScoringResult(BenchNetwork Network, int Rows, double TransformRowsPerSecond, double EngineRowsPerSecond, double RawRowsPerSecond, double MaxAbsDifference, double? OtherLoad);
 
-    internal sealed record ProfileResult(BenchNetwork Network, IReadOnlyDictionary<LoopVariant, double> Variants, double Ours, double? BatchSourceAlone, string? ProbeError);
+    internal sealed record ProfileResult(BenchNetwork Network, IReadOnlyDictionary<LoopVariant, double> Variants, double Ours, double? BatchSourceAlone, string? ProbeError, double? OtherLoad);
 
     internal static class Bench
     {
@@ -167,6 +168,7 @@ namespace ML.DeepExtensions.Benchmarks
         public static TrainingResult Training(BenchSettings settings, BenchNetwork network, DigitsData data, Tensor x, Tensor y)
         {
             Log($"{network.Name}: warm-up (1 epoch each side)…");
+            var meter = LoadMeter.Start();
             FitOurs(network, data, 1).Model.Dispose();
             using (var warm = new RawTrainer(network, data, x, y, BenchSettings.Seed, BenchSettings.LearningRate))
                 warm.Epoch(0, BenchSettings.BatchSize, LoopVariant.Raw);
@@ -202,11 +204,12 @@ namespace ML.DeepExtensions.Benchmarks
             return new TrainingResult(network, parameters,
                 Median(ours.Select(o => o.PerEpoch)), Median(ours.Select(o => o.Wall)), Median(ours.Select(o => o.Outside)),
                 Median(raw.Select(r => r.PerEpoch)), Median(raw.Select(r => r.Setup)),
-                history.TrainingLoss, rawLoss, history.Training.TryGetValue("Accuracy", out var a) ? a : double.NaN, last);
+                history.TrainingLoss, rawLoss, history.Training.TryGetValue("Accuracy", out var a) ? a : double.NaN, last, meter.OtherCores());
         }
 
         public static ScoringResult Scoring(BenchSettings settings, BenchNetwork network, DigitsData data, NeuralNetworkTransformer model)
         {
+            var meter = LoadMeter.Start();
             var mlContext = new MLContext(seed: BenchSettings.Seed);
             var rows = data.ScoringRows(settings.ScoringRows);
             var view = mlContext.Data.LoadFromEnumerable(rows);
@@ -250,7 +253,7 @@ namespace ML.DeepExtensions.Benchmarks
                 Log($"{network.Name} scoring run {rep + 1}/{settings.Repeats}: Transform {transform[^1]:F0} rows/s, PredictionEngine {predict[^1]:F0} rows/s, raw {rawRates[^1]:F0} rows/s");
             }
             engine.Dispose();
-            return new ScoringResult(network, rows.Length, Median(transform), Median(predict), Median(rawRates), maxDiff);
+            return new ScoringResult(network, rows.Length, Median(transform), Median(predict), Median(rawRates), maxDiff, meter.OtherCores());
         }
 
         private static long TransformPass(ITransformer model, IDataView view, out double checksum)
@@ -279,6 +282,7 @@ namespace ML.DeepExtensions.Benchmarks
 
         public static ProfileResult Profile(BenchSettings settings, BenchNetwork network, DigitsData data, Tensor x, Tensor y, double ours)
         {
+            var meter = LoadMeter.Start();
             var variants = new Dictionary<LoopVariant, double>();
             foreach (var variant in Enum.GetValues<LoopVariant>())
             {
@@ -302,7 +306,7 @@ namespace ML.DeepExtensions.Benchmarks
                 if (BatchSourceProbe.EpochSeconds(data, BenchSettings.BatchSize, BenchSettings.Seed, out error) is { } s)
                     alone.Add(s);
             }
-            return new ProfileResult(network, variants, ours, alone.Count > 0 ? Median(alone) : null, error);
+            return new ProfileResult(network, variants, ours, alone.Count > 0 ? Median(alone) : null, error, meter.OtherCores());
         }
     }
 
