@@ -21,11 +21,10 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 Thread.CurrentThread.CurrentCulture = CultureInfo.InvariantCulture;
-if (args.Length > 0 && args[0] == "--diag") { Diag.Run(args); return 0; }
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick] [--threads N] [--no-profile] [--out FILE]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick] [--threads N] [--no-profile] [--profile-repeats N] [--out FILE]");
     return 2;
 }
 
@@ -52,7 +51,7 @@ foreach (var network in new[] { BenchNetwork.Mlp, BenchNetwork.Cnn })
     report.Training.Add(training);
     report.Scoring.Add(Bench.Scoring(settings, network, data, training.Model));
     if (settings.Profile)
-        report.Profiles.Add(Bench.Profile(settings, network, data, x, y, training.OursSecondsPerEpoch));
+        report.Profiles.Add(Bench.Profile(settings, network, data, x, y));
     training.Model.Dispose();
 }
 total.Stop();
@@ -72,6 +71,11 @@ namespace ML.DeepExtensions.Benchmarks
 {
     internal sealed record BenchSettings(bool Quick, int Copies, int Epochs, int Repeats, int ScoringRows, bool Profile, int? Threads, string? OutPath)
     {
+        public int ProfileRepeats { get; init; } = Repeats;
+
+        /// <summary>The command-line arguments, as given.</summary>
+        public string Arguments { get; init; } = "";
+
         public const int BatchSize = 32;
         public const double LearningRate = 1e-3;
         public const int Seed = 1;
@@ -83,6 +87,7 @@ namespace ML.DeepExtensions.Benchmarks
             var quick = false;
             var profile = true;
             int? threads = null;
+            int? profileRepeats = null;
             string? outPath = null;
             for (var i = 0; i < args.Length; i++)
             {
@@ -98,6 +103,10 @@ namespace ML.DeepExtensions.Benchmarks
                         threads = t;
                         i++;
                         break;
+                    case "--profile-repeats" when i + 1 < args.Length && int.TryParse(args[i + 1], out var r) && r > 0:
+                        profileRepeats = r;
+                        i++;
+                        break;
                     case "--out" when i + 1 < args.Length:
                         outPath = args[++i];
                         break;
@@ -105,9 +114,11 @@ namespace ML.DeepExtensions.Benchmarks
                         return null;
                 }
             }
-            return quick
+            var settings = quick
                 ? new BenchSettings(true, Copies: 2, Epochs: 1, Repeats: 3, ScoringRows: 5_000, profile, threads, outPath)
-                : new BenchSettings(false, Copies: 10, Epochs: 3, Repeats: 3, ScoringRows: 20_000, profile, threads, outPath);
+                : new BenchSettings(false, Copies: 10, Epochs: 3, Repeats: 3, ScoringRows: 20_000, profile, threads, outPath) { ProfileRepeats = 7 };
+            settings = settings with { Arguments = string.Join(" ", args) };
+            return profileRepeats is { } n ? settings with { ProfileRepeats = n } : settings;
         }
     }
 
@@ -123,12 +134,13 @@ namespace ML.DeepExtensions.Benchmarks
         double RawLastLoss,
         double OursAccuracy,
         NeuralNetworkTransformer Model,
-        double? OtherLoad)
+        double? OtherLoad,
+        string Spread)
     {
         public double Ratio => OursSecondsPerEpoch / RawSecondsPerEpoch;
     }
 
-    internal sealed record ScoringResult(BenchNetwork Network, int Rows, double TransformRowsPerSecond, double EngineRowsPerSecond, double RawRowsPerSecond, double MaxAbsDifference, double? OtherLoad);
+    internal sealed record ScoringResult(BenchNetwork Network, int Rows, double TransformRowsPerSecond, double EngineRowsPerSecond, double RawRowsPerSecond, double RawSingleRowsPerSecond, double SourceReadRowsPerSecond, double MaxAbsDifference, double? OtherLoad);
 
     internal sealed record ProfileResult(BenchNetwork Network, IReadOnlyDictionary<LoopVariant, double> Variants, double Ours, double? BatchSourceAlone, string? ProbeError, double? OtherLoad);
 
@@ -204,7 +216,8 @@ namespace ML.DeepExtensions.Benchmarks
             return new TrainingResult(network, parameters,
                 Median(ours.Select(o => o.PerEpoch)), Median(ours.Select(o => o.Wall)), Median(ours.Select(o => o.Outside)),
                 Median(raw.Select(r => r.PerEpoch)), Median(raw.Select(r => r.Setup)),
-                history.TrainingLoss, rawLoss, history.Training.TryGetValue("Accuracy", out var a) ? a : double.NaN, last, meter.OtherCores());
+                history.TrainingLoss, rawLoss, history.Training.TryGetValue("Accuracy", out var a) ? a : double.NaN, last, meter.OtherCores(),
+                $"{ours.Min(o => o.PerEpoch):F3}–{ours.Max(o => o.PerEpoch):F3} / {raw.Min(r => r.PerEpoch):F3}–{raw.Max(r => r.PerEpoch):F3}");
         }
 
         public static ScoringResult Scoring(BenchSettings settings, BenchNetwork network, DigitsData data, NeuralNetworkTransformer model)
@@ -224,10 +237,14 @@ namespace ML.DeepExtensions.Benchmarks
             var single = warmRows.Select(r => engine.Predict(r).Score.ToArray()).ToArray();
             var maxDiff = batched.Zip(single, (b, s) => b.Zip(s, (p, q) => Math.Abs(p - q)).Max()).Max();
             RawTrainer.ForwardRowsPerSecond(rawModule.Module, xs.narrow(0, 0, 1024), model.ScoringBatchSize, out _);
+            RawTrainer.ForwardRowsPerSecond(rawModule.Module, xs.narrow(0, 0, 256), 1, out _);
+            SourcePass(view);
 
             var transform = new List<double>();
             var predict = new List<double>();
             var rawRates = new List<double>();
+            var rawSingle = new List<double>();
+            var sourceRates = new List<double>();
             for (var rep = 0; rep < settings.Repeats; rep++)
             {
                 Collect();
@@ -250,10 +267,19 @@ namespace ML.DeepExtensions.Benchmarks
 
                 Collect();
                 rawRates.Add(RawTrainer.ForwardRowsPerSecond(rawModule.Module, xs, model.ScoringBatchSize, out _));
+
+                Collect();
+                rawSingle.Add(RawTrainer.ForwardRowsPerSecond(rawModule.Module, xs, 1, out _));
+
+                Collect();
+                clock.Restart();
+                var read = SourcePass(view);
+                clock.Stop();
+                sourceRates.Add(read / clock.Elapsed.TotalSeconds);
                 Log($"{network.Name} scoring run {rep + 1}/{settings.Repeats}: Transform {transform[^1]:F0} rows/s, PredictionEngine {predict[^1]:F0} rows/s, raw {rawRates[^1]:F0} rows/s");
             }
             engine.Dispose();
-            return new ScoringResult(network, rows.Length, Median(transform), Median(predict), Median(rawRates), maxDiff, meter.OtherCores());
+            return new ScoringResult(network, rows.Length, Median(transform), Median(predict), Median(rawRates), Median(rawSingle), Median(sourceRates), maxDiff, meter.OtherCores());
         }
 
         private static long TransformPass(ITransformer model, IDataView view, out double checksum)
@@ -274,30 +300,52 @@ namespace ML.DeepExtensions.Benchmarks
             return count;
         }
 
+        /// <summary>A cursor pass reading only the Features column of the input: what ML.NET costs before any scoring.</summary>
+        private static long SourcePass(IDataView view)
+        {
+            var column = view.Schema["Features"];
+            using var cursor = view.GetRowCursor(new[] { column });
+            var getter = cursor.GetGetter<VBuffer<float>>(column);
+            VBuffer<float> features = default;
+            long count = 0;
+            while (cursor.MoveNext())
+            {
+                getter(ref features);
+                count++;
+            }
+            return count;
+        }
+
         private static float[][] TransformScores(ITransformer model, IDataView view)
         {
             var scored = model.Transform(view);
             return scored.GetColumn<float[]>(scored.Schema["Score"]).ToArray();
         }
 
-        public static ProfileResult Profile(BenchSettings settings, BenchNetwork network, DigitsData data, Tensor x, Tensor y, double ours)
+        public static ProfileResult Profile(BenchSettings settings, BenchNetwork network, DigitsData data, Tensor x, Tensor y)
         {
             var meter = LoadMeter.Start();
-            var variants = new Dictionary<LoopVariant, double>();
-            foreach (var variant in Enum.GetValues<LoopVariant>())
+            // Round-robin: every repeat measures each variant and the engine once, so drift hits all columns alike.
+            var variants = Enum.GetValues<LoopVariant>();
+            var times = variants.ToDictionary(v => v, _ => new List<double>());
+            var ours = new List<double>();
+            for (var rep = 0; rep < settings.ProfileRepeats; rep++)
             {
-                var times = new List<double>();
-                for (var rep = 0; rep < settings.Repeats; rep++)
+                foreach (var variant in variants)
                 {
                     Collect();
                     using var trainer = new RawTrainer(network, data, x, y, BenchSettings.Seed, BenchSettings.LearningRate);
                     var clock = Stopwatch.StartNew();
                     trainer.Epoch(0, BenchSettings.BatchSize, variant);
                     clock.Stop();
-                    times.Add(clock.Elapsed.TotalSeconds);
+                    times[variant].Add(clock.Elapsed.TotalSeconds);
                 }
-                variants[variant] = Median(times);
-                Log($"{network.Name} profile {variant}: {variants[variant]:F3} s/epoch");
+                Collect();
+                var (model, _) = FitOurs(network, data, 1);
+                ours.Add(model.History[0].Duration.TotalSeconds);
+                model.Dispose();
+                Log($"{network.Name} profile run {rep + 1}/{settings.ProfileRepeats}: " +
+                    string.Join(", ", variants.Select(v => $"{v} {times[v][^1]:F3}")) + $", ours {ours[^1]:F3} s/epoch");
             }
             string? error = null;
             var alone = new List<double>();
@@ -306,7 +354,7 @@ namespace ML.DeepExtensions.Benchmarks
                 if (BatchSourceProbe.EpochSeconds(data, BenchSettings.BatchSize, BenchSettings.Seed, out error) is { } s)
                     alone.Add(s);
             }
-            return new ProfileResult(network, variants, ours, alone.Count > 0 ? Median(alone) : null, error, meter.OtherCores());
+            return new ProfileResult(network, times.ToDictionary(kv => kv.Key, kv => Median(kv.Value)), Median(ours), alone.Count > 0 ? Median(alone) : null, error, meter.OtherCores());
         }
     }
 
@@ -333,6 +381,12 @@ namespace ML.DeepExtensions.Benchmarks
 
         public double TotalSeconds { get; set; }
 
+        public double? LoadAverageAtStart { get; } = LoadMeter.LoadAverage();
+
+        private static string Opt(double? value) => value is { } v ? N(v, "F2") : "n/a";
+
+        private static string Load(double? cores) => cores is { } c ? (c > 0.2 ? $"**{N(c, "F2")}** ⚠" : N(c, "F2")) : "n/a";
+
         private static string N(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
         public string Render()
@@ -349,7 +403,8 @@ namespace ML.DeepExtensions.Benchmarks
             text.AppendLine($"| torch threads | get_num_threads() = {torch.get_num_threads()}, get_num_interop_threads() = {torch.get_num_interop_threads()} ({(s.Threads is null ? "defaults" : $"set_num_threads({s.Threads})")}; one process, so identical for both sides) |");
             text.AppendLine($"| Data | data/digits/digits.csv: {_data.BaseRows:N0} rows × {_data.Copies} copies = {_data.Rows:N0} rows; Features = 64 pixels / 16 (Expression), Label = MapValueToKey ({_data.Classes} classes) |");
             text.AppendLine($"| Protocol | batch {BenchSettings.BatchSize}, Adam lr {N(BenchSettings.LearningRate, "G3")}, {s.Epochs} epoch(s) per run, reshuffled every epoch (same System.Random order both sides), same seed → same initial weights; 1 warm-up run per side, then median of {s.Repeats} runs, ours and raw interleaved |");
-            text.AppendLine($"| Command | `dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks{(s.Quick ? " -- --quick" : "")}` ({N(TotalSeconds, "F0")} s in all) |");
+            text.AppendLine($"| Machine load | 1-min load average {Opt(LoadAverageAtStart)} at start, {Opt(LoadMeter.LoadAverage())} at end; *Other load* columns = average cores used by other processes during that measurement (from /proc/stat). On 2 cores, more than ~0.2 means torch's threads competed with another process and the row is not trustworthy |");
+            text.AppendLine($"| Command | `dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks{(s.Arguments.Length > 0 ? " -- " + s.Arguments : "")}` ({N(TotalSeconds, "F0")} s in all) |");
             text.AppendLine();
 
             text.AppendLine("## Training: seconds per epoch");
@@ -358,12 +413,12 @@ namespace ML.DeepExtensions.Benchmarks
                             "*Raw* = hand-written TorchSharp loop on pre-built tensors (`index_select` batches of a per-epoch permutation, dispose scope per step, `loss.item()`). " +
                             "*Fit wall* is the whole `Fit` call; *outside epochs* = Fit wall − Σ epoch times (schema checks, the one-time in-memory read of the IDataView, building the network).");
             text.AppendLine();
-            text.AppendLine("| Network | Params | Ours s/epoch | Raw s/epoch | Ratio ours/raw | ≤ 1.10? | Ours Fit wall s | Ours outside epochs s | Raw setup s (module + optimizer) | Last-epoch loss ours / raw |");
-            text.AppendLine("|---|---:|---:|---:|---:|:---:|---:|---:|---:|---|");
+            text.AppendLine("| Network | Params | Ours s/epoch | Raw s/epoch | Ratio ours/raw | ≤ 1.10? | Ours Fit wall s | Ours outside epochs s | Raw setup s (module + optimizer) | Last-epoch loss ours / raw | Run spread s/epoch ours / raw | Other load |");
+            text.AppendLine("|---|---:|---:|---:|---:|:---:|---:|---:|---:|---|---|---:|");
             foreach (var t in Training)
             {
                 text.AppendLine($"| {t.Network.Name} | {t.Parameters:N0} | {N(t.OursSecondsPerEpoch, "F3")} | {N(t.RawSecondsPerEpoch, "F3")} | **{N(t.Ratio, "F2")}** | {(t.Ratio <= 1.10 ? "yes" : "no")} | " +
-                                $"{N(t.OursFitWallSeconds, "F2")} ({s.Epochs} ep.) | {N(t.OursOutsideEpochsSeconds, "F3")} | {N(t.RawSetupSeconds, "F3")} | {N(t.OursLastLoss, "F4")} / {N(t.RawLastLoss, "F4")} |");
+                                $"{N(t.OursFitWallSeconds, "F2")} ({s.Epochs} ep.) | {N(t.OursOutsideEpochsSeconds, "F3")} | {N(t.RawSetupSeconds, "F3")} | {N(t.OursLastLoss, "F4")} / {N(t.RawLastLoss, "F4")} | {t.Spread} | {Load(t.OtherLoad)} |");
             }
             text.AppendLine();
             text.AppendLine($"Data load, measured separately: one ML.NET cursor pass over Features + Label of the {_data.Rows:N0}-row IDataView into arrays took **{N(_data.ReadSeconds, "F3")} s** " +
@@ -377,14 +432,16 @@ namespace ML.DeepExtensions.Benchmarks
             text.AppendLine();
             text.AppendLine($"Same fitted model (last timed run above), same {Scoring.FirstOrDefault()?.Rows ?? 0:N0} in-memory rows. *Transform* = `model.Transform(view)` read through a cursor on the Score column " +
                             $"(one forward pass per {Training.FirstOrDefault()?.Model.ScoringBatchSize ?? 0} rows). *PredictionEngine* = `engine.Predict(row, ref output)` row by row. " +
-                            "*Raw forward* (reference) = no-grad forward passes of the same size on a pre-built tensor, outputs copied to managed arrays.");
+                            "*Raw forward* (reference) = no-grad forward passes on a pre-built tensor of the same rows, outputs copied to managed arrays, in batches of the same size or one row per pass. " +
+                            "*Input cursor read alone* = a cursor pass reading only the Features column of the same input view (ML.NET's share of the Transform path). *max abs Δ score* = Transform vs PredictionEngine on the first 1,024 rows.");
             text.AppendLine();
-            text.AppendLine("| Network | Rows | Transform rows/s | PredictionEngine rows/s | Speed-up Transform / PredictionEngine | Raw forward rows/s | Transform / raw | max abs Δ score (Transform vs PredictionEngine) |");
-            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+            text.AppendLine("| Network | Rows | Transform rows/s | PredictionEngine rows/s | Speed-up Transform / PredictionEngine | Raw forward rows/s (batch) | Transform / raw | Raw forward rows/s (1 row/pass) | PredictionEngine / raw 1-row | Input cursor read alone rows/s | max abs Δ score | Other load |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var r in Scoring)
             {
                 text.AppendLine($"| {r.Network.Name} | {r.Rows:N0} | {N(r.TransformRowsPerSecond, "N0")} | {N(r.EngineRowsPerSecond, "N0")} | **{N(r.TransformRowsPerSecond / r.EngineRowsPerSecond, "F1")}×** | " +
-                                $"{N(r.RawRowsPerSecond, "N0")} | {N(r.TransformRowsPerSecond / r.RawRowsPerSecond, "F2")} | {N(r.MaxAbsDifference, "G2")} |");
+                                $"{N(r.RawRowsPerSecond, "N0")} | {N(r.TransformRowsPerSecond / r.RawRowsPerSecond, "F2")} | {N(r.RawSingleRowsPerSecond, "N0")} | {N(r.EngineRowsPerSecond / r.RawSingleRowsPerSecond, "F2")} | " +
+                                $"{N(r.SourceReadRowsPerSecond, "N0")} | {N(r.MaxAbsDifference, "G2")} | {Load(r.OtherLoad)} |");
             }
             text.AppendLine();
 
@@ -392,20 +449,20 @@ namespace ML.DeepExtensions.Benchmarks
             {
                 text.AppendLine("## Where the engine's time goes: seconds per epoch (ratio to raw)");
                 text.AppendLine();
-                text.AppendLine("Each column adds one thing the engine does to the raw loop; the extra columns are replicas written in this benchmark (1 epoch, median of " +
-                                $"{s.Repeats}). *Engine step extras* = lr set on every param group, `.to(device)`, `loss.ToDouble()` before backward, argmax/eq/sum/`ToInt64` accuracy per step. " +
+                text.AppendLine("Each column adds one thing the engine does to the raw loop; the extra columns are replicas written in this benchmark. Epoch 0 from the same seed, " +
+                                $"round-robin over the columns, median of {s.ProfileRepeats}. *Engine step extras* = lr set on every param group, `.to(device)`, `loss.ToDouble()` before backward, argmax/eq/sum/`ToInt64` accuracy per step. " +
                                 "*Managed batches* = rows gathered into a new float[] per batch from 4096-row chunks, `torch.tensor` copy, labels converted with LINQ (BatchSource.Gather/MakeBatch). " +
                                 "*Prefetch* = the same batches produced on a background task through a bounded queue of 4 (BatchSource.Prefetch). " +
                                 "*Real BatchSource alone* = the engine's own InMemoryBatchSource (reached by reflection) enumerating one epoch without training.");
                 text.AppendLine();
-                text.AppendLine("| Network | Raw loop | + engine step extras | + managed batches (same thread) | + prefetch thread | Ours (engine) | Real BatchSource alone |");
-                text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+                text.AppendLine("| Network | Raw loop | + engine step extras | + managed batches (same thread) | + prefetch thread | Ours (engine: 1-epoch Fit, epoch time) | Real BatchSource alone | Other load |");
+                text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
                 foreach (var p in Profiles)
                 {
                     var baseline = p.Variants[LoopVariant.Raw];
                     string Cell(double v) => $"{N(v, "F3")} ({N(v / baseline, "F2")})";
                     text.AppendLine($"| {p.Network.Name} | {Cell(baseline)} | {Cell(p.Variants[LoopVariant.EngineStep])} | {Cell(p.Variants[LoopVariant.ManagedBatches])} | " +
-                                    $"{Cell(p.Variants[LoopVariant.Prefetch])} | {Cell(p.Ours)} | {(p.BatchSourceAlone is { } a ? N(a, "F3") : "n/a: " + p.ProbeError)} |");
+                                    $"{Cell(p.Variants[LoopVariant.Prefetch])} | {Cell(p.Ours)} | {(p.BatchSourceAlone is { } a ? N(a, "F3") : "n/a: " + p.ProbeError)} | {Load(p.OtherLoad)} |");
                 }
                 text.AppendLine();
             }

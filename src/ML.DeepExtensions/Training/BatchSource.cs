@@ -51,9 +51,13 @@ internal abstract class BatchSource
     /// <summary>Number of examples when known.</summary>
     public abstract long? Count { get; }
 
-    /// <summary>The batches of one pass, assembled on a background thread.</summary>
+    /// <summary>
+    /// The batches of one pass. Streamed batches are read and assembled on a background thread; in-memory batches
+    /// are gathered on the training thread, because there a batch costs ~20 µs while the extra thread cost 10–20 %
+    /// of epoch time on 2 cores by competing with libtorch's threads (benchmarks/results/latest.md).
+    /// </summary>
     public IEnumerable<Batch> Batches(int batchSize, Random? shuffle, CancellationToken cancellation)
-        => Prefetch(Produce(batchSize, shuffle, cancellation), cancellation);
+        => InMemory ? Produce(batchSize, shuffle, cancellation) : Prefetch(Produce(batchSize, shuffle, cancellation), cancellation);
 
     protected abstract IEnumerable<Batch> Produce(int batchSize, Random? shuffle, CancellationToken cancellation);
 
