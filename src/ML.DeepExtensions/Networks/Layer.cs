@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,21 +7,9 @@ namespace ML.DeepExtensions.Networks;
 /// One step of a <see cref="Network"/>. Layers are descriptions, not modules: they infer their output shape
 /// from their input shape (so no input sizes are typed by hand), serialize to JSON inside model zips, and
 /// build the TorchSharp module when a model is trained or loaded. Shapes never include the batch dimension.
+/// Every concrete layer class of this assembly is serializable without registration: its JSON <c>type</c> is
+/// its class name without the <c>Layer</c> suffix (see <see cref="Persistence.JsonFormat"/>).
 /// </summary>
-[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
-[JsonDerivedType(typeof(DenseLayer), "Dense")]
-[JsonDerivedType(typeof(ConvolutionLayer), "Convolution")]
-[JsonDerivedType(typeof(PoolingLayer), "Pool")]
-[JsonDerivedType(typeof(GlobalAveragePoolLayer), "GlobalAveragePool")]
-[JsonDerivedType(typeof(FlattenLayer), "Flatten")]
-[JsonDerivedType(typeof(ReshapeLayer), "Reshape")]
-[JsonDerivedType(typeof(BatchNormLayer), "BatchNorm")]
-[JsonDerivedType(typeof(LayerNormLayer), "LayerNorm")]
-[JsonDerivedType(typeof(DropoutLayer), "Dropout")]
-[JsonDerivedType(typeof(EmbeddingLayer), "Embedding")]
-[JsonDerivedType(typeof(RecurrentLayer), "Recurrent")]
-[JsonDerivedType(typeof(ActivationLayer), "Activation")]
-[JsonDerivedType(typeof(ArchitectureLayer), "Architecture")]
 public abstract class Layer
 {
     /// <summary>A short human-readable description, e.g. <c>Conv2d(16, 3x3, stride 1, padding 1)</c>.</summary>
