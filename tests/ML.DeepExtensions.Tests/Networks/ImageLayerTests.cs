@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -380,21 +381,28 @@ public class ImageLayerTests(ITestOutputHelper output)
             .RandomCrop(1).RandomRotation(10).ColorJitter(0.2, 0.2).RandomErasing(0.25)
             .Normalize([0.3f], [0.4f])
             .Conv2d(16, 3, padding: 1).ReLU().MaxPool2d(2)
-            .Conv2d(32, 3, padding: 1).ReLU().MaxPool2d(2)
-            .Flatten().Dense(64).ReLU();
+            .Flatten().Dense(32).ReLU();
         var model = mlContext.MulticlassClassification.Trainers.NeuralNetwork(new NeuralNetworkMulticlassOptions
         {
             Network = network,
-            Epochs = 12,
-            BatchSize = 32,
-            LearningRate = 3e-3,
+            Epochs = 8,
+            BatchSize = 64,
+            LearningRate = 5e-3,
             Schedule = LearningRateSchedule.Cosine(),
         }).Fit(train);
         var scored = model.Transform(test);
         var metrics = mlContext.MulticlassClassification.Evaluate(scored);
         output.WriteLine($"augmented digits CNN: test accuracy {metrics.MicroAccuracy:P2}, log-loss {metrics.LogLoss:F4}");
-        Assert.True(metrics.MicroAccuracy >= 0.93, $"Test accuracy {metrics.MicroAccuracy:P2} < 93%");
+        // A short run (8 epochs of a small CNN) on strongly distorted 8×8 images: it must still learn the digits.
+        Assert.True(metrics.MicroAccuracy >= 0.90, $"Test accuracy {metrics.MicroAccuracy:P2} < 90%");
         // Scoring runs in eval mode, where every augmentation is the identity: two passes agree bit for bit.
-        Assert.Equal(TestData.Scores(scored), TestData.Scores(model.Transform(test)));
+        var scores = TestData.Scores(scored);
+        Assert.Equal(scores, TestData.Scores(model.Transform(test)));
+        // The zip keeps the augmentation layers in the spec; they hold no weights, so the weights load unchanged.
+        using var zip = new MemoryStream();
+        mlContext.Model.Save(model, test.Schema, zip);
+        zip.Position = 0;
+        var loaded = new MLContext().Model.Load(zip, out _);
+        Assert.Equal(scores, TestData.Scores(loaded.Transform(test)));
     }
 }
