@@ -89,6 +89,21 @@ public class ImageLayerTests(ITestOutputHelper output)
         Assert.False(Same(a, c), $"{name}: different seeds gave the same output");
     }
 
+    [Theory]
+    [MemberData(nameof(RandomLayerNames))]
+    public void RandomLayer_Forward_LeavesNoTemporaryTensorsAlive(string name)
+    {
+        using var generator = new Generator(2);
+        using var module = RandomLayers[name]().Build([1, 8, 8], new BuildContext(generator));
+        module.train();
+        using var x = Digits(32);
+        module.forward(x).Dispose();   // warm-up: lazily created native state is not a leak
+        var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        module.forward(x).Dispose();
+        var after = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        Assert.Equal(before, after);
+    }
+
     [Fact]
     public void RandomLayer_SuccessiveBatches_DrawFreshRandomness()
     {
