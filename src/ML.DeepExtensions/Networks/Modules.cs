@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -190,5 +191,32 @@ internal sealed class SqueezeExcitationModule : nn.Module<Tensor, Tensor>
         using var excited = fc2.forward(activated);
         using var scale = excited.sigmoid();
         return input.mul(scale);
+    }
+}
+
+/// <summary>Lists a module's state the way PyTorch's <c>state_dict()</c> orders it.</summary>
+internal static class ModuleState
+{
+    /// <summary>
+    /// PyTorch order: a module's own parameters, then its own persistent buffers, then each child's state,
+    /// recursively (<c>bn1.weight, bn1.bias, bn1.running_mean, …, layer1.0.conv1.weight</c>). TorchSharp's
+    /// <c>state_dict()</c> lists every parameter of the tree first and every buffer after, so importing a PyTorch state
+    /// dict by position must walk the module tree with this instead. Keys are TorchSharp's names.
+    /// </summary>
+    public static IReadOnlyList<(string Key, Tensor Tensor)> InPyTorchOrder(nn.Module module)
+    {
+        var result = new List<(string, Tensor)>();
+        Collect(module, "", result);
+        return result;
+    }
+
+    private static void Collect(nn.Module module, string prefix, List<(string, Tensor)> result)
+    {
+        foreach (var (name, parameter) in module.named_parameters(recurse: false))
+            result.Add((prefix + name, parameter));
+        foreach (var (name, buffer) in module.named_buffers(recurse: false, include_nonpersistent: false))
+            result.Add((prefix + name, buffer));
+        foreach (var (name, child) in module.named_children())
+            Collect(child, $"{prefix}{name}.", result);
     }
 }
