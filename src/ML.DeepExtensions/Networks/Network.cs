@@ -69,16 +69,17 @@ public sealed class Network
     public Network Dense(int units, bool useBias = true) => Add(new DenseLayer(units, useBias));
     /// <summary>Appends a 1-D <see cref="ConvolutionLayer"/> over (channels, length).</summary>
     public Network Conv1d(int filters, int kernelSize, int stride = 1, int padding = 0) => Add(new ConvolutionLayer(1, filters, kernelSize, stride, padding));
-    /// <summary>Appends a 2-D <see cref="ConvolutionLayer"/> over (channels, height, width).</summary>
-    public Network Conv2d(int filters, int kernelSize, int stride = 1, int padding = 0) => Add(new ConvolutionLayer(2, filters, kernelSize, stride, padding));
+    /// <summary>Appends a 2-D <see cref="ConvolutionLayer"/> over (channels, height, width); <paramref name="groups"/> = channels makes it depthwise.</summary>
+    public Network Conv2d(int filters, int kernelSize, int stride = 1, int padding = 0, int groups = 1, bool useBias = true)
+        => Add(new ConvolutionLayer(2, filters, kernelSize, stride, padding, groups, useBias));
     /// <summary>Appends 1-D max pooling (stride defaults to the kernel size).</summary>
     public Network MaxPool1d(int kernelSize, int stride = 0) => Add(new PoolingLayer(PoolingKind.Max, 1, kernelSize, stride));
     /// <summary>Appends 2-D max pooling (stride defaults to the kernel size).</summary>
-    public Network MaxPool2d(int kernelSize, int stride = 0) => Add(new PoolingLayer(PoolingKind.Max, 2, kernelSize, stride));
+    public Network MaxPool2d(int kernelSize, int stride = 0, int padding = 0) => Add(new PoolingLayer(PoolingKind.Max, 2, kernelSize, stride, padding));
     /// <summary>Appends 1-D average pooling (stride defaults to the kernel size).</summary>
     public Network AvgPool1d(int kernelSize, int stride = 0) => Add(new PoolingLayer(PoolingKind.Average, 1, kernelSize, stride));
     /// <summary>Appends 2-D average pooling (stride defaults to the kernel size).</summary>
-    public Network AvgPool2d(int kernelSize, int stride = 0) => Add(new PoolingLayer(PoolingKind.Average, 2, kernelSize, stride));
+    public Network AvgPool2d(int kernelSize, int stride = 0, int padding = 0) => Add(new PoolingLayer(PoolingKind.Average, 2, kernelSize, stride, padding));
     /// <summary>Appends a <see cref="GlobalAveragePoolLayer"/>.</summary>
     public Network GlobalAveragePool() => Add(new GlobalAveragePoolLayer());
     /// <summary>Appends a <see cref="FlattenLayer"/>.</summary>
@@ -128,6 +129,17 @@ public sealed class Network
         => Add(new RandomErasingLayer(probability, minScale, maxScale, minRatio, maxRatio));
     /// <summary>Appends a registered architecture by name.</summary>
     public Network Architecture(string name, IReadOnlyDictionary<string, string>? parameters = null) => Add(new ArchitectureLayer(name, parameters));
+    /// <summary>Appends a <see cref="ResidualLayer"/>: activation(body(x) + (shortcut ?? identity)(x)).</summary>
+    public Network Residual(Network body, Network? shortcut = null, ActivationKind? activation = null, double dropPath = 0)
+        => Add(new ResidualLayer(body, shortcut, activation, dropPath));
+    /// <summary>Appends a <see cref="SqueezeExcitationLayer"/>.</summary>
+    public Network SqueezeExcitation(int squeezeChannels, ActivationKind activation = ActivationKind.ReLU) => Add(new SqueezeExcitationLayer(squeezeChannels, activation));
+    /// <summary>Appends an <see cref="AdaptiveAveragePoolLayer"/> to an outputSize × outputSize grid.</summary>
+    public Network AdaptiveAvgPool2d(int outputSize) => Add(new AdaptiveAveragePoolLayer(outputSize));
+    /// <summary>Appends ReLU6.</summary>
+    public Network ReLU6() => Add(new ActivationLayer(ActivationKind.ReLU6));
+    /// <summary>Appends Hardswish.</summary>
+    public Network Hardswish() => Add(new ActivationLayer(ActivationKind.Hardswish));
 
     /// <summary>Output shape of one example of shape <paramref name="inputShape"/>.</summary>
     /// <exception cref="NetworkShapeException">A layer cannot take the shape it receives.</exception>
