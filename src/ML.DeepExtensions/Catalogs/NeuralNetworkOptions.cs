@@ -59,7 +59,7 @@ public sealed class NeuralNetworkBinaryOptions : NeuralNetworkOptions
 }
 
 /// <summary>Options of <see cref="Trainers.NeuralNetworkMulticlassTrainer"/>. Label: a key type. Loss: categorical cross-entropy.</summary>
-public sealed class NeuralNetworkMulticlassOptions : NeuralNetworkOptions
+public class NeuralNetworkMulticlassOptions : NeuralNetworkOptions
 {
     /// <summary>Per-class loss weights, one per key value in key order, each &gt; 0; null weighs classes equally (default).</summary>
     public float[]? ClassWeights { get; set; }
