@@ -116,20 +116,40 @@ internal sealed class TextTokenizer
         }
     }
 
+    private const string EndOfText = "<|endoftext|>";
+
+    /// <summary>GPT-2's pre-tokenization (OpenAI's encoder.py).</summary>
+    private static readonly System.Text.RegularExpressions.Regex Gpt2Pattern = new(
+        @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", System.Text.RegularExpressions.RegexOptions.Compiled);
+
+    private static List<string> MergeLines(byte[] merges)
+        => System.Text.Encoding.UTF8.GetString(merges).Split('\n')
+            .Select(line => line.TrimEnd('\r'))
+            .Where(line => line.Length > 0 && !line.StartsWith("#version", StringComparison.Ordinal))
+            .ToList();
+
     private static TextTokenizer CreateBpe(TokenizerDefinition definition)
     {
         var vocabulary = Required(definition.VocabularyFile, "vocabulary");
         var merges = Required(definition.MergesFile, "merges");
         if (definition.ByteLevel)
         {
-            // CodeGenTokenizer is Microsoft.ML.Tokenizers' byte-level BPE (GPT-2's pre-tokenization and byte mapping) on vocab.json + merges.txt.
-            var codeGen = CodeGenTokenizer.Create(new MemoryStream(vocabulary), new MemoryStream(merges), addPrefixSpace: false, addBeginOfSentence: false, addEndOfSentence: false);
-            var special = new Dictionary<string, int>(codeGen.SpecialTokens ?? new Dictionary<string, int>());
-            int? endOfText = codeGen.EndOfSentenceToken is { } eosToken && codeGen.Vocabulary.TryGetValue(eosToken, out var eos) ? eos : null;
+            // Microsoft.ML.Tokenizers' BPE in byte-level mode with GPT-2's pre-tokenization is GPT-2's encoder. (Its
+            // CodeGenTokenizer is not: it maps runs of spaces to ids outside the vocabulary file.)
+            var tokens = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, int>>(vocabulary)
+                ?? throw new InvalidDataException("The BPE vocabulary file holds no JSON object.");
+            var byteLevel = BpeTokenizer.Create(new BpeOptions(tokens)
+            {
+                Merges = MergeLines(merges),
+                ByteLevel = true,
+                PreTokenizer = new RegexPreTokenizer(Gpt2Pattern, null),
+            });
+            var special = new Dictionary<string, int>();
+            int? endOfText = tokens.TryGetValue(EndOfText, out var eos) ? eos : null;
             if (endOfText is { } id)
-                special[codeGen.EndOfSentenceToken!] = id;
-            var maxId = Math.Max(codeGen.Vocabulary.Values.Max(), special.Count == 0 ? -1 : special.Values.Max());
-            return new TextTokenizer(definition, codeGen, null, maxId + 2, maxId + 1, special, [], []) { EndOfTextId = endOfText };
+                special[EndOfText] = id;
+            var maxId = tokens.Values.Max();
+            return new TextTokenizer(definition, byteLevel, null, maxId + 2, maxId + 1, special, [], []) { EndOfTextId = endOfText };
         }
 
         var bpe = BpeTokenizer.Create(new MemoryStream(vocabulary), new MemoryStream(merges), PreTokenizer.CreateWordOrNonWord(), normalizer: null,
