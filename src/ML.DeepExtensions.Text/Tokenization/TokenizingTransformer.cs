@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -141,7 +142,8 @@ internal static class TextColumn
 
     public static void Check(SchemaShape schema, string name)
     {
-        if (!schema.TryFindColumn(name, out var column))
+        var column = schema.FirstOrDefault(c => c.Name == name);
+        if (column.Name is null)
             throw new ArgumentOutOfRangeException(nameof(schema), $"Text column '{name}' not found in the input.");
         if (column.Kind != SchemaShape.Column.VectorKind.Scalar || column.ItemType is not TextDataViewType)
         {
