@@ -20,6 +20,10 @@ internal static class TextInterop
     public static IHostEnvironment Environment(TransformsCatalog.TextTransforms catalog)
     {
         MLNetInternals.SelfCheck();
+        if (typeof(TextInterop).Assembly.GetCustomAttributes(typeof(LoadableClassAttribute), false).Length == 0)
+            throw new InvalidOperationException(
+                "ML.DeepExtensions.Text cannot register its model loaders: the runtime dropped its LoadableClass attributes " +
+                "(IgnoresAccessChecksTo is not honoured). Saved tokenizers could not be loaded; use .NET 8 or later on CoreCLR.");
         return CatalogUtils.GetEnvironment(catalog);
     }
 

@@ -58,7 +58,8 @@ public sealed class BpeTokenizationOptions : TokenizationOptions
 
     /// <summary>
     /// True (default) for byte-level BPE as GPT-2, RoBERTa and CodeGen use it (any text is representable, no unknown token).
-    /// False for classic BPE on whitespace-separated words, where characters missing from the vocabulary become <see cref="UnknownToken"/>.
+    /// False for classic BPE on words and punctuation runs (<c>\w+|[^\w\s]+</c>, no end-of-word suffix, no continuing-subword
+    /// prefix), where characters missing from the vocabulary become <see cref="UnknownToken"/>.
     /// </summary>
     public bool ByteLevel { get; set; } = true;
 
