@@ -81,5 +81,15 @@ public sealed class WordPieceTests : IDisposable
         Assert.Contains("special token", ex.Message);
     }
 
+    [Fact]
+    public void VocabularyWithoutSpecialTokens_ThrowsInvalidDataNamingThePath()
+    {
+        var file = Path.Combine(_directory, "plain.txt");
+        File.WriteAllLines(file, ["the", "quick", "fox"]);
+        var mlContext = new MLContext();
+        var ex = Assert.Throws<InvalidDataException>(() => mlContext.Transforms.Text.TokenizeToIdsWithWordPiece("Ids", file, "Text"));
+        Assert.Contains(file, ex.Message);
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }
