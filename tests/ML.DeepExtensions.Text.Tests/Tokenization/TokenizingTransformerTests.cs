@@ -95,6 +95,44 @@ public sealed class TokenizingTransformerTests
         }
     }
 
+    private sealed class IndexedText
+    {
+        public int Index { get; set; }
+
+        public string Text { get; set; } = "";
+    }
+
+    [Fact]
+    public void ParallelCursors_GiveTheSameIdsAsOneCursor()
+    {
+        var mlContext = new MLContext();
+        var rows = Enumerable.Range(0, 400).Select(i => new IndexedText { Index = i, Text = TestData.Sentences[i % TestData.Sentences.Count] }).ToList();
+        var data = mlContext.Data.LoadFromEnumerable(rows);
+        var output = mlContext.Transforms.Text.TokenizeToIdsWithWordVocabulary("Ids", "Text", maxLength: MaxLength).Fit(data).Transform(data);
+        var sequential = TestData.Ids(output, "Ids");
+
+        var seen = new int[rows.Count][];
+        var cursors = output.GetRowCursorSet([output.Schema["Index"], output.Schema["Ids"]], 4);
+        Assert.True(cursors.Length > 1, $"expected several cursors, got {cursors.Length}");
+        System.Threading.Tasks.Parallel.ForEach(cursors, cursor =>
+        {
+            using (cursor)
+            {
+                var index = cursor.GetGetter<int>(output.Schema["Index"]);
+                var ids = cursor.GetGetter<VBuffer<int>>(output.Schema["Ids"]);
+                int i = 0;
+                VBuffer<int> value = default;
+                while (cursor.MoveNext())
+                {
+                    index(ref i);
+                    ids(ref value);
+                    seen[i] = value.DenseValues().ToArray();
+                }
+            }
+        });
+        Assert.Equal(sequential, seen);
+    }
+
     [Fact]
     public void Estimator_OutputSchema_MatchesTheTransformedSchema()
     {
