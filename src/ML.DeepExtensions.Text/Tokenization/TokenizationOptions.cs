@@ -37,7 +37,10 @@ public abstract class TokenizationOptions
     public bool AddMaskColumn { get; set; }
 }
 
-/// <summary>Options of <c>TokenizeToIds</c>: a Tiktoken vocabulary from the Microsoft.ML.Tokenizers.Data packages.</summary>
+/// <summary>
+/// Options of <c>TokenizeToIds</c>: a Tiktoken vocabulary from the Microsoft.ML.Tokenizers.Data packages. A literal
+/// <c>&lt;|endoftext|&gt;</c> in the text is encoded as the end-of-text token (so documents joined by it stay apart).
+/// </summary>
 public sealed class TiktokenTokenizationOptions : TokenizationOptions
 {
     /// <summary>Which vocabulary (default <see cref="TiktokenVocabulary.Gpt2"/>).</summary>
@@ -47,7 +50,10 @@ public sealed class TiktokenTokenizationOptions : TokenizationOptions
     public bool AppendEndOfText { get; set; }
 }
 
-/// <summary>Options of <c>TokenizeToIdsWithBpe</c>: byte-pair encoding from a user-supplied vocabulary and merges file.</summary>
+/// <summary>
+/// Options of <c>TokenizeToIdsWithBpe</c>: byte-pair encoding from a user-supplied vocabulary and merges file. All text
+/// is encoded as text: a literal <c>&lt;|endoftext|&gt;</c> is not turned into the special token.
+/// </summary>
 public sealed class BpeTokenizationOptions : TokenizationOptions
 {
     /// <summary>Vocabulary file: a JSON object token → id (<c>vocab.json</c>, GPT-2's <c>encoder.json</c>). Required; copied into the model.</summary>

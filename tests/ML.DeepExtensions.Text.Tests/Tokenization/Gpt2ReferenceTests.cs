@@ -80,6 +80,15 @@ public sealed class Gpt2ReferenceTests
         Assert.Equal(reference.Take(63).Append(50256), withEnd);
     }
 
+    [Fact]
+    public void TokenizeToIds_Gpt2_LiteralEndOfTextInTheInputIsTheSpecialToken()
+    {
+        var mlContext = new MLContext();
+        var transformer = mlContext.Transforms.Text.TokenizeToIds("Ids", "Text").Fit(TestData.Texts(mlContext, ["x"]));
+        int[] expected = [.. TestData.Reference.Encode("one"), 50256, .. TestData.Reference.Encode("two")];
+        Assert.Equal(expected, transformer.EncodeToIds("one<|endoftext|>two"));
+    }
+
     private static void AssertMatchesReference(MLContext mlContext, TokenizingTransformer transformer)
     {
         var rows = TestData.Ids(transformer.Transform(TestData.Texts(mlContext, TestData.Sentences)), "Ids");
