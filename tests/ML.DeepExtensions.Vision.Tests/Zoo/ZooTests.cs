@@ -20,10 +20,10 @@ public class ZooTests
         ["Vgg11"] = (new() { ["width"] = "0.125", ["hidden"] = "32", ["poolSize"] = "1", ["batchNorm"] = "true" }, [3, 32, 32]),
         ["Vgg16"] = (new() { ["width"] = "0.125", ["hidden"] = "32", ["poolSize"] = "2" }, [3, 32, 32]),
         ["ResNet18"] = (new() { ["width"] = "0.125", ["smallInput"] = "true" }, [3, 28, 28]),
-        ["ResNet34"] = (new() { ["width"] = "0.125" }, [3, 32, 32]),
+        ["ResNet34"] = (new() { ["width"] = "0.0625" }, [3, 32, 32]),
         ["ResNet50"] = (new() { ["width"] = "0.125", ["smallInput"] = "1" }, [3, 16, 16]),
-        ["EfficientNetB0"] = (new() { ["width"] = "0.25", ["depth"] = "0.5" }, [3, 32, 32]),
-        ["MobileNetV2"] = (new() { ["width"] = "0.25", ["channels"] = "1" }, [1, 32, 32]),
+        ["EfficientNetB0"] = (new() { ["width"] = "0.25", ["depth"] = "0.25" }, [3, 16, 16]),
+        ["MobileNetV2"] = (new() { ["width"] = "0.25", ["depth"] = "0.5", ["channels"] = "1" }, [1, 16, 16]),
     };
 
     public static TheoryData<string> Names()
