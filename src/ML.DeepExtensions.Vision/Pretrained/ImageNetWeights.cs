@@ -10,12 +10,16 @@ namespace ML.DeepExtensions.Vision.Pretrained;
 /// <summary>
 /// Real ImageNet weights available offline. The NuGet package <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c>
 /// (0.23.1) ships <c>DnnImageModels/ResNet18Onnx/ResNet18.onnx</c>, a CNTK export of an ImageNet-trained
-/// ResNet-18 without its classifier. Its structure maps one to one onto torchvision's <c>resnet18</c>: a 7×7/2
-/// stem convolution without bias, batch norm (scale, bias, mean, variance; ε = 1e-5), 3×3/2 max pooling, four
-/// stages of two basic blocks with 1×1/2 projection shortcuts in stages 2–4. CNTK pads strided layers
-/// asymmetrically (stem: 3 before, 2 after; strided 3×3: 1 before, 0 after); torchvision pads both sides, but
-/// the extra trailing pad is never reached when the image side is a multiple of 32 (224 is), so the outputs
-/// are the same. The imported tensors carry torchvision's names and order, without the <c>fc</c> head.
+/// residual network without its classifier. Read layer by layer, it is torchvision's <c>ResNet(BasicBlock, …)</c>
+/// with <b>2, 2, 2, 3</b> basic blocks per stage — one block more in the last stage than torchvision's
+/// <c>resnet18</c> (2, 2, 2, 2): 22 convolutions, 22 batch norms, 9 residual additions. Everything else maps
+/// one to one: a 7×7/2 stem convolution without bias, batch norm as scale, bias, mean and variance with
+/// ε = 1e-5, 3×3/2 max pooling, 1×1/2 projection shortcuts in stages 2–4, global average pooling to 512
+/// features. CNTK pads strided layers asymmetrically (stem: 3 before, 2 after; strided 3×3 and the max pool:
+/// 1 before, 0 after); torchvision pads both sides, but the extra trailing pad is never reached when the image
+/// side is a multiple of 32 (224 is), so the outputs are the same. The imported tensors carry torchvision's
+/// names (<c>layer4.2.conv1.weight</c> …) and order, without an <c>fc</c> head, so they load into a ResNet
+/// built with blocks per stage 2, 2, 2, 3.
 /// </summary>
 /// <remarks>
 /// Input contract of these weights (from the package's <c>ResNetPreprocess.onnx</c>): pixel values 0–255 in
@@ -27,7 +31,22 @@ public static class ImageNetWeights
     /// <summary>File name of the ResNet-18 model inside the NuGet package, relative to the application's output directory when the package is referenced.</summary>
     public const string ResNet18OnnxRelativePath = "DnnImageModels/ResNet18Onnx/ResNet18.onnx";
 
-    /// <summary>The ImageNet ResNet-18 backbone of <c>ResNet18.onnx</c>, as torchvision-ordered weights (no classifier head).</summary>
+    /// <summary>Basic blocks per stage of the network in <c>ResNet18.onnx</c> (2, 2, 2, 3), read from the file.</summary>
+    public static IReadOnlyList<int> ResNet18OnnxBlocksPerStage { get; } = [2, 2, 2, 3];
+
+    /// <summary>Reads the basic blocks per stage of a ResNet ONNX model (for building the network its weights fit).</summary>
+    /// <param name="onnxPath">Path of the ONNX model.</param>
+    /// <exception cref="PretrainedWeightsException">The model is not a ResNet of basic blocks.</exception>
+    public static int[] ReadBlocksPerStage(string onnxPath)
+    {
+        var full = Path.GetFullPath(Guard.NotEmpty(onnxPath));
+        if (!File.Exists(full))
+            throw new FileNotFoundException($"ONNX model '{full}' not found.", full);
+        using var scope = torch.NewDisposeScope();
+        return ResNetOnnxImporter.ReadWithStages(full).BlocksPerStage;
+    }
+
+    /// <summary>The ImageNet backbone of <c>ResNet18.onnx</c>, as torchvision-ordered weights (no classifier head).</summary>
     /// <param name="onnxPath">Path of <c>ResNet18.onnx</c> (see <see cref="ResNet18OnnxRelativePath"/>).</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <remarks>Reading happens when the weights are applied; an ONNX file of another structure fails then with a <see cref="PretrainedWeightsException"/> saying what differs.</remarks>
@@ -45,7 +64,10 @@ public static class ImageNetWeights
 /// <summary>Walks an ONNX ResNet graph (Conv → BatchNormalization → Relu … Add) and names its tensors like torchvision.</summary>
 internal static class ResNetOnnxImporter
 {
-    public static IReadOnlyList<SourceTensor> Read(string path)
+    public static IReadOnlyList<SourceTensor> Read(string path) => ReadWithStages(path).Tensors;
+
+    /// <summary>The tensors in torchvision's order and the number of basic blocks found in each stage.</summary>
+    public static (IReadOnlyList<SourceTensor> Tensors, int[] BlocksPerStage) ReadWithStages(string path)
     {
         OnnxGraph graph;
         try
@@ -69,44 +91,50 @@ internal static class ResNetOnnxImporter
         AddConvBn(graph, path, result, "", "conv1", "bn1", stem, Consumer(graph, stem, "BatchNormalization", path));
 
         var adds = graph.Nodes.Where(n => n.OpType == "Add").ToArray();
-        int[] blocksPerStage = [2, 2, 2, 2];
-        if (adds.Length != blocksPerStage.Sum())
-            throw Structure(path, $"it has {adds.Length} residual additions; ResNet-18 has {blocksPerStage.Sum()}");
-        var block = 0;
-        for (var stage = 0; stage < blocksPerStage.Length; stage++)
+        if (adds.Length == 0)
+            throw Structure(path, "it has no residual additions");
+        // Stages are found, not assumed: a block with a strided projection shortcut starts a new stage.
+        int stage = 1, block = -1;
+        var blocksPerStage = new List<int> { 0 };
+        foreach (var add in adds)
         {
-            for (var b = 0; b < blocksPerStage[stage]; b++, block++)
+            var branches = add.Inputs.Select(i => producer.GetValueOrDefault(i)).ToArray();
+            // The main path ends in BN ← Conv ← Relu ← BN ← Conv; the shortcut is the block input or BN ← 1×1 Conv.
+            var main = branches.FirstOrDefault(n => n?.OpType == "BatchNormalization" && Producer(producer, n, 0)?.OpType == "Conv"
+                                                     && Producer(producer, Producer(producer, n, 0)!, 0)?.OpType == "Relu")
+                       ?? throw Structure(path, $"the residual addition '{add.Name}' has no Conv-BN-ReLU-Conv-BN branch");
+            var shortcut = branches.First(n => !ReferenceEquals(n, main));
+            var projection = shortcut?.OpType == "BatchNormalization" ? Producer(producer, shortcut, 0) : null;
+            if (projection is { OpType: "Conv" } && block >= 0)
             {
-                var add = adds[block];
-                var prefix = $"layer{stage + 1}.{b}.";
-                var branches = add.Inputs.Select(i => producer.GetValueOrDefault(i)).ToArray();
-                // The main path ends in BN ← Conv ← Relu ← BN ← Conv; the shortcut is the block input or BN ← 1×1 Conv.
-                var main = branches.FirstOrDefault(n => n?.OpType == "BatchNormalization" && Producer(producer, n, 0)?.OpType == "Conv"
-                                                         && Producer(producer, Producer(producer, n, 0)!, 0)?.OpType == "Relu")
-                           ?? throw Structure(path, $"the residual addition '{add.Name}' has no Conv-BN-ReLU-Conv-BN branch");
-                var conv2 = Producer(producer, main, 0)!;
-                var bn1 = Producer(producer, Producer(producer, conv2, 0)!, 0)
-                          ?? throw Structure(path, $"'{conv2.Name}' does not follow a batch norm");
-                var conv1 = Producer(producer, bn1, 0);
-                if (bn1.OpType != "BatchNormalization" || conv1?.OpType != "Conv")
-                    throw Structure(path, $"block {prefix} does not start with Conv → BatchNormalization");
-                var stride = stage > 0 && b == 0 ? 2 : 1;
-                CheckConv(path, conv1, kernel: 3, stride: stride, pad: 1);
-                CheckConv(path, conv2, kernel: 3, stride: 1, pad: 1);
-                AddConvBn(graph, path, result, prefix, "conv1", "bn1", conv1, bn1);
-                AddConvBn(graph, path, result, prefix, "conv2", "bn2", conv2, main);
-
-                var shortcut = branches.First(n => !ReferenceEquals(n, main));
-                if (shortcut?.OpType == "BatchNormalization" && Producer(producer, shortcut, 0) is { OpType: "Conv" } projection)
-                {
-                    CheckConv(path, projection, kernel: 1, stride: 2, pad: 0);
-                    AddConvBn(graph, path, result, prefix, "downsample.0", "downsample.1", projection, shortcut);
-                }
-                else if (stride != 1)
-                    throw Structure(path, $"block {prefix} changes resolution but has no projection shortcut");
+                stage++;
+                block = 0;
+                blocksPerStage.Add(0);
+            }
+            else
+                block++;
+            blocksPerStage[^1]++;
+            var prefix = $"layer{stage}.{block}.";
+            var conv2 = Producer(producer, main, 0)!;
+            var bn1 = Producer(producer, Producer(producer, conv2, 0)!, 0)
+                      ?? throw Structure(path, $"'{conv2.Name}' does not follow a batch norm");
+            var conv1 = Producer(producer, bn1, 0);
+            if (bn1.OpType != "BatchNormalization" || conv1?.OpType != "Conv")
+                throw Structure(path, $"block {prefix} does not start with Conv → BatchNormalization");
+            var stride = projection is { OpType: "Conv" } && stage > 1 ? 2 : 1;
+            CheckConv(path, conv1, kernel: 3, stride: stride, pad: 1);
+            CheckConv(path, conv2, kernel: 3, stride: 1, pad: 1);
+            AddConvBn(graph, path, result, prefix, "conv1", "bn1", conv1, bn1);
+            AddConvBn(graph, path, result, prefix, "conv2", "bn2", conv2, main);
+            if (projection is { OpType: "Conv" })
+            {
+                CheckConv(path, projection, kernel: 1, stride: stride, pad: 0);
+                AddConvBn(graph, path, result, prefix, "downsample.0", "downsample.1", projection, shortcut!);
             }
         }
-        return result;
+        if (blocksPerStage.Count != 4)
+            throw Structure(path, $"it has {blocksPerStage.Count} stages of basic blocks; torchvision's ResNets have 4");
+        return (result, blocksPerStage.ToArray());
     }
 
     private static OnnxNode? Producer(Dictionary<string, OnnxNode> producer, OnnxNode node, int input)

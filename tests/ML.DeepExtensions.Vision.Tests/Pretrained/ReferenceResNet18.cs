@@ -1,3 +1,4 @@
+using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -17,17 +18,22 @@ internal sealed class ReferenceResNet18 : nn.Module<Tensor, Tensor>
     private readonly Sequential[] _layers;
     private readonly Linear _fc;
 
-    public ReferenceResNet18(int classes = 1000) : base("ResNet18")
+    /// <param name="classes">Outputs of the fc head.</param>
+    /// <param name="blocks">Basic blocks per stage (torchvision's resnet18: 2, 2, 2, 2).</param>
+    public ReferenceResNet18(int classes = 1000, int[]? blocks = null) : base("ResNet18")
     {
+        blocks ??= [2, 2, 2, 2];
         register_module("conv1", _conv1);
         register_module("bn1", _bn1);
-        _layers =
-        [
-            nn.Sequential(new BasicBlock(64, 64, 1), new BasicBlock(64, 64, 1)),
-            nn.Sequential(new BasicBlock(64, 128, 2), new BasicBlock(128, 128, 1)),
-            nn.Sequential(new BasicBlock(128, 256, 2), new BasicBlock(256, 256, 1)),
-            nn.Sequential(new BasicBlock(256, 512, 2), new BasicBlock(512, 512, 1)),
-        ];
+        int[] widths = [64, 128, 256, 512];
+        _layers = new Sequential[4];
+        for (var stage = 0; stage < 4; stage++)
+        {
+            var input = stage == 0 ? 64 : widths[stage - 1];
+            _layers[stage] = nn.Sequential(Enumerable.Range(0, blocks[stage])
+                .Select(b => (nn.Module<Tensor, Tensor>)new BasicBlock(b == 0 ? input : widths[stage], widths[stage], b == 0 && stage > 0 ? 2 : 1))
+                .ToArray());
+        }
         for (var i = 0; i < _layers.Length; i++)
             register_module($"layer{i + 1}", _layers[i]);
         _fc = nn.Linear(512, classes);
