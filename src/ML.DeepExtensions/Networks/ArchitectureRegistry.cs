@@ -2,7 +2,10 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using System.Linq;
+using System.Reflection;
+using System.Runtime.CompilerServices;
 
 namespace ML.DeepExtensions.Networks;
 
@@ -12,43 +15,80 @@ namespace ML.DeepExtensions.Networks;
 public delegate Network ArchitectureBuilder(ArchitectureParameters parameters, int[] inputShape);
 
 /// <summary>
-/// Named architectures. A model zip stores only the name and parameters, so the same builder must be
-/// registered (under the same name) in the process that loads a model using a user-defined architecture.
+/// Named architectures. A model zip stores the name, the parameters and the simple name of the assembly whose code
+/// registered the builder. When such a model is loaded in a process where the name is not registered yet, that
+/// assembly is loaded by name and its module initializer run (packages such as <c>ML.DeepExtensions.Vision</c>
+/// register their architectures from a <c>[ModuleInitializer]</c>), so a model using <c>ResNet18</c> loads in a process
+/// that never touched the vision package. Builders registered from application code must be registered again, by the
+/// application, before such a model is loaded.
 /// Built-ins: <c>Mlp</c>.
 /// </summary>
 public static class ArchitectureRegistry
 {
-    private static readonly ConcurrentDictionary<string, ArchitectureBuilder> Builders = new(StringComparer.OrdinalIgnoreCase);
+    private static readonly ConcurrentDictionary<string, (ArchitectureBuilder Builder, Assembly Assembly)> Builders = new(StringComparer.OrdinalIgnoreCase);
 
     static ArchitectureRegistry()
     {
-        Builders["Mlp"] = BuiltInArchitectures.Mlp;
+        Builders["Mlp"] = (BuiltInArchitectures.Mlp, typeof(ArchitectureRegistry).Assembly);
     }
 
     /// <summary>Names of every registered architecture.</summary>
     public static IReadOnlyCollection<string> Names => Builders.Keys.OrderBy(n => n, StringComparer.Ordinal).ToArray();
 
-    /// <summary>Registers <paramref name="builder"/> under <paramref name="name"/> (case-insensitive).</summary>
+    /// <summary>Registers <paramref name="builder"/> under <paramref name="name"/> (case-insensitive). The assembly that
+    /// declares the builder's method is remembered and persisted with networks using the name.</summary>
     /// <exception cref="ArgumentException">The name is already taken by a different builder.</exception>
     public static void Register(string name, ArchitectureBuilder builder)
     {
         Guard.NotEmpty(name);
         Guard.NotNull(builder);
-        var existing = Builders.GetOrAdd(name, builder);
-        if (existing != builder)
+        var existing = Builders.GetOrAdd(name, (builder, builder.Method.Module.Assembly));
+        if (existing.Builder != builder)
             throw new ArgumentException($"An architecture named '{name}' is already registered. Choose another name.", nameof(name));
     }
 
     /// <summary>Whether <paramref name="name"/> is registered.</summary>
     public static bool IsRegistered(string name) => Builders.ContainsKey(name);
 
-    internal static Network Expand(string name, ArchitectureParameters parameters, int[] inputShape)
+    /// <summary>Simple name of the assembly that registered <paramref name="name"/>; null for the core built-ins and unknown names.</summary>
+    internal static string? AssemblyOf(string name)
+        => Builders.TryGetValue(name, out var entry) && entry.Assembly != typeof(ArchitectureRegistry).Assembly
+            ? entry.Assembly.GetName().Name
+            : null;
+
+    internal static Network Expand(string name, string? assemblyName, ArchitectureParameters parameters, int[] inputShape)
     {
-        if (!Builders.TryGetValue(name, out var builder))
-            throw new KeyNotFoundException(
-                $"Architecture '{name}' is not registered. Registered: {string.Join(", ", Names)}. " +
-                "A user-defined architecture must be registered with ArchitectureRegistry.Register before a model using it is trained or loaded.");
-        return builder(parameters, inputShape);
+        if (!Builders.TryGetValue(name, out var entry))
+        {
+            var loadFailure = assemblyName is null ? null : RunModuleInitializerOf(assemblyName);
+            if (!Builders.TryGetValue(name, out entry))
+            {
+                var origin = assemblyName is null
+                    ? ""
+                    : loadFailure is null
+                        ? $" The network names assembly '{assemblyName}' as its origin; it was loaded but did not register '{name}'."
+                        : $" The network names assembly '{assemblyName}' as its origin, which could not be loaded: {loadFailure}";
+                throw new KeyNotFoundException(
+                    $"Architecture '{name}' is not registered. Registered: {string.Join(", ", Names)}.{origin} " +
+                    "A user-defined architecture must be registered with ArchitectureRegistry.Register before a model using it is trained or loaded.");
+            }
+        }
+        return entry.Builder(parameters, inputShape);
+    }
+
+    /// <summary>Loads the assembly by simple name and runs its module initializer (where packages register); null or the failure.</summary>
+    private static string? RunModuleInitializerOf(string assemblyName)
+    {
+        try
+        {
+            var assembly = System.Reflection.Assembly.Load(new AssemblyName(assemblyName));
+            RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
+            return null;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or BadImageFormatException or ArgumentException)
+        {
+            return ex.Message;
+        }
     }
 }
 
@@ -74,6 +114,14 @@ public sealed class ArchitectureParameters
     public int[] GetInts(string name, int[] defaultValue)
         => Get(name, defaultValue, s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray());
+
+    /// <summary>A boolean parameter (<c>true</c>/<c>false</c> or <c>1</c>/<c>0</c>), or <paramref name="defaultValue"/> when absent.</summary>
+    public bool GetBool(string name, bool defaultValue) => Get(name, defaultValue, s => s.Trim() switch
+    {
+        "1" => true,
+        "0" => false,
+        var text => bool.Parse(text),
+    });
 
     /// <summary>An enum parameter, or <paramref name="defaultValue"/> when absent.</summary>
     public T GetEnum<T>(string name, T defaultValue) where T : struct, Enum => Get(name, defaultValue, s => Enum.Parse<T>(s, ignoreCase: true));

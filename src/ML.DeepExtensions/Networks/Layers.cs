@@ -41,16 +41,20 @@ public sealed class DenseLayer : Layer
 
 /// <summary>
 /// Convolution over <c>(channels, length)</c> (1-D) or <c>(channels, height, width)</c> (2-D, square kernel).
+/// Grouped convolutions split the channels into <see cref="Groups"/> independent groups; a depthwise convolution
+/// has as many groups as channels (and as many filters, or a multiple).
 /// </summary>
 public sealed class ConvolutionLayer : Layer
 {
     /// <summary>Creates the layer.</summary>
     /// <param name="dimensions">1 or 2 spatial dimensions.</param>
-    /// <param name="filters">Output channels, &gt; 0.</param>
+    /// <param name="filters">Output channels, &gt; 0, divisible by <paramref name="groups"/>.</param>
     /// <param name="kernelSize">Window side, &gt; 0.</param>
     /// <param name="stride">Step, &gt; 0 (default 1).</param>
     /// <param name="padding">Zeros added on each side, ≥ 0 (default 0).</param>
-    public ConvolutionLayer(int dimensions, int filters, int kernelSize, int stride = 1, int padding = 0)
+    /// <param name="groups">Channel groups, &gt; 0; input channels and filters must both be divisible by it (default 1).</param>
+    /// <param name="useBias">Whether the layer adds a learned bias (default true; false before batch normalization).</param>
+    public ConvolutionLayer(int dimensions, int filters, int kernelSize, int stride = 1, int padding = 0, int groups = 1, bool useBias = true)
     {
         if (dimensions is not (1 or 2))
             throw new ArgumentOutOfRangeException(nameof(dimensions), dimensions, $"dimensions must be 1 or 2. Received: dimensions={dimensions}");
@@ -59,6 +63,10 @@ public sealed class ConvolutionLayer : Layer
         KernelSize = Guard.Positive(kernelSize);
         Stride = Guard.Positive(stride);
         Padding = Guard.NonNegative(padding);
+        Groups = Guard.Positive(groups);
+        if (filters % groups != 0)
+            throw new ArgumentException($"filters must be divisible by groups. Received: filters={filters}, groups={groups}", nameof(filters));
+        UseBias = useBias;
     }
 
     /// <summary>1 or 2.</summary>
@@ -71,11 +79,19 @@ public sealed class ConvolutionLayer : Layer
     public int Stride { get; }
     /// <summary>Zero padding on each side.</summary>
     public int Padding { get; }
+    /// <summary>Channel groups (1 = ordinary convolution; input channels = depthwise).</summary>
+    public int Groups { get; }
+    /// <summary>Whether a bias is learned.</summary>
+    public bool UseBias { get; }
 
     /// <inheritdoc />
-    public override string ToString() => Dimensions == 1
-        ? $"Conv1d({Filters}, kernel {KernelSize}, stride {Stride}, padding {Padding})"
-        : $"Conv2d({Filters}, {KernelSize}x{KernelSize}, stride {Stride}, padding {Padding})";
+    public override string ToString()
+    {
+        var extra = (Groups == 1 ? "" : $", groups {Groups}") + (UseBias ? "" : ", no bias");
+        return Dimensions == 1
+            ? $"Conv1d({Filters}, kernel {KernelSize}, stride {Stride}, padding {Padding}{extra})"
+            : $"Conv2d({Filters}, {KernelSize}x{KernelSize}, stride {Stride}, padding {Padding}{extra})";
+    }
 
     internal override int[] InferOutputShape(int[] input, int index)
     {
@@ -84,6 +100,8 @@ public sealed class ConvolutionLayer : Layer
             var expected = Dimensions == 1 ? "(channels, length)" : "(channels, height, width)";
             throw ShapeError(index, input, $"{expected}; add Reshape{expected} before it");
         }
+        if (input[0] % Groups != 0)
+            throw ShapeError(index, input, $"a channel count divisible by groups={Groups}");
         var output = new int[input.Length];
         output[0] = Filters;
         for (var i = 1; i < input.Length; i++)
@@ -96,8 +114,8 @@ public sealed class ConvolutionLayer : Layer
     }
 
     internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => Dimensions == 1
-        ? nn.Conv1d(input[0], Filters, KernelSize, Stride, Padding)
-        : nn.Conv2d(input[0], Filters, KernelSize, Stride, Padding);
+        ? nn.Conv1d(input[0], Filters, KernelSize, Stride, Padding, groups: Groups, bias: UseBias)
+        : nn.Conv2d(input[0], Filters, KernelSize, Stride, Padding, groups: Groups, bias: UseBias);
 }
 
 /// <summary>Kind of window pooling.</summary>
@@ -117,7 +135,9 @@ public sealed class PoolingLayer : Layer
     /// <param name="dimensions">1 or 2 spatial dimensions.</param>
     /// <param name="kernelSize">Window side, &gt; 0.</param>
     /// <param name="stride">Step, &gt; 0; 0 means equal to <paramref name="kernelSize"/> (default).</param>
-    public PoolingLayer(PoolingKind kind, int dimensions, int kernelSize, int stride = 0)
+    /// <param name="padding">Implicit padding on each side, 0 … kernelSize/2 (default 0). Max pooling pads with −∞,
+    /// average pooling with zeros that count in the mean (PyTorch's defaults).</param>
+    public PoolingLayer(PoolingKind kind, int dimensions, int kernelSize, int stride = 0, int padding = 0)
     {
         if (dimensions is not (1 or 2))
             throw new ArgumentOutOfRangeException(nameof(dimensions), dimensions, $"dimensions must be 1 or 2. Received: dimensions={dimensions}");
@@ -125,6 +145,9 @@ public sealed class PoolingLayer : Layer
         Dimensions = dimensions;
         KernelSize = Guard.Positive(kernelSize);
         Stride = stride == 0 ? kernelSize : Guard.Positive(stride);
+        Padding = Guard.NonNegative(padding);
+        if (2 * padding > kernelSize)
+            throw new ArgumentOutOfRangeException(nameof(padding), padding, $"padding must be at most half the kernel size ({kernelSize / 2}). Received: padding={padding}");
     }
 
     /// <summary>Max or average.</summary>
@@ -135,9 +158,12 @@ public sealed class PoolingLayer : Layer
     public int KernelSize { get; }
     /// <summary>Step.</summary>
     public int Stride { get; }
+    /// <summary>Implicit padding on each side.</summary>
+    public int Padding { get; }
 
     /// <inheritdoc />
-    public override string ToString() => $"{Kind}Pool{Dimensions}d({KernelSize}, stride {Stride})";
+    public override string ToString()
+        => $"{Kind}Pool{Dimensions}d({KernelSize}, stride {Stride}{(Padding == 0 ? "" : $", padding {Padding}")})";
 
     internal override int[] InferOutputShape(int[] input, int index)
     {
@@ -146,20 +172,44 @@ public sealed class PoolingLayer : Layer
         var output = Shape.Copy(input);
         for (var i = 1; i < output.Length; i++)
         {
-            output[i] = Shape.Window(input[i], KernelSize, Stride, 0);
+            output[i] = Shape.Window(input[i], KernelSize, Stride, Padding);
             if (output[i] <= 0)
-                throw ShapeError(index, input, $"spatial sizes of at least {KernelSize}");
+                throw ShapeError(index, input, $"spatial sizes of at least {KernelSize - 2 * Padding}");
         }
         return output;
     }
 
     internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => (Kind, Dimensions) switch
     {
-        (PoolingKind.Max, 1) => nn.MaxPool1d(KernelSize, Stride),
-        (PoolingKind.Max, _) => nn.MaxPool2d(KernelSize, Stride),
-        (PoolingKind.Average, 1) => nn.AvgPool1d(KernelSize, Stride),
-        _ => nn.AvgPool2d(KernelSize, Stride),
+        (PoolingKind.Max, 1) => nn.MaxPool1d(KernelSize, Stride, Padding),
+        (PoolingKind.Max, _) => nn.MaxPool2d(KernelSize, Stride, Padding),
+        (PoolingKind.Average, 1) => nn.AvgPool1d(KernelSize, Stride, Padding),
+        _ => nn.AvgPool2d(KernelSize, Stride, Padding),
     };
+}
+
+/// <summary>
+/// Average pooling to a fixed <c>outputSize × outputSize</c> grid whatever the input size, like PyTorch's
+/// <c>AdaptiveAvgPool2d</c>: <c>(channels, height, width) → (channels, outputSize, outputSize)</c>. Inputs smaller
+/// than the grid are upsampled by repetition.
+/// </summary>
+public sealed class AdaptiveAveragePoolLayer : Layer
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="outputSize">Side of the output grid, &gt; 0.</param>
+    public AdaptiveAveragePoolLayer(int outputSize) => OutputSize = Guard.Positive(outputSize);
+
+    /// <summary>Side of the output grid.</summary>
+    public int OutputSize { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"AdaptiveAvgPool2d({OutputSize}x{OutputSize})";
+
+    internal override int[] InferOutputShape(int[] input, int index)
+        => input.Length == 3 ? [input[0], OutputSize, OutputSize] : throw ShapeError(index, input, "(channels, height, width)");
+
+    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+        => nn.AdaptiveAvgPool2d(new long[] { OutputSize, OutputSize });
 }
 
 /// <summary>Mean over every spatial position: <c>(channels, …) → (channels)</c>.</summary>
@@ -396,6 +446,10 @@ public enum ActivationKind
     GELU,
     /// <summary>x · sigmoid(x) (a.k.a. swish).</summary>
     SiLU,
+    /// <summary>min(max(0, x), 6), as in MobileNetV2.</summary>
+    ReLU6,
+    /// <summary>x · ReLU6(x + 3) / 6, as in MobileNetV3.</summary>
+    Hardswish,
 }
 
 /// <summary>An activation function; shape is unchanged.</summary>
@@ -420,14 +474,19 @@ public sealed class ActivationLayer : Layer
 
     internal override int[] InferOutputShape(int[] input, int index) => Shape.Copy(input);
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => Kind switch
+    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => CreateModule(Kind, NegativeSlope);
+
+    internal static nn.Module<Tensor, Tensor> CreateModule(ActivationKind kind, double negativeSlope = 0.01) => kind switch
     {
         ActivationKind.ReLU => nn.ReLU(),
-        ActivationKind.LeakyReLU => nn.LeakyReLU(NegativeSlope),
+        ActivationKind.LeakyReLU => nn.LeakyReLU(negativeSlope),
         ActivationKind.Sigmoid => nn.Sigmoid(),
         ActivationKind.Tanh => nn.Tanh(),
         ActivationKind.Softmax => nn.Softmax(-1),
         ActivationKind.GELU => nn.GELU(),
-        _ => nn.SiLU(),
+        ActivationKind.SiLU => nn.SiLU(),
+        ActivationKind.ReLU6 => nn.ReLU6(),
+        ActivationKind.Hardswish => nn.Hardswish(),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, $"Unknown activation. Received: kind={kind}"),
     };
 }

@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Generic;
 using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -112,5 +114,109 @@ internal sealed class RecurrentModule : nn.Module<Tensor, Tensor>
             using var last = hidden.view(_layers, _directions, batch, -1)[-1];
             return last.permute(1, 0, 2).reshape(batch, -1);
         }
+    }
+}
+
+/// <summary>activation(body(x) + shortcut(x)). Body registered before shortcut: torchvision's state-dict order.</summary>
+internal sealed class ResidualModule : nn.Module<Tensor, Tensor>
+{
+    private readonly nn.Module<Tensor, Tensor> _body;
+    private readonly nn.Module<Tensor, Tensor>? _shortcut;
+    private readonly nn.Module<Tensor, Tensor>? _activation;
+    private readonly double _dropPath;
+    private readonly Generator _generator;
+
+    public ResidualModule(nn.Module<Tensor, Tensor> body, nn.Module<Tensor, Tensor>? shortcut, nn.Module<Tensor, Tensor>? activation, double dropPath, Generator generator)
+        : base("Residual")
+    {
+        _body = body;
+        _shortcut = shortcut;
+        _activation = activation;
+        _dropPath = dropPath;
+        _generator = generator;
+        // Explicit registration fixes the order (reflection over fields does not promise one).
+        register_module("body", body);
+        if (shortcut is not null)
+            register_module("shortcut", shortcut);
+        if (activation is not null)
+            register_module("activation", activation);
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var body = DropBody(_body.forward(input));
+        using var skip = _shortcut?.forward(input);
+        using var sum = body.add(skip ?? input);
+        return _activation is null ? sum.alias() : _activation.forward(sum);
+    }
+
+    private Tensor DropBody(Tensor body)
+    {
+        if (!training || _dropPath == 0)
+            return body;
+        using (body)
+        {
+            var shape = new long[body.dim()];
+            Array.Fill(shape, 1L);
+            shape[0] = body.shape[0];
+            using var uniform = torch.rand(shape, dtype: body.dtype, generator: _generator);
+            using var keep = uniform.ge(_dropPath).to(body.dtype).to(body.device);
+            return body.mul(keep).div_(1 - _dropPath);
+        }
+    }
+}
+
+/// <summary>x · sigmoid(fc2(act(fc1(mean_hw(x))))), fc1/fc2 being 1×1 convolutions with bias (torchvision.ops.SqueezeExcitation).</summary>
+internal sealed class SqueezeExcitationModule : nn.Module<Tensor, Tensor>
+{
+    private readonly TorchSharp.Modules.Conv2d fc1;
+    private readonly nn.Module<Tensor, Tensor> activation;
+    private readonly TorchSharp.Modules.Conv2d fc2;
+
+    public SqueezeExcitationModule(int channels, int squeezeChannels, nn.Module<Tensor, Tensor> activation) : base("SqueezeExcitation")
+    {
+        fc1 = nn.Conv2d(channels, squeezeChannels, 1);
+        this.activation = activation;
+        fc2 = nn.Conv2d(squeezeChannels, channels, 1);
+        register_module("fc1", fc1);
+        register_module("activation", activation);
+        register_module("fc2", fc2);
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var pooled = input.mean([2L, 3L], keepdim: true);
+        using var squeezed = fc1.forward(pooled);
+        using var activated = activation.forward(squeezed);
+        using var excited = fc2.forward(activated);
+        using var scale = excited.sigmoid();
+        return input.mul(scale);
+    }
+}
+
+/// <summary>Lists a module's state the way PyTorch's <c>state_dict()</c> orders it.</summary>
+internal static class ModuleState
+{
+    /// <summary>
+    /// PyTorch order: a module's own parameters, then its own persistent buffers, then each child's state,
+    /// recursively (<c>bn1.weight, bn1.bias, bn1.running_mean, …, layer1.0.conv1.weight</c>). TorchSharp's
+    /// <c>state_dict()</c> lists every parameter of the tree first and every buffer after, so importing a PyTorch state
+    /// dict by position must walk the module tree with this instead. Keys are TorchSharp's names.
+    /// </summary>
+    public static IReadOnlyList<(string Key, Tensor Tensor)> InPyTorchOrder(nn.Module module)
+    {
+        var result = new List<(string, Tensor)>();
+        Collect(module, "", result);
+        return result;
+    }
+
+    private static void Collect(nn.Module module, string prefix, List<(string, Tensor)> result)
+    {
+        foreach (var (name, parameter) in module.named_parameters(recurse: false))
+            result.Add((prefix + name, parameter));
+        foreach (var (name, buffer) in module.named_buffers(recurse: false, include_nonpersistent: false))
+            result.Add((prefix + name, buffer));
+        foreach (var (name, child) in module.named_children())
+            Collect(child, $"{prefix}{name}.", result);
     }
 }

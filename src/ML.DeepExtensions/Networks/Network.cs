@@ -69,16 +69,17 @@ public sealed class Network
     public Network Dense(int units, bool useBias = true) => Add(new DenseLayer(units, useBias));
     /// <summary>Appends a 1-D <see cref="ConvolutionLayer"/> over (channels, length).</summary>
     public Network Conv1d(int filters, int kernelSize, int stride = 1, int padding = 0) => Add(new ConvolutionLayer(1, filters, kernelSize, stride, padding));
-    /// <summary>Appends a 2-D <see cref="ConvolutionLayer"/> over (channels, height, width).</summary>
-    public Network Conv2d(int filters, int kernelSize, int stride = 1, int padding = 0) => Add(new ConvolutionLayer(2, filters, kernelSize, stride, padding));
+    /// <summary>Appends a 2-D <see cref="ConvolutionLayer"/> over (channels, height, width); <paramref name="groups"/> = channels makes it depthwise.</summary>
+    public Network Conv2d(int filters, int kernelSize, int stride = 1, int padding = 0, int groups = 1, bool useBias = true)
+        => Add(new ConvolutionLayer(2, filters, kernelSize, stride, padding, groups, useBias));
     /// <summary>Appends 1-D max pooling (stride defaults to the kernel size).</summary>
     public Network MaxPool1d(int kernelSize, int stride = 0) => Add(new PoolingLayer(PoolingKind.Max, 1, kernelSize, stride));
     /// <summary>Appends 2-D max pooling (stride defaults to the kernel size).</summary>
-    public Network MaxPool2d(int kernelSize, int stride = 0) => Add(new PoolingLayer(PoolingKind.Max, 2, kernelSize, stride));
+    public Network MaxPool2d(int kernelSize, int stride = 0, int padding = 0) => Add(new PoolingLayer(PoolingKind.Max, 2, kernelSize, stride, padding));
     /// <summary>Appends 1-D average pooling (stride defaults to the kernel size).</summary>
     public Network AvgPool1d(int kernelSize, int stride = 0) => Add(new PoolingLayer(PoolingKind.Average, 1, kernelSize, stride));
     /// <summary>Appends 2-D average pooling (stride defaults to the kernel size).</summary>
-    public Network AvgPool2d(int kernelSize, int stride = 0) => Add(new PoolingLayer(PoolingKind.Average, 2, kernelSize, stride));
+    public Network AvgPool2d(int kernelSize, int stride = 0, int padding = 0) => Add(new PoolingLayer(PoolingKind.Average, 2, kernelSize, stride, padding));
     /// <summary>Appends a <see cref="GlobalAveragePoolLayer"/>.</summary>
     public Network GlobalAveragePool() => Add(new GlobalAveragePoolLayer());
     /// <summary>Appends a <see cref="FlattenLayer"/>.</summary>
@@ -113,8 +114,32 @@ public sealed class Network
     public Network GELU() => Add(new ActivationLayer(ActivationKind.GELU));
     /// <summary>Appends SiLU.</summary>
     public Network SiLU() => Add(new ActivationLayer(ActivationKind.SiLU));
+    /// <summary>Appends a <see cref="NormalizeLayer"/>: per-channel (x − mean) / std, in training and scoring.</summary>
+    public Network Normalize(float[] mean, float[] std) => Add(new NormalizeLayer(mean, std));
+    /// <summary>Appends a <see cref="RandomCropLayer"/> (training only): pad, then crop back at a random offset.</summary>
+    public Network RandomCrop(int padding, ImagePaddingMode paddingMode = ImagePaddingMode.Zeros) => Add(new RandomCropLayer(padding, paddingMode));
+    /// <summary>Appends a <see cref="RandomFlipLayer"/> (training only).</summary>
+    public Network RandomFlip(bool horizontal = true, bool vertical = false, double probability = 0.5) => Add(new RandomFlipLayer(horizontal, vertical, probability));
+    /// <summary>Appends a <see cref="RandomRotationLayer"/> (training only): a uniform angle in ±<paramref name="maxDegrees"/>.</summary>
+    public Network RandomRotation(double maxDegrees) => Add(new RandomRotationLayer(maxDegrees));
+    /// <summary>Appends a <see cref="ColorJitterLayer"/> (training only): random brightness and contrast.</summary>
+    public Network ColorJitter(double brightness, double contrast = 0) => Add(new ColorJitterLayer(brightness, contrast));
+    /// <summary>Appends a <see cref="RandomErasingLayer"/> (training only): zeroes a random rectangle.</summary>
+    public Network RandomErasing(double probability = 0.5, double minScale = 0.02, double maxScale = 0.33, double minRatio = 0.3, double maxRatio = 3.3)
+        => Add(new RandomErasingLayer(probability, minScale, maxScale, minRatio, maxRatio));
     /// <summary>Appends a registered architecture by name.</summary>
     public Network Architecture(string name, IReadOnlyDictionary<string, string>? parameters = null) => Add(new ArchitectureLayer(name, parameters));
+    /// <summary>Appends a <see cref="ResidualLayer"/>: activation(body(x) + (shortcut ?? identity)(x)).</summary>
+    public Network Residual(Network body, Network? shortcut = null, ActivationKind? activation = null, double dropPath = 0)
+        => Add(new ResidualLayer(body, shortcut, activation, dropPath));
+    /// <summary>Appends a <see cref="SqueezeExcitationLayer"/>.</summary>
+    public Network SqueezeExcitation(int squeezeChannels, ActivationKind activation = ActivationKind.ReLU) => Add(new SqueezeExcitationLayer(squeezeChannels, activation));
+    /// <summary>Appends an <see cref="AdaptiveAveragePoolLayer"/> to an outputSize × outputSize grid.</summary>
+    public Network AdaptiveAvgPool2d(int outputSize) => Add(new AdaptiveAveragePoolLayer(outputSize));
+    /// <summary>Appends ReLU6.</summary>
+    public Network ReLU6() => Add(new ActivationLayer(ActivationKind.ReLU6));
+    /// <summary>Appends Hardswish.</summary>
+    public Network Hardswish() => Add(new ActivationLayer(ActivationKind.Hardswish));
 
     /// <summary>Output shape of one example of shape <paramref name="inputShape"/>.</summary>
     /// <exception cref="NetworkShapeException">A layer cannot take the shape it receives.</exception>

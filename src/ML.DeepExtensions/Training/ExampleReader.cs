@@ -30,7 +30,7 @@ internal sealed class ExampleReader
     private readonly Func<long, bool>? _includeRow;
 
     /// <param name="data">Source rows.</param>
-    /// <param name="featureColumn">Known-size vector of Single column (checked by the caller).</param>
+    /// <param name="featureColumn">Known-size numeric vector column (checked by the caller).</param>
     /// <param name="featureSize">Its length.</param>
     /// <param name="labelColumn">Label column (checked by the caller).</param>
     /// <param name="label">Label conversion.</param>
@@ -58,9 +58,8 @@ internal sealed class ExampleReader
         var featureCol = schema[FeatureColumn];
         var labelCol = schema[LabelColumn];
         using var cursor = _data.GetRowCursor(new[] { featureCol, labelCol });
-        var getFeatures = cursor.GetGetter<VBuffer<float>>(featureCol);
+        var copyFeatures = FeatureVectors.Create(cursor, featureCol);
         var getLabel = _label(cursor);
-        var vector = default(VBuffer<float>);
         var features = new float[chunkRows * FeatureSize];
         var labels = new float[chunkRows];
         var count = 0;
@@ -72,11 +71,15 @@ internal sealed class ExampleReader
                 continue;
             if ((row & 1023) == 0)
                 cancellation.ThrowIfCancellationRequested();
-            getFeatures(ref vector);
-            if (vector.Length != FeatureSize)
-                throw new InvalidDataException($"Feature column '{FeatureColumn}' has a vector of {vector.Length} values at row {row}; expected {FeatureSize}.");
             var target = features.AsSpan(count * FeatureSize, FeatureSize);
-            vector.CopyTo(target);
+            try
+            {
+                copyFeatures(target);
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new InvalidDataException($"{ex.Message} (row {row})", ex);
+            }
             var bad = IndexOfNonFinite(target);
             if (bad >= 0)
                 throw new InvalidDataException(

@@ -1,0 +1,54 @@
+using ML.DeepExtensions.Networks;
+using static ML.DeepExtensions.Vision.Zoo.ZooBlocks;
+
+namespace ML.DeepExtensions.Vision.Zoo;
+
+/// <summary>
+/// torchvision.models.resnet18/34/50 (0.14, "V1.5": the bottleneck strides in its 3×3 convolution) up to the
+/// global average pool. Blocks are <see cref="ResidualLayer"/>s whose body is conv1, bn1, conv2, bn2[, conv3, bn3] and
+/// whose shortcut, where the shape changes, is downsample.0 (1×1 convolution) and downsample.1 (batch norm).
+/// </summary>
+internal static class ResNets
+{
+    public const int MinimumSize = 1;
+
+    public static Network ResNet18(ArchitectureParameters p, int[] input) => ResNet("ResNet18", [2, 2, 2, 2], bottleneck: false, p, input);
+
+    public static Network ResNet34(ArchitectureParameters p, int[] input) => ResNet("ResNet34", [3, 4, 6, 3], bottleneck: false, p, input);
+
+    public static Network ResNet50(ArchitectureParameters p, int[] input) => ResNet("ResNet50", [3, 4, 6, 3], bottleneck: true, p, input);
+
+    private static Network ResNet(string name, int[] blocks, bool bottleneck, ArchitectureParameters p, int[] input)
+    {
+        var (width, _) = CheckInput(name, p, input, 3, MinimumSize);
+        var smallInput = p.GetBool("smallInput", false);
+        var expansion = bottleneck ? 4 : 1;
+        var stem = Scale(64, width);
+        var network = smallInput
+            ? Network.Create().Conv2d(stem, 3, 1, 1, useBias: false).BatchNorm().ReLU()
+            : Network.Create().Conv2d(stem, 7, 2, 3, useBias: false).BatchNorm().ReLU().MaxPool2d(3, 2, 1);
+        var channels = stem;
+        for (var stage = 0; stage < blocks.Length; stage++)
+        {
+            var planes = Scale(64 << stage, width);
+            for (var block = 0; block < blocks[stage]; block++)
+            {
+                var stride = stage > 0 && block == 0 ? 2 : 1;
+                var body = bottleneck
+                    ? Network.Create()
+                        .Conv2d(planes, 1, useBias: false).BatchNorm().ReLU()
+                        .Conv2d(planes, 3, stride, 1, useBias: false).BatchNorm().ReLU()
+                        .Conv2d(planes * expansion, 1, useBias: false).BatchNorm()
+                    : Network.Create()
+                        .Conv2d(planes, 3, stride, 1, useBias: false).BatchNorm().ReLU()
+                        .Conv2d(planes, 3, 1, 1, useBias: false).BatchNorm();
+                var shortcut = stride != 1 || channels != planes * expansion
+                    ? Network.Create().Conv2d(planes * expansion, 1, stride, useBias: false).BatchNorm()
+                    : null;
+                network = network.Residual(body, shortcut, ActivationKind.ReLU);
+                channels = planes * expansion;
+            }
+        }
+        return network.GlobalAveragePool();
+    }
+}
