@@ -17,14 +17,9 @@ internal sealed record WeightTransferResult(int BackboneTensors, bool HeadLoaded
 /// <summary>Copies source tensors into a built module: by name when all names match, otherwise by order and shape.</summary>
 internal static class WeightTransfer
 {
-    /// <summary>The module's state tensors in PyTorch's state-dict order, without batch-norm counters.</summary>
-    /// <remarks>
-    /// TorchSharp lists all parameters before all buffers; PyTorch lists each module's parameters then its buffers,
-    /// module after module. Grouping by owning module (the name up to its last dot) in order of first appearance
-    /// turns the first into the second and leaves the second unchanged, so both sides are compared in one order.
-    /// </remarks>
+    /// <summary>The module's state tensors in PyTorch's state-dict order (<see cref="Networks.ModuleState.InPyTorchOrder"/>), without batch-norm counters.</summary>
     public static IReadOnlyList<(string Name, Tensor Tensor)> OrderedState(nn.Module module)
-        => NetworkOrder(module.state_dict().Select(kv => (kv.Key, kv.Value)));
+        => Networks.ModuleState.InPyTorchOrder(module).Where(s => !IsCounter(s.Key)).Select(s => (s.Key, s.Tensor)).ToArray();
 
     /// <summary>The trainable parameters of everything but the last <paramref name="headTensors"/> state tensors.</summary>
     public static IReadOnlyList<TorchSharp.Modules.Parameter> BackboneParameters(nn.Module module, int headTensors)
@@ -121,13 +116,20 @@ internal static class WeightTransfer
         return new WeightTransferResult(loaded, headLoaded, byName);
     }
 
+    private static bool IsCounter(string name) => name.EndsWith("num_batches_tracked", StringComparison.Ordinal);
+
+    /// <summary>
+    /// A file's tensors in network order. TorchSharp's own format lists all parameters before all buffers; PyTorch
+    /// lists each module's parameters then its buffers, module after module. Grouping by owning module (the name up
+    /// to its last dot) in order of first appearance turns the first into the second and leaves the second unchanged.
+    /// </summary>
     private static IReadOnlyList<(string Name, Tensor Tensor)> NetworkOrder(IEnumerable<(string Name, Tensor Tensor)> tensors)
     {
         var groups = new List<List<(string, Tensor)>>();
         var byOwner = new Dictionary<string, List<(string, Tensor)>>(StringComparer.Ordinal);
         foreach (var (name, tensor) in tensors)
         {
-            if (name.EndsWith("num_batches_tracked", StringComparison.Ordinal))
+            if (IsCounter(name))
                 continue;
             var dot = name.LastIndexOf('.');
             var owner = dot < 0 ? "" : name[..dot];

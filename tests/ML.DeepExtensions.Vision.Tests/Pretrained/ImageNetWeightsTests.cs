@@ -4,7 +4,9 @@ using System.IO;
 using System.Linq;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using ML.DeepExtensions.Networks;
 using ML.DeepExtensions.Pretrained;
+using ML.DeepExtensions.Scoring;
 using ML.DeepExtensions.Vision.Pretrained;
 using TorchSharp;
 using Xunit;
@@ -70,6 +72,49 @@ public sealed class ImageNetWeightsTests
         var maxValue = expected.Max(Math.Abs);
         _output.WriteLine($"ImageNet ResNet-18: max |ours - ONNX Runtime| = {maxDiff:E2} (features up to {maxValue:F2}); ONNX run {onnxTime.TotalSeconds:F1} s, import {importTime.TotalSeconds:F1} s");
         Assert.True(maxValue > 0.1f, "features should not vanish");
+        Assert.True(maxDiff < 1e-4f * Math.Max(1f, maxValue), $"max abs diff {maxDiff} for features up to {maxValue}");
+    }
+
+    /// <summary>
+    /// The zoo's ResNet-18 written with the public DSL, with 2, 2, 2, 3 blocks per stage (the zoo's builder has no
+    /// blocks parameter yet): our own layers, matched to the ONNX weights by order and shape.
+    /// </summary>
+    private static Network DslResNet(int[] blocks)
+    {
+        var network = Network.Create().Conv2d(64, 7, 2, 3, useBias: false).BatchNorm().ReLU().MaxPool2d(3, 2, 1);
+        var channels = 64;
+        for (var stage = 0; stage < blocks.Length; stage++)
+        {
+            var planes = 64 << stage;
+            for (var block = 0; block < blocks[stage]; block++)
+            {
+                var stride = stage > 0 && block == 0 ? 2 : 1;
+                var body = Network.Create().Conv2d(planes, 3, stride, 1, useBias: false).BatchNorm().ReLU()
+                    .Conv2d(planes, 3, 1, 1, useBias: false).BatchNorm();
+                var shortcut = stride != 1 || channels != planes ? Network.Create().Conv2d(planes, 1, stride, useBias: false).BatchNorm() : null;
+                network = network.Residual(body, shortcut, ActivationKind.ReLU);
+                channels = planes;
+            }
+        }
+        return network.GlobalAveragePool();
+    }
+
+    [Fact]
+    public void ResNet18FromOnnx_IntoOurDslResNet_MatchesOnnxRuntimeFeatures()
+    {
+        var image = Image(seed: 4);
+        var expected = OnnxFeatures(image);
+        var body = DslResNet([.. ImageNetWeights.ResNet18OnnxBlocksPerStage]);
+        using var features = NetworkModel.Build(body, [3, 224, 224], seed: 1, CPU);
+
+        var result = ImageNetWeights.ResNet18FromOnnx(OnnxPath).Apply(features.Module, headTensors: 0);
+
+        Assert.False(result.MatchedByName);
+        Assert.Equal(110, result.BackboneTensors);
+        var actual = features.Forward(image, rows: 1);
+        var maxDiff = actual.Zip(expected, (a, e) => Math.Abs(a - e)).Max();
+        var maxValue = expected.Max(Math.Abs);
+        _output.WriteLine($"ImageNet weights in our DSL ResNet (2,2,2,3): max |ours - ONNX Runtime| = {maxDiff:E2} (features up to {maxValue:F2})");
         Assert.True(maxDiff < 1e-4f * Math.Max(1f, maxValue), $"max abs diff {maxDiff} for features up to {maxValue}");
     }
 
