@@ -26,12 +26,12 @@ internal static class ReferenceTools
     }
 
     /// <summary>Writes the reference files of <paramref name="model"/> into <paramref name="directory"/> and returns its meta.json.</summary>
-    public static JsonElement Generate(string model, string directory)
+    public static JsonElement Generate(string model, string directory, string python = Python)
     {
-        if (!File.Exists(Python))
-            throw new InvalidOperationException($"{Python} not found: the parity tests compare against Debian's PyTorch/torchvision. {Install}");
+        if (!File.Exists(python))
+            throw new InvalidOperationException($"{python} not found: the parity tests compare against Debian's PyTorch/torchvision. {Install}");
         var script = Path.Combine(RepoRoot(), "eng", "reference", "torchvision_resnet18.py");
-        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(script);
         start.ArgumentList.Add(directory);
         start.ArgumentList.Add("--model");
@@ -47,8 +47,8 @@ internal static class ReferenceTools
         }
         if (process.ExitCode != 0)
         {
-            var hint = stderr.Contains("No module named", StringComparison.Ordinal) ? " " + Install : "";
-            throw new InvalidOperationException($"{script} failed (exit {process.ExitCode}).{hint}\n{stderr}\n{stdout.Result}");
+            var missing = stderr.Contains("No module named", StringComparison.Ordinal) ? " torch/torchvision are missing." : "";
+            throw new InvalidOperationException($"{script} failed (exit {process.ExitCode}).{missing} {Install}\n{stderr}\n{stdout.Result}");
         }
         using var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "meta.json")));
         return meta.RootElement.Clone();

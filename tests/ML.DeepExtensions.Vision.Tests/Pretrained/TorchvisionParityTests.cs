@@ -111,6 +111,15 @@ public sealed class TorchvisionParityTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("/nonexistent/python3")]
+    [InlineData("/bin/false")]
+    public void ReferenceTools_PythonMissingOrFailing_FailsWithInstallHint(string python)
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => ReferenceTools.Generate("small", _dir, python));
+        Assert.Contains("eng/install-reference-tools.sh", ex.Message, StringComparison.Ordinal);
+    }
+
     private static bool TryRegisterVision()
     {
         // The Vision assembly registers its architectures when loaded; touching one of its types loads it.
