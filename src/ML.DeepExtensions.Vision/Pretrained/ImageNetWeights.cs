@@ -23,15 +23,19 @@ namespace ML.DeepExtensions.Vision.Pretrained;
 /// </summary>
 /// <remarks>
 /// Input contract of these weights (from the package's <c>ResNetPreprocess.onnx</c>): pixel values 0–255 in
-/// <b>BGR</b> channel order minus a per-pixel mean image (≈ 114 everywhere) — not torchvision's RGB 0–1 with
-/// ImageNet mean/std. A network fine-tuned from them must be fed the same way.
+/// <b>BGR</b> channel order minus a 224×224 per-pixel mean image whose channel averages are B 103.1, G 115.9,
+/// R 123.2 (Caffe/CNTK's ImageNet means) — not torchvision's RGB 0–1 with ImageNet mean/std, and no division
+/// by a standard deviation. A network fine-tuned from them must be fed the same way.
 /// </remarks>
 public static class ImageNetWeights
 {
-    /// <summary>File name of the ResNet-18 model inside the NuGet package, relative to the application's output directory when the package is referenced.</summary>
+    /// <summary>Path of the ResNet-18 model relative to the application's output directory when the NuGet package is referenced (its build props copy it there).</summary>
     public const string ResNet18OnnxRelativePath = "DnnImageModels/ResNet18Onnx/ResNet18.onnx";
 
-    /// <summary>Basic blocks per stage of the network in <c>ResNet18.onnx</c> (2, 2, 2, 3), read from the file.</summary>
+    /// <summary>Per-channel averages of the model's mean image in its input order (B, G, R), to subtract from 0–255 pixel values.</summary>
+    public static IReadOnlyList<float> ResNet18OnnxChannelMeansBgr { get; } = [103.06f, 115.90f, 123.15f];
+
+    /// <summary>Basic blocks per stage of the network in <c>ResNet18.onnx</c>: 2, 2, 2, 3 (what <see cref="ReadBlocksPerStage"/> finds in the file).</summary>
     public static IReadOnlyList<int> ResNet18OnnxBlocksPerStage { get; } = [2, 2, 2, 3];
 
     /// <summary>Reads the basic blocks per stage of a ResNet ONNX model (for building the network its weights fit).</summary>

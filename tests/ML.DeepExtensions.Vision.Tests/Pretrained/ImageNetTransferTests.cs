@@ -35,11 +35,11 @@ public sealed class ImageNetTransferTests
                 using var bitmap = SKBitmap.Decode(file) ?? throw new InvalidDataException($"Cannot decode '{file}'.");
                 using var resized = bitmap.Resize(new SKImageInfo(Side, Side, SKColorType.Gray8), SKFilterQuality.Medium);
                 var grey = resized.Bytes;
-                // The ONNX model's input contract: BGR 0–255 minus the mean image (≈ 114); grey is the same in every channel.
+                // The ONNX model's input contract: BGR 0–255 minus the mean image (its channel averages here); grey is the same in every channel.
                 var pixels = new float[3 * Side * Side];
                 for (var c = 0; c < 3; c++)
                     for (var i = 0; i < Side * Side; i++)
-                        pixels[c * Side * Side + i] = grey[i] - 114f;
+                        pixels[c * Side * Side + i] = grey[i] - ImageNetWeights.ResNet18OnnxChannelMeansBgr[c];
                 return (pixels, label);
             })).ToArray();
     }
