@@ -78,6 +78,12 @@ public abstract class NeuralNetworkTrainerBase<TOptions> : IEstimator<NeuralNetw
         var model = NetworkModel.Build(network, inputShape, seed, device);
         try
         {
+            if (options.PretrainedWeights is { } pretrained)
+            {
+                var loaded = Pretrained.WeightTransfer.Apply(pretrained, model.Module, OutputLayerTensors, channel);
+                channel.Info($"Loaded {loaded.BackboneTensors} tensors from '{pretrained.FilePath}'" +
+                             $"{(loaded.HeadLoaded ? " including the output layer" : "; the output layer starts fresh")}.");
+            }
             using var objectiveScope = torch.NewDisposeScope();
             var objective = CreateObjective(outputs);
             channel.Info($"Training on {device.type}: {training.Count?.ToString() ?? "streamed"} rows, " +
@@ -92,6 +98,9 @@ public abstract class NeuralNetworkTrainerBase<TOptions> : IEstimator<NeuralNetw
             throw;
         }
     }
+
+    /// <summary>State tensors of the output layer the trainer appends (a Dense layer's weight and bias).</summary>
+    private const int OutputLayerTensors = 2;
 
     /// <inheritdoc />
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
