@@ -137,6 +137,21 @@ public class StateDictOrderTests
         return data;
     }
 
+    /// <summary>torchvision 0.14's published parameter counts (models' docs, "num_params") and its final Linear layer's share.</summary>
+    private static readonly Dictionary<string, (long Total, long FinalLinear)> PublishedCounts = new()
+    {
+        ["AlexNet"] = (61_100_840, 4096 * 1000 + 1000),
+        ["Vgg11"] = (132_863_336, 4096 * 1000 + 1000),
+        ["Vgg11 batchNorm=true"] = (132_868_840, 4096 * 1000 + 1000),
+        ["Vgg16"] = (138_357_544, 4096 * 1000 + 1000),
+        ["Vgg16 batchNorm=true"] = (138_365_992, 4096 * 1000 + 1000),
+        ["ResNet18"] = (11_689_512, 512 * 1000 + 1000),
+        ["ResNet34"] = (21_797_672, 512 * 1000 + 1000),
+        ["ResNet50"] = (25_557_032, 2048 * 1000 + 1000),
+        ["EfficientNetB0"] = (5_288_548, 1280 * 1000 + 1000),
+        ["MobileNetV2"] = (3_504_872, 1280 * 1000 + 1000),
+    };
+
     [Theory]
     [MemberData(nameof(TorchvisionModels))]
     public void DefaultStructure_StateDict_MatchesTorchvisionEntryByEntry(string section)
@@ -155,5 +170,7 @@ public class StateDictOrderTests
                 $"{section} entry {i}: torchvision {expected[i].Key} {expected[i].Shape}, ours {ours[i].Key} {ours[i].Shape}");
         }
         Assert.Equal(expected.Count, ours.Count);
+        var (total, finalLinear) = PublishedCounts[section];
+        Assert.Equal(total - finalLinear, module.parameters().Sum(p => p.numel()));
     }
 }
