@@ -24,12 +24,12 @@ internal static class SchemaChecks
         return column.Value;
     }
 
-    /// <summary>A known-size vector of Single; when <paramref name="size"/> is given it must match.</summary>
+    /// <summary>A known-size numeric vector (see <see cref="FeatureVectors"/>); when <paramref name="size"/> is given it must match.</summary>
     public static int FeatureVector(DataViewSchema schema, string name, int? size = null)
     {
         var column = Find(schema, "Feature", name);
-        var expected = size is { } s ? $"a vector of Single with {s} values" : "a known-size vector of Single";
-        if (column.Type is not VectorDataViewType { ItemType: NumberDataViewType n, IsKnownSize: true } vector || n != NumberDataViewType.Single)
+        var expected = size is { } s ? $"{FeatureVectors.AcceptedTypes} with {s} values" : FeatureVectors.AcceptedTypes;
+        if (column.Type is not VectorDataViewType { IsKnownSize: true } vector || !FeatureVectors.IsAccepted(vector.ItemType))
             throw Mismatch("feature", name, expected, column.Type);
         if (size is { } required && vector.Size != required)
             throw Mismatch("feature", name, expected, column.Type);

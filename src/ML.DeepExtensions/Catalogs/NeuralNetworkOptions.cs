@@ -12,12 +12,20 @@ public abstract class NeuralNetworkOptions : TrainerOptions
     /// <summary>Label column (default <c>Label</c>); its type depends on the task.</summary>
     public string LabelColumnName { get; set; } = "Label";
 
-    /// <summary>Feature column: a known-size vector of Single (default <c>Features</c>).</summary>
+    /// <summary>
+    /// Feature column (default <c>Features</c>): a known-size vector of Single, Double, Byte, Int32, Int64,
+    /// UInt32 or a UInt32 key (pixels and token ids need no conversion); values are fed as Single.
+    /// </summary>
     public string FeatureColumnName { get; set; } = "Features";
 
     /// <summary>
-    /// The network body, fed one feature vector of length n as shape (n) — use <see cref="Network.Reshape"/>
-    /// for images stored as vectors. The trainer flattens a multi-dimensional body output and appends the
+    /// The shape each feature vector is fed to the network as, e.g. <c>[3, 32, 32]</c> for pixels extracted
+    /// channel by channel; its product must equal the vector's length. Null feeds the flat vector (default).
+    /// </summary>
+    public int[]? InputShape { get; set; }
+
+    /// <summary>
+    /// The network body, fed one feature vector of length n as shape (n), or as <see cref="InputShape"/>. The trainer flattens a multi-dimensional body output and appends the
     /// output layer. Default: <see cref="Network.Mlp"/> with hidden layers of 128 and 64 units.
     /// </summary>
     public Network Network { get; set; } = Network.Mlp();
@@ -33,6 +41,8 @@ public abstract class NeuralNetworkOptions : TrainerOptions
         Guard.NotEmpty(FeatureColumnName);
         Guard.NotNull(Network);
         Guard.NotNull(OutputColumns);
+        if (InputShape is { } shape && (shape.Length == 0 || shape.Any(d => d <= 0)))
+            throw new ArgumentOutOfRangeException(nameof(InputShape), $"InputShape must be positive dimensions. Received: InputShape=({string.Join(", ", shape)})");
     }
 }
 
@@ -49,7 +59,7 @@ public sealed class NeuralNetworkBinaryOptions : NeuralNetworkOptions
 }
 
 /// <summary>Options of <see cref="Trainers.NeuralNetworkMulticlassTrainer"/>. Label: a key type. Loss: categorical cross-entropy.</summary>
-public sealed class NeuralNetworkMulticlassOptions : NeuralNetworkOptions
+public class NeuralNetworkMulticlassOptions : NeuralNetworkOptions
 {
     /// <summary>Per-class loss weights, one per key value in key order, each &gt; 0; null weighs classes equally (default).</summary>
     public float[]? ClassWeights { get; set; }

@@ -23,6 +23,13 @@ internal static class MLNetInternals
         return CatalogUtils.GetEnvironment(catalog);
     }
 
+    /// <summary>A transforms catalog over <paramref name="env"/>, for estimators that compose ML.NET's own transforms.</summary>
+    public static TransformsCatalog Transforms(IHostEnvironment env)
+    {
+        SelfCheck();
+        return new TransformsCatalog(env);
+    }
+
     /// <summary>A <see cref="SchemaShape.Column"/> (its constructor is internal).</summary>
     public static SchemaShape.Column Column(string name, SchemaShape.Column.VectorKind kind, DataViewType itemType, bool isKey, SchemaShape? annotations = null)
         => new(name, kind, itemType, isKey, annotations);
@@ -58,6 +65,8 @@ internal static class MLNetInternals
             if (type.GetMember(member, Any).Length == 0)
                 return $"{type.FullName}.{member}";
         }
+        if (typeof(TransformsCatalog).GetConstructor(Any, [typeof(IHostEnvironment)]) is null)
+            return $"{typeof(TransformsCatalog).FullName}(IHostEnvironment) constructor";
         var loadable = typeof(MLNetInternals).Assembly.GetCustomAttributes(typeof(LoadableClassAttribute), false);
         return loadable.Length == 0
             ? "LoadableClassAttribute (dropped by the runtime: IgnoresAccessChecksTo is not honoured)"

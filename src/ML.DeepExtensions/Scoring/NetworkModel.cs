@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using ML.DeepExtensions.Networks;
 using ML.DeepExtensions.Runtime;
 using TorchSharp;
@@ -67,6 +69,35 @@ internal sealed class NetworkModel : IDisposable
         var x = torch.tensor(features.AsSpan(0, rows * FeatureSize).ToArray(), Shape.WithBatch(rows, InputShape)).to(Device);
         var y = Module.forward(x).reshape(rows, OutputSize).to(CPU);
         return y.data<float>().ToArray();
+    }
+
+    /// <summary>A copy of this model without its last layer (the output layer a trainer appends), with the same weights.</summary>
+    public NetworkModel WithoutOutputLayer()
+    {
+        if (Network.Layers.Count < 2)
+            throw new InvalidOperationException("The network has no layers before its output layer, so it has no features to extract.");
+        var body = new Network(Network.Layers.Take(Network.Layers.Count - 1).ToArray());
+        var copy = Build(body, InputShape, seed: 0, Device);
+        try
+        {
+            using var scope = torch.NewDisposeScope();
+            var source = Module.state_dict();
+            var target = copy.Module.state_dict();
+            copy.Module.load_state_dict(target.Keys.ToDictionary(k => k, k => source[k]), strict: true);
+            return copy;
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Parameters of every layer but the last (the output layer a trainer appends).</summary>
+    public IReadOnlyList<TorchSharp.Modules.Parameter> BackboneParameters()
+    {
+        var layers = Module.children().ToArray();
+        return layers.Take(layers.Length - 1).SelectMany(l => l.parameters()).ToArray();
     }
 
     public void SaveWeights(BinaryWriter writer) => Module.save(writer);

@@ -36,8 +36,7 @@ internal sealed class NetworkRowMapper : IRowToRowMapper
         private readonly DataViewRow _input;
         private readonly HashSet<int> _active;
         private readonly float[] _features;
-        private VBuffer<float> _vector;
-        private ValueGetter<VBuffer<float>>? _getFeatures;
+        private FeatureCopier? _copyFeatures;
         private ScoredBatch? _scored;
         private long _scoredPosition = -1;
 
@@ -72,9 +71,8 @@ internal sealed class NetworkRowMapper : IRowToRowMapper
         {
             if (_scored is null || _scoredPosition != _input.Position || _input.Position < 0)
             {
-                _getFeatures ??= _input.GetGetter<VBuffer<float>>(_input.Schema[_mapper._parent.FeatureColumnName]);
-                _getFeatures(ref _vector);
-                _vector.CopyTo(_features);
+                _copyFeatures ??= FeatureVectors.Create(_input, _input.Schema[_mapper._parent.FeatureColumnName]);
+                _copyFeatures(_features);
                 _scored = _mapper._parent.Score(_features, 1);
                 _scoredPosition = _input.Position;
             }

@@ -9,4 +9,6 @@ public enum NetworkTask
     BinaryClassification,
     /// <summary>K classes: <c>Score</c> (vector of K Single probabilities with slot names), <c>PredictedLabel</c> (key of K values).</summary>
     MulticlassClassification,
+    /// <summary>The activations before the output layer: <c>Features</c> (vector of Single), for any ML.NET trainer.</summary>
+    FeatureExtraction,
 }

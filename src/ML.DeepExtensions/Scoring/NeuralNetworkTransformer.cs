@@ -32,11 +32,14 @@ public sealed class NeuralNetworkTransformer : ITransformer, IDisposable
     /// <summary>What the network predicts.</summary>
     public NetworkTask Kind => _head.Kind;
 
-    /// <summary>The input column: a known-size vector of Single of length <see cref="FeatureSize"/>.</summary>
+    /// <summary>The input column: a known-size numeric vector of length <see cref="FeatureSize"/>.</summary>
     public string FeatureColumnName { get; }
 
     /// <summary>Values per example.</summary>
     public int FeatureSize => _model.FeatureSize;
+
+    /// <summary>The shape the network sees each feature vector as, e.g. <c>(1, 28, 28)</c>.</summary>
+    public IReadOnlyList<int> InputShape => _model.InputShape;
 
     /// <summary>The whole network, including the output layer the trainer appended.</summary>
     public Network Network => _model.Network;
@@ -91,6 +94,18 @@ public sealed class NeuralNetworkTransformer : ITransformer, IDisposable
 
     /// <summary>Scores <paramref name="rows"/> examples given row-major.</summary>
     internal ScoredBatch Score(float[] features, int rows) => _head.Score(_model.Forward(features, rows), rows);
+
+    /// <summary>
+    /// A transformer adding the activations before this network's output layer as a vector column (its own
+    /// copy of the weights), e.g. image or text embeddings for any ML.NET trainer. Reached through
+    /// <c>mlContext.Transforms.ExtractNetworkFeatures</c>.
+    /// </summary>
+    internal NeuralNetworkTransformer CreateFeatureExtractor(string outputColumnName, string inputColumnName)
+    {
+        var model = _model.WithoutOutputLayer();
+        var head = new ScoringHead(NetworkTask.FeatureExtraction, model.OutputSize, null, new OutputColumnNames(Features: outputColumnName));
+        return new NeuralNetworkTransformer(model, head, inputColumnName, History, ScoringBatchSize);
+    }
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => ModelFormat.Save(ctx, this);
 

@@ -48,10 +48,9 @@ internal sealed class ScoredDataView : IDataView
         private readonly ScoredDataView _view;
         private readonly DataViewRowCursor _input;
         private readonly DataViewRowCursor? _lookahead;
-        private readonly ValueGetter<VBuffer<float>>? _getFeatures;
+        private readonly FeatureCopier? _copyFeatures;
         private readonly HashSet<int> _active;
         private readonly float[] _features;
-        private VBuffer<float> _vector;
         private ScoredBatch? _batch;
         private int _row = -1;
 
@@ -63,7 +62,7 @@ internal sealed class ScoredDataView : IDataView
             _active = active;
             var parent = view._parent;
             _features = lookahead is null ? [] : new float[parent.ScoringBatchSize * parent.FeatureSize];
-            _getFeatures = lookahead?.GetGetter<VBuffer<float>>(lookahead.Schema[parent.FeatureColumnName]);
+            _copyFeatures = lookahead is null ? null : FeatureVectors.Create(lookahead, lookahead.Schema[parent.FeatureColumnName]);
         }
 
         public override DataViewSchema Schema => _view.Schema;
@@ -92,8 +91,7 @@ internal sealed class ScoredDataView : IDataView
             var rows = 0;
             while (rows < parent.ScoringBatchSize && _lookahead!.MoveNext())
             {
-                _getFeatures!(ref _vector);
-                _vector.CopyTo(_features.AsSpan(rows * size, size));
+                _copyFeatures!(_features.AsSpan(rows * size, size));
                 rows++;
             }
             if (rows == 0)

@@ -46,6 +46,7 @@ internal sealed class ScoringHead
     public IReadOnlyList<(string Name, DataViewType Type)> Columns => Kind switch
     {
         NetworkTask.Regression => [(Names.Score, NumberDataViewType.Single)],
+        NetworkTask.FeatureExtraction => [(Names.Features, new VectorDataViewType(NumberDataViewType.Single, Outputs))],
         NetworkTask.BinaryClassification =>
         [
             (Names.Score, NumberDataViewType.Single),
@@ -69,9 +70,10 @@ internal sealed class ScoringHead
         {
             var annotations = new DataViewSchema.Annotations.Builder();
             annotations.Add(ScoreColumnKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = kindName.AsMemory());
-            var valueKind = name == Names.Score ? "Score" : name == Names.Probability ? "Probability" : "PredictedLabel";
+            var valueKind = Kind == NetworkTask.FeatureExtraction ? "Features"
+                : name == Names.Score ? "Score" : name == Names.Probability ? "Probability" : "PredictedLabel";
             annotations.Add(ScoreValueKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = valueKind.AsMemory());
-            if (ClassNames is { } classes)
+            if (ClassNames is { } classes && Kind == NetworkTask.MulticlassClassification)
             {
                 var vectorType = new VectorDataViewType(TextDataViewType.Instance, classes.Length);
                 ValueGetter<VBuffer<ReadOnlyMemory<char>>> getNames = (ref VBuffer<ReadOnlyMemory<char>> v)
@@ -92,6 +94,7 @@ internal sealed class ScoringHead
         switch (Kind)
         {
             case NetworkTask.Regression:
+            case NetworkTask.FeatureExtraction:
                 return new ScoredBatch(rows, raw, null, null);
             case NetworkTask.BinaryClassification:
                 var probabilities = new float[rows];
@@ -127,7 +130,7 @@ internal sealed class ScoringHead
     /// <summary>A getter for added column <paramref name="name"/> reading row <paramref name="row"/>() of <paramref name="batch"/>().</summary>
     public Delegate MakeGetter(string name, Func<ScoredBatch> batch, Func<int> row)
     {
-        if (name == Names.Score && Kind == NetworkTask.MulticlassClassification)
+        if (Kind == NetworkTask.FeatureExtraction || (name == Names.Score && Kind == NetworkTask.MulticlassClassification))
         {
             return (ValueGetter<VBuffer<float>>)((ref VBuffer<float> value) =>
             {
@@ -146,8 +149,9 @@ internal sealed class ScoringHead
     }
 }
 
-/// <summary>Names of the prediction columns (ML.NET defaults: Score, Probability, PredictedLabel).</summary>
+/// <summary>Names of the added columns (ML.NET defaults: Score, Probability, PredictedLabel, Features).</summary>
 /// <param name="Score">Score column.</param>
 /// <param name="Probability">Probability column (binary classification only).</param>
 /// <param name="PredictedLabel">Predicted label column (classification only).</param>
-public sealed record OutputColumnNames(string Score = "Score", string Probability = "Probability", string PredictedLabel = "PredictedLabel");
+/// <param name="Features">Feature column of a feature extractor (see <c>ExtractNetworkFeatures</c>).</param>
+public sealed record OutputColumnNames(string Score = "Score", string Probability = "Probability", string PredictedLabel = "PredictedLabel", string Features = "Features");

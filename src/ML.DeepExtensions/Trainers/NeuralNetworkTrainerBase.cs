@@ -66,7 +66,7 @@ public abstract class NeuralNetworkTrainerBase<TOptions> : IEstimator<NeuralNetw
                 throw SchemaChecks.Mismatch("validation label", options.LabelColumnName, SchemaChecks.Describe(label.Type), validationLabel.Type);
         }
 
-        var inputShape = new[] { featureSize };
+        var inputShape = InputShapeFor(featureSize);
         var network = WithHead(options.Network, inputShape, outputs);
 
         using var channel = _host.Start("Training");
@@ -82,7 +82,7 @@ public abstract class NeuralNetworkTrainerBase<TOptions> : IEstimator<NeuralNetw
             var objective = CreateObjective(outputs);
             channel.Info($"Training on {device.type}: {training.Count?.ToString() ?? "streamed"} rows, " +
                          $"{validation?.Count?.ToString() ?? (validation is null ? "no" : "streamed")} validation rows.\n{network.Summary(inputShape)}");
-            var history = TrainingLoop.Run(new TrainingRequest(model.Module, model.Fingerprint, objective, training, validation, options, device, seed, channel));
+            var history = TrainingLoop.Run(new TrainingRequest(model.Module, model.Fingerprint, objective, training, validation, options, device, seed, channel, model.BackboneParameters(), inputShape));
             var head = new ScoringHead(Kind, outputs, ClassNames(label), options.OutputColumns);
             return new NeuralNetworkTransformer(model, head, options.FeatureColumnName, history, options.ScoringBatchSize);
         }
@@ -100,8 +100,8 @@ public abstract class NeuralNetworkTrainerBase<TOptions> : IEstimator<NeuralNetw
         var options = Options;
         if (!inputSchema.TryFindColumn(options.FeatureColumnName, out var features))
             throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Feature column '{options.FeatureColumnName}' not found in the input.");
-        if (features.Kind != SchemaShape.Column.VectorKind.Vector || features.ItemType != NumberDataViewType.Single)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Schema mismatch for feature column '{options.FeatureColumnName}': expected a known-size vector of Single, got {features.GetTypeString()}.");
+        if (features.Kind != SchemaShape.Column.VectorKind.Vector || !FeatureVectors.IsAccepted(features.ItemType))
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Schema mismatch for feature column '{options.FeatureColumnName}': expected {FeatureVectors.AcceptedTypes}, got {features.GetTypeString()}.");
         if (!inputSchema.TryFindColumn(options.LabelColumnName, out var label))
             throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Label column '{options.LabelColumnName}' not found in the input.");
         CheckLabel(label);
@@ -125,6 +125,17 @@ public abstract class NeuralNetworkTrainerBase<TOptions> : IEstimator<NeuralNetw
                 break;
         }
         return new SchemaShape(columns.Values);
+    }
+
+    private int[] InputShapeFor(int featureSize)
+    {
+        if (Options.InputShape is not { } shape)
+            return [featureSize];
+        if (Shape.Size(shape) != featureSize)
+            throw new ArgumentException(
+                $"InputShape {Shape.Format(shape)} holds {Shape.Size(shape)} values but feature column '{Options.FeatureColumnName}' has vectors of {featureSize}; " +
+                "their sizes must be equal.", nameof(Options.InputShape));
+        return Shape.Copy(shape);
     }
 
     /// <summary>The body plus a flatten (when its output has several dimensions) and the output layer.</summary>

@@ -30,7 +30,7 @@ internal sealed class ExampleReader
     private readonly Func<long, bool>? _includeRow;
 
     /// <param name="data">Source rows.</param>
-    /// <param name="featureColumn">Known-size vector of Single column (checked by the caller).</param>
+    /// <param name="featureColumn">Known-size numeric vector column (checked by the caller).</param>
     /// <param name="featureSize">Its length.</param>
     /// <param name="labelColumn">Label column (checked by the caller).</param>
     /// <param name="label">Label conversion.</param>
@@ -58,31 +58,46 @@ internal sealed class ExampleReader
         var featureCol = schema[FeatureColumn];
         var labelCol = schema[LabelColumn];
         using var cursor = _data.GetRowCursor(new[] { featureCol, labelCol });
-        var getFeatures = cursor.GetGetter<VBuffer<float>>(featureCol);
+        var copyFeatures = FeatureVectors.Create(cursor, featureCol);
         var getLabel = _label(cursor);
-        var vector = default(VBuffer<float>);
         var features = new float[chunkRows * FeatureSize];
         var labels = new float[chunkRows];
         var count = 0;
         long row = -1;
-        while (cursor.MoveNext())
+        while (true)
         {
+            bool more;
+            try
+            {
+                more = cursor.MoveNext();
+            }
+            catch (Exception ex) when (IsUpstreamFailure(ex))
+            {
+                throw ReadFailure(row + 1, ex);
+            }
+            if (!more)
+                break;
             row++;
             if (_includeRow is not null && !_includeRow(row))
                 continue;
             if ((row & 1023) == 0)
                 cancellation.ThrowIfCancellationRequested();
-            getFeatures(ref vector);
-            if (vector.Length != FeatureSize)
-                throw new InvalidDataException($"Feature column '{FeatureColumn}' has a vector of {vector.Length} values at row {row}; expected {FeatureSize}.");
             var target = features.AsSpan(count * FeatureSize, FeatureSize);
-            vector.CopyTo(target);
+            float label;
+            try
+            {
+                copyFeatures(target);
+                label = getLabel();
+            }
+            catch (Exception ex) when (IsUpstreamFailure(ex))
+            {
+                throw ReadFailure(row, ex);
+            }
             var bad = IndexOfNonFinite(target);
             if (bad >= 0)
                 throw new InvalidDataException(
                     $"Feature column '{FeatureColumn}' holds {target[bad]} at row {row}, slot {bad}; expected finite numbers. " +
                     "Replace or drop missing values first (e.g. mlContext.Transforms.ReplaceMissingValues).");
-            var label = getLabel();
             if (!float.IsFinite(label))
                 throw new InvalidDataException($"Label column '{LabelColumn}' holds {label} at row {row}; expected a finite value.");
             labels[count] = label;
@@ -96,6 +111,64 @@ internal sealed class ExampleReader
         }
         if (count > 0)
             yield return new ExampleChunk(features, labels, count);
+    }
+
+    private static bool IsUpstreamFailure(Exception ex) => ex is not (InvalidDataException or OperationCanceledException);
+
+    /// <summary>
+    /// A failure upstream while reading (an unreadable image file, a value a transform cannot parse …) as one
+    /// <see cref="InvalidDataException"/> naming the failing row and its text columns (typically the file path),
+    /// with the original message. ML.NET may compute rows ahead on worker threads, so the failing row is found
+    /// again by a serial re-read; <paramref name="rowHint"/> is used if that re-read does not fail.
+    /// </summary>
+    private InvalidDataException ReadFailure(long rowHint, Exception ex)
+    {
+        var cause = ex;
+        while (cause.InnerException is not null && cause.Message.Contains("worker encountered exception", StringComparison.Ordinal))
+            cause = cause.InnerException;
+        var (row, context) = LocateFailure() ?? (rowHint, "");
+        return new InvalidDataException(
+            $"Reading row {row} for feature column '{FeatureColumn}' failed{(context.Length > 0 ? $" ({context})" : "")}: {cause.GetType().Name}: {cause.Message}", ex);
+    }
+
+    /// <summary>The first row whose features or label cannot be read, with its text columns (e.g. <c>ImagePath='a.png'</c>).</summary>
+    private (long Row, string Context)? LocateFailure()
+    {
+        try
+        {
+            var schema = _data.Schema;
+            var texts = schema.Where(c => !c.IsHidden && c.Type is TextDataViewType).ToArray();
+            var needed = texts.Append(schema[FeatureColumn]).Append(schema[LabelColumn]).Distinct().ToArray();
+            using var cursor = _data.GetRowCursorSet(needed, 1)[0];
+            var copy = FeatureVectors.Create(cursor, schema[FeatureColumn]);
+            var label = _label(cursor);
+            var buffer = new float[FeatureSize];
+            var getters = texts.Select(c => (c.Name, Get: cursor.GetGetter<ReadOnlyMemory<char>>(c))).ToArray();
+            for (long row = 0; ; row++)
+            {
+                try
+                {
+                    if (!cursor.MoveNext())
+                        return null;
+                    copy(buffer);
+                    label();
+                }
+                catch (Exception)
+                {
+                    return (row, string.Join(", ", getters.Select(g =>
+                    {
+                        var value = default(ReadOnlyMemory<char>);
+                        g.Get(ref value);
+                        var text = value.ToString();
+                        return $"{g.Name}='{(text.Length > 200 ? text[..200] + "…" : text)}'";
+                    })));
+                }
+            }
+        }
+        catch (Exception)
+        {
+            return null;
+        }
     }
 
     private static int IndexOfNonFinite(ReadOnlySpan<float> values)

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -28,7 +29,28 @@ public enum OptimizerKind
 /// <summary>Creates TorchSharp optimizers from <see cref="TrainerOptions"/>.</summary>
 internal static class Optimizers
 {
-    public static OptimizerHelper Create(TrainerOptions options, IEnumerable<Parameter> parameters)
+    /// <summary>
+    /// One optimizer over parameter groups; group i's learning rate is the scheduled rate times
+    /// <c>factors[i]</c> (see <see cref="SetLearningRate"/>). A single group is the plain optimizer.
+    /// </summary>
+    public static OptimizerHelper Create(TrainerOptions options, IReadOnlyList<IReadOnlyList<Parameter>> groups)
+    {
+        if (groups.Count == 1)
+            return Create(options, groups[0]);
+        var lr = options.LearningRate;
+        return options.Optimizer switch
+        {
+            OptimizerKind.GradientDescent or OptimizerKind.Sgd => optim.SGD(groups.Select(g => new SGD.ParamGroup(g, lr, 0, 0, 0, false, false)), lr),
+            OptimizerKind.Momentum => optim.SGD(groups.Select(g => new SGD.ParamGroup(g, lr, options.Momentum, 0, 0, false, false)), lr, momentum: options.Momentum),
+            OptimizerKind.Nesterov => optim.SGD(groups.Select(g => new SGD.ParamGroup(g, lr, options.Momentum, 0, 0, true, false)), lr, momentum: options.Momentum, nesterov: true),
+            OptimizerKind.RMSprop => optim.RMSProp(groups.Select(g => new RMSProp.ParamGroup(g, lr, options.Epsilon, options.RmsDecay, 0, 0, false)), lr, alpha: options.RmsDecay, eps: options.Epsilon),
+            OptimizerKind.Adam => optim.Adam(groups.Select(g => new Adam.ParamGroup(g, lr, options.Beta1, options.Beta2, options.Epsilon, 0, false, false)), lr, options.Beta1, options.Beta2, options.Epsilon),
+            OptimizerKind.AdamW => optim.AdamW(groups.Select(g => new AdamW.ParamGroup(g, lr, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay, false, false)), lr, options.Beta1, options.Beta2, options.Epsilon, weight_decay: options.WeightDecay),
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "Unknown optimizer."),
+        };
+    }
+
+    private static OptimizerHelper Create(TrainerOptions options, IEnumerable<Parameter> parameters)
     {
         var lr = options.LearningRate;
         return options.Optimizer switch
@@ -43,10 +65,11 @@ internal static class Optimizers
         };
     }
 
-    /// <summary>Sets the learning rate of every parameter group.</summary>
-    public static void SetLearningRate(optim.Optimizer optimizer, double learningRate)
+    /// <summary>Sets the learning rate of parameter group i to <paramref name="learningRate"/> × <paramref name="factors"/>[i].</summary>
+    public static void SetLearningRate(optim.Optimizer optimizer, double learningRate, IReadOnlyList<double> factors)
     {
+        var i = 0;
         foreach (var group in optimizer.ParamGroups)
-            group.LearningRate = learningRate;
+            group.LearningRate = learningRate * factors[i++];
     }
 }

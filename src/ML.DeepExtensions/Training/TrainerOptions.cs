@@ -110,8 +110,21 @@ public class TrainerOptions
     /// <summary>Whether training rows are shuffled each epoch (default true).</summary>
     public bool Shuffle { get; set; } = true;
 
+    /// <summary>
+    /// Epochs at the start during which the backbone (every layer but the output layer the trainer appends) is
+    /// frozen and only the output layer learns, ≥ 0 (default 0). The usual first phase of fine-tuning
+    /// pretrained weights; the backbone then learns at <see cref="BackboneLearningRateFactor"/> × the rate.
+    /// </summary>
+    public int FreezeBackboneEpochs { get; set; }
+
+    /// <summary>The backbone's learning rate relative to the output layer's, in (0, 1] (default 1); e.g. 0.1 for fine-tuning.</summary>
+    public double BackboneLearningRateFactor { get; set; } = 1;
+
     /// <summary>Examples per forward pass when scoring, &gt; 0 (default 256).</summary>
     public int ScoringBatchSize { get; set; } = 256;
+
+    /// <summary>A shallow copy, for estimators that train an inner trainer with a few settings changed.</summary>
+    internal TrainerOptions ShallowCopy() => (TrainerOptions)MemberwiseClone();
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> or <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public virtual void Validate()
@@ -135,6 +148,8 @@ public class TrainerOptions
         Guard.Positive(MaxInMemoryBytes, nameof(MaxInMemoryBytes));
         Guard.Positive(ShuffleBufferRows);
         Guard.Positive(ScoringBatchSize);
+        Guard.NonNegative(FreezeBackboneEpochs);
+        Guard.InRange(BackboneLearningRateFactor, double.Epsilon, 1, maxInclusive: true);
         if (CheckpointDirectory is not null)
         {
             var full = System.IO.Path.GetFullPath(CheckpointDirectory);

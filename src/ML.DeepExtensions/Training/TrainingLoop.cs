@@ -18,7 +18,9 @@ internal sealed record TrainingRequest(
     TrainerOptions Options,
     Device Device,
     int Seed,
-    IChannel Channel);
+    IChannel Channel,
+    IReadOnlyList<TorchSharp.Modules.Parameter>? Backbone = null,
+    int[]? InputShape = null);
 
 /// <summary>
 /// The task-agnostic training engine: epochs of shuffled batches, one dispose scope per step, loss plus
@@ -30,7 +32,7 @@ internal static class TrainingLoop
 {
     public static IReadOnlyList<EpochMetrics> Run(TrainingRequest request)
     {
-        var (module, _, objective, training, validation, options, device, seed, channel) = request;
+        var (module, _, objective, training, validation, options, device, seed, channel, backbone, inputShape) = request;
         var early = options.EarlyStopping;
         var earlyMonitor = early is null ? null : new MetricMonitor(early.Monitor);
         var plateau = options.Schedule as ReduceOnPlateauSchedule;
@@ -40,7 +42,8 @@ internal static class TrainingLoop
 
         var batchSize = options.Optimizer == OptimizerKind.GradientDescent ? int.MaxValue : options.BatchSize;
         var weights = module.parameters().Where(p => p.dim() > 1).ToArray();
-        using var optimizer = Optimizers.Create(options, module.parameters());
+        var (groups, factors) = ParameterGroups(module, backbone, options);
+        using var optimizer = Optimizers.Create(options, groups);
 
         var history = new List<EpochMetrics>();
         var bestValue = double.NaN;
@@ -67,6 +70,7 @@ internal static class TrainingLoop
                 // One stream per epoch (not HashCode: it is salted per process), so a resumed run shuffles like an uninterrupted one.
                 var epochShuffle = options.Shuffle ? new Random(unchecked(seed * 1_000_003 + epoch)) : null;
                 module.train();
+                FreezeBackbone(backbone, frozen: epoch < options.FreezeBackboneEpochs, epoch, channel);
                 var trainMetrics = objective.CreateAccumulator();
                 var step = 0;
                 var learningRate = options.LearningRate;
@@ -77,9 +81,9 @@ internal static class TrainingLoop
                     using var scope = torch.NewDisposeScope();
                     var progress = stepsPerEpoch > 0 ? (double)step / stepsPerEpoch : 0;
                     learningRate = LearningRateAt(options, plateauFactor, epoch, progress);
-                    Optimizers.SetLearningRate(optimizer, learningRate);
+                    Optimizers.SetLearningRate(optimizer, learningRate, factors);
 
-                    var x = batch.Features.to(device);
+                    var x = Shaped(batch.Features, inputShape).to(device);
                     var y = batch.Labels.to(device);
                     optimizer.zero_grad();
                     var output = module.forward(x);
@@ -101,7 +105,7 @@ internal static class TrainingLoop
 
                 var validationMetrics = validation is null
                     ? new Dictionary<string, double>()
-                    : Evaluate(module, objective, validation, options.ScoringBatchSize, device, options);
+                    : Evaluate(module, objective, validation, options.ScoringBatchSize, device, options, inputShape);
                 var metrics = new EpochMetrics(epoch + 1, trainMetrics.Result(), validationMetrics, learningRate, clock.Elapsed);
                 history.Add(metrics);
                 channel.Info(metrics.ToString());
@@ -152,13 +156,41 @@ internal static class TrainingLoop
         finally
         {
             DisposeAll(bestWeights);
+            FreezeBackbone(backbone, frozen: false, epoch: -1, channel: null);
         }
         module.eval();
         return history;
     }
 
+    /// <summary>Batch rows (batch, n) viewed as (batch, <paramref name="inputShape"/>…) when a shape is declared.</summary>
+    private static Tensor Shaped(Tensor features, int[]? inputShape)
+        => inputShape is null || inputShape.Length == 1 ? features : features.view(Networks.Shape.WithBatch(features.shape[0], inputShape));
+
+    /// <summary>One group of all parameters, or (backbone, head) when the backbone learns at a different rate.</summary>
+    private static (IReadOnlyList<IReadOnlyList<TorchSharp.Modules.Parameter>> Groups, double[] Factors) ParameterGroups(
+        nn.Module module, IReadOnlyList<TorchSharp.Modules.Parameter>? backbone, TrainerOptions options)
+    {
+        var all = module.parameters().ToArray();
+        if (backbone is null || options.BackboneLearningRateFactor == 1)
+            return ([all], [1.0]);
+        var inBackbone = backbone.Select(p => p.Handle).ToHashSet();
+        var head = all.Where(p => !inBackbone.Contains(p.Handle)).ToArray();
+        return ([backbone, head], [options.BackboneLearningRateFactor, 1.0]);
+    }
+
+    /// <summary>Turns gradients of the backbone off or on (only when the state changes, logging it).</summary>
+    private static void FreezeBackbone(IReadOnlyList<TorchSharp.Modules.Parameter>? backbone, bool frozen, int epoch, IChannel? channel)
+    {
+        if (backbone is null || backbone.Count == 0 || backbone[0].requires_grad != frozen)
+            return;
+        foreach (var parameter in backbone)
+            parameter.requires_grad_(!frozen);
+        if (channel is not null)
+            channel.Info(frozen ? $"Epoch {epoch + 1}: backbone frozen, only the output layer learns." : $"Epoch {epoch + 1}: backbone unfrozen.");
+    }
+
     /// <summary>Metrics over the whole of <paramref name="data"/>, in evaluation mode, without gradients.</summary>
-    public static Dictionary<string, double> Evaluate(nn.Module<Tensor, Tensor> module, TrainingObjective objective, BatchSource data, int batchSize, Device device, TrainerOptions options)
+    public static Dictionary<string, double> Evaluate(nn.Module<Tensor, Tensor> module, TrainingObjective objective, BatchSource data, int batchSize, Device device, TrainerOptions options, int[]? inputShape = null)
     {
         module.eval();
         var accumulator = objective.CreateAccumulator();
@@ -169,7 +201,7 @@ internal static class TrainingLoop
                 using var owned = batch;
                 using var scope = torch.NewDisposeScope();
                 var y = batch.Labels.to(device);
-                var output = module.forward(batch.Features.to(device));
+                var output = module.forward(Shaped(batch.Features, inputShape).to(device));
                 using var loss = objective.Loss(output, y);
                 accumulator.Add(loss.ToDouble(), output, y);
             }

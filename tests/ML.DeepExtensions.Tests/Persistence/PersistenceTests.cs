@@ -6,6 +6,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using ML.DeepExtensions.Networks;
 using ML.DeepExtensions.Scoring;
+using ML.DeepExtensions.TestSupport;
 using Xunit;
 
 namespace ML.DeepExtensions.Tests.Persistence;
@@ -47,7 +48,7 @@ public class PersistenceTests : IDisposable
         }
 
         var scoresFile = Path.Combine(_directory, "scores.bin");
-        var (exitCode, stdout, stderr) = RunProbe(zip, featuresFile, scoresFile);
+        var (exitCode, stdout, stderr) = ScoringProbeRunner.Run(zip, featuresFile, scoresFile);
         Assert.True(exitCode == 0, $"probe failed ({exitCode}): {stderr}");
         Assert.Contains(typeof(NeuralNetworkTransformer).FullName!, stdout);
         float[] actual;
@@ -112,24 +113,5 @@ public class PersistenceTests : IDisposable
             Assert.IsType<InvalidDataException>(inner);
             Assert.Contains("weights", inner!.Message);
         }
-    }
-
-    private static (int ExitCode, string Stdout, string Stderr) RunProbe(params string[] args)
-    {
-        var probe = Path.Combine(AppContext.BaseDirectory, "ML.DeepExtensions.ScoringProbe.dll");
-        Assert.True(File.Exists(probe), $"{probe} is missing");
-        var start = new ProcessStartInfo(Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? Environment.ProcessPath : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(probe);
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(120_000), "probe timed out");
-        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }

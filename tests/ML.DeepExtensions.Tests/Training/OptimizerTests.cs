@@ -16,7 +16,7 @@ public class OptimizerTests
     {
         Runtime.TorchRuntime.EnsureInitialized();
         using var w = new Parameter(torch.tensor(new[] { 1f }));
-        using var optimizer = Optimizers.Create(options, new[] { w });
+        using var optimizer = Optimizers.Create(options, [new[] { w }]);
         var values = new double[steps];
         for (var i = 0; i < steps; i++)
         {

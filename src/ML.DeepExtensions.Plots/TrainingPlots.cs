@@ -1,0 +1,113 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using Microsoft.ML.Data;
+using ML.DeepExtensions.Training;
+using OxyPlot;
+using OxyPlot.Axes;
+using OxyPlot.Legends;
+using OxyPlot.Series;
+
+namespace ML.DeepExtensions.Plots;
+
+/// <summary>
+/// PNG pictures of a training run, drawn with OxyPlot on SkiaSharp (headless; no display needed): learning
+/// curves from a model's <see cref="EpochMetrics"/> history and a confusion matrix from ML.NET's evaluator.
+/// Files are written to a temporary name and then moved, so a failed write never leaves half a picture.
+/// </summary>
+public static class TrainingPlots
+{
+    /// <summary>Loss (left axis) and, when recorded, accuracy (right axis) per epoch, training and validation.</summary>
+    /// <param name="history">The epochs, e.g. <c>model.History</c>.</param>
+    /// <param name="path">PNG file to write (its directory must exist).</param>
+    /// <param name="title">Title above the plot.</param>
+    /// <param name="width">Width in pixels (default 900).</param>
+    /// <param name="height">Height in pixels (default 500).</param>
+    public static void SaveLearningCurves(IReadOnlyList<EpochMetrics> history, string path, string title = "Learning curves", int width = 900, int height = 500)
+    {
+        Guard.NotNull(history);
+        if (history.Count == 0)
+            throw new ArgumentException("history has no epochs to plot.", nameof(history));
+        var model = new PlotModel { Title = title, Background = OxyColors.White };
+        model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightMiddle, LegendPlacement = LegendPlacement.Outside });
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "Epoch", Minimum = 1, Maximum = Math.Max(2, history.Count), MajorGridlineStyle = LineStyle.Dot });
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "Loss", Key = "loss", MajorGridlineStyle = LineStyle.Dot });
+        var hasAccuracy = history.Any(e => e.Training.ContainsKey("Accuracy") || e.Validation.ContainsKey("Accuracy"));
+        if (hasAccuracy)
+            model.Axes.Add(new LinearAxis { Position = AxisPosition.Right, Title = "Accuracy", Key = "accuracy", Minimum = 0, Maximum = 1 });
+
+        AddSeries(model, history, e => e.Training, "Loss", "Training loss", "loss", OxyColors.SteelBlue, LineStyle.Solid);
+        AddSeries(model, history, e => e.Validation, "Loss", "Validation loss", "loss", OxyColors.SteelBlue, LineStyle.Dash);
+        if (hasAccuracy)
+        {
+            AddSeries(model, history, e => e.Training, "Accuracy", "Training accuracy", "accuracy", OxyColors.DarkOrange, LineStyle.Solid);
+            AddSeries(model, history, e => e.Validation, "Accuracy", "Validation accuracy", "accuracy", OxyColors.DarkOrange, LineStyle.Dash);
+        }
+        Save(model, path, width, height);
+    }
+
+    /// <summary>A confusion matrix as a heat map with counts, rows = true class, columns = predicted class.</summary>
+    /// <param name="matrix">From <c>mlContext.MulticlassClassification.Evaluate(...).ConfusionMatrix</c>.</param>
+    /// <param name="classNames">Names in key order (e.g. the model's <c>ClassNames</c>); null numbers the classes.</param>
+    /// <param name="path">PNG file to write (its directory must exist).</param>
+    /// <param name="title">Title above the plot.</param>
+    /// <param name="size">Width and height in pixels (default 700).</param>
+    public static void SaveConfusionMatrix(ConfusionMatrix matrix, IReadOnlyList<string>? classNames, string path, string title = "Confusion matrix", int size = 700)
+    {
+        Guard.NotNull(matrix);
+        var k = matrix.NumberOfClasses;
+        if (classNames is not null && classNames.Count != k)
+            throw new ArgumentException($"classNames has {classNames.Count} names but the matrix has {k} classes.", nameof(classNames));
+        var names = classNames ?? Enumerable.Range(0, k).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var counts = new double[k, k];
+        for (var truth = 0; truth < k; truth++)
+        {
+            for (var predicted = 0; predicted < k; predicted++)
+                counts[predicted, truth] = matrix.Counts[truth][predicted];
+        }
+
+        var model = new PlotModel { Title = title, Background = OxyColors.White };
+        model.Axes.Add(new CategoryAxis { Position = AxisPosition.Bottom, Title = "Predicted", ItemsSource = names, Angle = -45 });
+        model.Axes.Add(new CategoryAxis { Position = AxisPosition.Left, Title = "True", ItemsSource = names, StartPosition = 1, EndPosition = 0 });
+        model.Axes.Add(new LinearColorAxis { Position = AxisPosition.Right, Palette = OxyPalette.Interpolate(200, OxyColors.White, OxyColors.SteelBlue, OxyColors.MidnightBlue), Minimum = 0 });
+        model.Series.Add(new HeatMapSeries
+        {
+            X0 = 0,
+            X1 = k - 1,
+            Y0 = 0,
+            Y1 = k - 1,
+            Data = counts,
+            Interpolate = false,
+            RenderMethod = HeatMapRenderMethod.Rectangles,
+            LabelFontSize = 0.25,
+            LabelFormatString = "0",
+        });
+        Save(model, path, size, size);
+    }
+
+    private static void AddSeries(PlotModel model, IReadOnlyList<EpochMetrics> history, Func<EpochMetrics, IReadOnlyDictionary<string, double>> metrics,
+        string metric, string title, string axis, OxyColor color, LineStyle style)
+    {
+        var points = history.Where(e => metrics(e).TryGetValue(metric, out var v) && double.IsFinite(v))
+            .Select(e => new DataPoint(e.Epoch, metrics(e)[metric])).ToList();
+        if (points.Count == 0)
+            return;
+        var series = new LineSeries { Title = title, YAxisKey = axis, Color = color, LineStyle = style, MarkerType = MarkerType.Circle, MarkerSize = 3 };
+        series.Points.AddRange(points);
+        model.Series.Add(series);
+    }
+
+    private static void Save(PlotModel model, string path, int width, int height)
+    {
+        Guard.NotEmpty(path);
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"Cannot write '{full}': the directory '{directory}' does not exist.");
+        var temporary = full + ".tmp";
+        using (var stream = File.Create(temporary))
+            OxyPlot.SkiaSharp.PngExporter.Export(model, stream, width, height);
+        File.Move(temporary, full, overwrite: true);
+    }
+}

@@ -1,6 +1,0 @@
-namespace ML.DeepExtensions.Text;
-
-// Package skeleton: content arrives with issue 4.
-internal static class TextPackage
-{
-}

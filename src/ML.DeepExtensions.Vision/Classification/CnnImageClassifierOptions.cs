@@ -1,0 +1,73 @@
+using System;
+using System.Linq;
+using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Vision.Zoo;
+
+namespace ML.DeepExtensions.Vision.Classification;
+
+/// <summary>
+/// Options of <see cref="CnnImageClassifierTrainer"/>. Everything of <see cref="NeuralNetworkMulticlassOptions"/>
+/// applies (engine, validation, early stopping, checkpoints, class weights …); <see cref="NeuralNetworkOptions.FeatureColumnName"/>
+/// is the image column, <see cref="NeuralNetworkOptions.Network"/> the architecture.
+/// </summary>
+public sealed class CnnImageClassifierOptions : NeuralNetworkMulticlassOptions
+{
+    /// <summary>Creates options with the image column <c>Image</c> and the <c>LeNet5</c> architecture.</summary>
+    public CnnImageClassifierOptions()
+    {
+        FeatureColumnName = "Image";
+        Network = VisionArchitectures.LeNet5();
+    }
+
+    /// <summary>
+    /// The image column (default <c>Image</c>): an image (<c>MLImage</c>, from <c>mlContext.Transforms.LoadImages</c>),
+    /// resized and converted here; or pixels already extracted channel by channel (Single in [0, 1] or Byte),
+    /// whose shape is <see cref="NeuralNetworkOptions.InputShape"/> or the architecture's contract.
+    /// </summary>
+    public string ImageColumnName
+    {
+        get => FeatureColumnName;
+        set => FeatureColumnName = value;
+    }
+
+    /// <summary>Height images are resized to; default the architecture's (e.g. 224 for ResNet18, 32 for LeNet5).</summary>
+    public int? ImageHeight { get; set; }
+
+    /// <summary>Width images are resized to; default the architecture's.</summary>
+    public int? ImageWidth { get; set; }
+
+    /// <summary>Image channels fed to the network: 1 (grey) or 3 (RGB); default the architecture's.</summary>
+    public int? Channels { get; set; }
+
+    /// <summary>Per-channel mean subtracted from pixels in [0, 1]; default the architecture's (ImageNet's for ImageNet models); null with a custom network: no normalisation.</summary>
+    public float[]? Mean { get; set; }
+
+    /// <summary>Per-channel standard deviation, paired with <see cref="Mean"/>.</summary>
+    public float[]? Std { get; set; }
+
+    /// <summary>Training-only augmentation (default none).</summary>
+    public ImageAugmentation Augmentation { get; set; } = ImageAugmentation.None;
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Guard.NotNull(Augmentation).Validate();
+        if (ImageHeight is { } h)
+            Guard.Positive(h, nameof(ImageHeight));
+        if (ImageWidth is { } w)
+            Guard.Positive(w, nameof(ImageWidth));
+        if (Channels is { } c && c is not (1 or 3))
+            throw new ArgumentOutOfRangeException(nameof(Channels), c, $"Channels must be 1 (grey) or 3 (RGB). Received: Channels={c}");
+        if ((Mean is null) != (Std is null))
+            throw new ArgumentException("Mean and Std must be given together.", Mean is null ? nameof(Mean) : nameof(Std));
+        if (Std is { } std && std.Any(s => !(s > 0)))
+            throw new ArgumentOutOfRangeException(nameof(Std), $"Std values must be positive. Received: Std=[{string.Join(", ", std)}]");
+    }
+
+    /// <summary>The zoo contract of the architecture, when <see cref="NeuralNetworkOptions.Network"/> starts with one.</summary>
+    internal VisionArchitecture? Contract
+        => Network.Layers.Count > 0 && Network.Layers[0] is ArchitectureLayer a
+            ? VisionArchitectures.All.FirstOrDefault(v => string.Equals(v.Name, a.Name, StringComparison.OrdinalIgnoreCase))
+            : null;
+}

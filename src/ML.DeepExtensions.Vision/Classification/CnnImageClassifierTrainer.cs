@@ -1,0 +1,171 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Transforms.Image;
+using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Scoring;
+using ML.DeepExtensions.Trainers;
+
+namespace ML.DeepExtensions.Vision.Classification;
+
+/// <summary>
+/// Trains a convolutional image classifier (a zoo architecture or any network) on an image column and a key
+/// label. An <c>MLImage</c> column is resized to the architecture's size and its pixels extracted channel by
+/// channel in [0, 1] by ML.NET's own <c>ResizeImages</c>/<c>ExtractPixels</c>, which become the first
+/// transformers of the fitted chain, so scoring prepares images exactly as training did; normalisation
+/// (the architecture's mean/std) and training-only augmentation are layers at the start of the network.
+/// The chain adds <c>{image}.Resized</c>, <c>{image}.Pixels</c>, then <c>Score</c> and <c>PredictedLabel</c>.
+/// </summary>
+public sealed class CnnImageClassifierTrainer : IEstimator<TransformerChain<NeuralNetworkTransformer>>
+{
+    private readonly IHostEnvironment _env;
+    private readonly TransformsCatalog _transforms;
+
+    internal CnnImageClassifierTrainer(IHostEnvironment env, CnnImageClassifierOptions options)
+    {
+        _env = env;
+        _transforms = Persistence.MLNetInternals.Transforms(env);
+        Options = Guard.NotNull(options);
+        options.Validate();
+    }
+
+    /// <summary>The options this trainer was created with.</summary>
+    public CnnImageClassifierOptions Options { get; }
+
+    /// <inheritdoc />
+    public TransformerChain<NeuralNetworkTransformer> Fit(IDataView input)
+    {
+        Guard.NotNull(input);
+        var plan = Plan(input.Schema);
+        var preprocessing = plan.Preprocessing?.Fit(input);
+        var inner = (CnnImageClassifierOptions)Options.ShallowCopy();
+        inner.FeatureColumnName = plan.PixelColumn;
+        inner.InputShape = plan.Shape;
+        inner.Network = plan.Network;
+        if (Options.ValidationSet is { } validation)
+        {
+            CheckImageColumn(validation.Schema, plan);
+            inner.ValidationSet = preprocessing?.Transform(validation) ?? validation;
+        }
+        var trainer = new NeuralNetworkMulticlassTrainer(_env, inner);
+        var network = trainer.Fit(preprocessing?.Transform(input) ?? input);
+        var transformers = preprocessing is null ? Array.Empty<ITransformer>() : preprocessing.ToArray<ITransformer>();
+        return new TransformerChain<NeuralNetworkTransformer>(transformers.Append(network).ToArray());
+    }
+
+    /// <inheritdoc />
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        Guard.NotNull(inputSchema);
+        var image = inputSchema.FirstOrDefault(c => c.Name == Options.ImageColumnName);
+        if (image.Name is null)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Image column '{Options.ImageColumnName}' not found in the input.");
+        var shape = inputSchema;
+        var pixels = Options.ImageColumnName;
+        if (image.ItemType is ImageDataViewType)
+        {
+            var (channels, height, width) = ImageSize(Options.Contract);
+            var preprocessing = Preprocessing(channels, height, width);
+            shape = preprocessing.GetOutputSchema(inputSchema);
+            pixels = PixelColumnName;
+        }
+        var inner = (CnnImageClassifierOptions)Options.ShallowCopy();
+        inner.FeatureColumnName = pixels;
+        return new NeuralNetworkMulticlassTrainer(_env, inner).GetOutputSchema(shape);
+    }
+
+    private string ResizedColumnName => Options.ImageColumnName + ".Resized";
+
+    private string PixelColumnName => Options.ImageColumnName + ".Pixels";
+
+    private sealed record FitPlan(EstimatorChain<ITransformer>? Preprocessing, string PixelColumn, int[] Shape, Network Network, bool FromImages);
+
+    /// <summary>Decides preprocessing, input shape and the full network from the schema; all errors before training.</summary>
+    private FitPlan Plan(DataViewSchema schema)
+    {
+        var options = Options;
+        var contract = options.Contract;
+        var column = SchemaChecks.Find(schema, "Image", options.ImageColumnName);
+        int[] shape;
+        EstimatorChain<ITransformer>? preprocessing = null;
+        var pixels = options.ImageColumnName;
+        if (column.Type is ImageDataViewType)
+        {
+            var (channels, height, width) = ImageSize(contract);
+            shape = [channels, height, width];
+            preprocessing = Preprocessing(channels, height, width);
+            pixels = PixelColumnName;
+        }
+        else if (column.Type is VectorDataViewType { IsKnownSize: true } vector && FeatureVectors.IsAccepted(vector.ItemType))
+        {
+            shape = options.InputShape ?? (contract is null ? null : ContractShape(contract, vector.Size))
+                ?? throw new ArgumentException(
+                    $"Image column '{column.Name}' holds pixel vectors of {vector.Size} values; set InputShape to their (channels, height, width).", nameof(options.InputShape));
+            if (shape.Length != 3 || Shape.Size(shape) != vector.Size)
+                throw new ArgumentException(
+                    $"InputShape {Shape.Format(shape)} does not describe the {vector.Size} pixels of image column '{column.Name}': expected (channels, height, width) with channels·height·width = {vector.Size}.",
+                    nameof(options.InputShape));
+        }
+        else
+        {
+            throw SchemaChecks.Mismatch("image", column.Name,
+                "an image (load with mlContext.Transforms.LoadImages) or pixels as a known-size vector of Single or Byte with InputShape (channels, height, width)", column.Type);
+        }
+
+        var network = Network.Create();
+        network = options.Augmentation.BeforeNormalization(network);
+        var (mean, std) = (options.Mean ?? contract?.Mean.ToArray(), options.Std ?? contract?.Std.ToArray());
+        if (mean is not null && std is not null)
+            network = network.Normalize(mean, std);
+        network = options.Augmentation.AfterNormalization(network);
+        network = new Network(network.Layers.Concat(options.Network.Layers).ToArray());
+        return new FitPlan(preprocessing, pixels, shape, network, column.Type is ImageDataViewType);
+    }
+
+    private void CheckImageColumn(DataViewSchema schema, FitPlan plan)
+    {
+        var column = SchemaChecks.Find(schema, "validation image", Options.ImageColumnName);
+        var isImage = column.Type is ImageDataViewType;
+        if (isImage != plan.FromImages)
+            throw SchemaChecks.Mismatch("validation image", column.Name, plan.FromImages ? "an image like the training data's" : "pixels like the training data's", column.Type);
+    }
+
+    private static int[]? ContractShape(Zoo.VisionArchitecture contract, int size)
+    {
+        var channels = contract.Channels;
+        if (size % channels != 0)
+            return null;
+        var side = (int)Math.Round(Math.Sqrt(size / channels));
+        return side * side * channels == size ? [channels, side, side] : null;
+    }
+
+    private (int Channels, int Height, int Width) ImageSize(Zoo.VisionArchitecture? contract)
+    {
+        var options = Options;
+        var architectureChannels = options.Network.Layers.Count > 0 && options.Network.Layers[0] is ArchitectureLayer a
+            && a.Parameters.TryGetValue("channels", out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : (int?)null;
+        var channels = options.Channels ?? architectureChannels ?? contract?.Channels ?? 3;
+        var height = options.ImageHeight ?? contract?.Height
+            ?? throw new ArgumentException("ImageHeight must be set: the network is not a zoo architecture, so it has no default image size.", nameof(options.ImageHeight));
+        var width = options.ImageWidth ?? contract?.Width
+            ?? throw new ArgumentException("ImageWidth must be set: the network is not a zoo architecture, so it has no default image size.", nameof(options.ImageWidth));
+        return (channels, height, width);
+    }
+
+    private EstimatorChain<ITransformer> Preprocessing(int channels, int height, int width)
+    {
+        var transforms = _transforms;
+        var chain = new EstimatorChain<ITransformer>()
+            .Append<ITransformer>(transforms.ResizeImages(ResizedColumnName, width, height, Options.ImageColumnName, ImageResizingEstimator.ResizingKind.IsoPad));
+        if (channels == 1)
+        {
+            return chain.Append<ITransformer>(transforms.ConvertToGrayscale(ResizedColumnName))
+                .Append<ITransformer>(transforms.ExtractPixels(PixelColumnName, ResizedColumnName, ImagePixelExtractingEstimator.ColorBits.Red, interleavePixelColors: false, scaleImage: 1f / 255));
+        }
+        return chain.Append<ITransformer>(transforms.ExtractPixels(PixelColumnName, ResizedColumnName, ImagePixelExtractingEstimator.ColorBits.Rgb, interleavePixelColors: false, scaleImage: 1f / 255));
+    }
+}

@@ -1,6 +1,0 @@
-namespace ML.DeepExtensions.Vision;
-
-// Package skeleton: content arrives with issue 3.
-internal static class VisionPackage
-{
-}

@@ -1,0 +1,39 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using Xunit;
+
+namespace ML.DeepExtensions.TestSupport;
+
+/// <summary>Runs tests/ML.DeepExtensions.ScoringProbe (copied beside the tests) in a separate process.</summary>
+internal static class ScoringProbeRunner
+{
+    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
+    {
+        var probe = Path.Combine(AppContext.BaseDirectory, "ML.DeepExtensions.ScoringProbe.dll");
+        Assert.True(File.Exists(probe), $"{probe} is missing");
+        var start = new ProcessStartInfo(Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? Environment.ProcessPath : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(probe);
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(180_000), "probe timed out");
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Reads a file written by the probe: int32 count, then float32 values.</summary>
+    public static float[] ReadScores(string path)
+    {
+        using var reader = new BinaryReader(File.OpenRead(path));
+        var values = new float[reader.ReadInt32()];
+        for (var i = 0; i < values.Length; i++)
+            values[i] = reader.ReadSingle();
+        return values;
+    }
+}
