@@ -35,6 +35,9 @@ public static class ImageNetWeights
     /// <summary>Per-channel averages of the model's mean image in its input order (B, G, R), to subtract from 0–255 pixel values.</summary>
     public static IReadOnlyList<float> ResNet18OnnxChannelMeansBgr { get; } = [103.06f, 115.90f, 123.15f];
 
+    /// <summary>The same means in the trainer's channel order (R, G, B).</summary>
+    public static IReadOnlyList<float> ResNet18OnnxChannelMeansRgb { get; } = [.. ResNet18OnnxChannelMeansBgr.Reverse()];
+
     /// <summary>Basic blocks per stage of the network in <c>ResNet18.onnx</c>: 2, 2, 2, 3 (what <see cref="ReadBlocksPerStage"/> finds in the file).</summary>
     public static IReadOnlyList<int> ResNet18OnnxBlocksPerStage { get; } = [2, 2, 2, 3];
 
@@ -50,7 +53,45 @@ public static class ImageNetWeights
         return ResNetOnnxImporter.ReadWithStages(full).BlocksPerStage;
     }
 
-    /// <summary>The ImageNet backbone of <c>ResNet18.onnx</c>, as torchvision-ordered weights (no classifier head).</summary>
+    /// <summary>
+    /// The ImageNet ResNet-18 ready for <c>CnnImageClassifier</c>: weights with the first convolution reordered for RGB
+    /// input, the network they fit (<c>VisionArchitectures.ResNet18(blocks: [2, 2, 2, 3])</c>) and the input contract
+    /// (3×224×224 or any multiple of 32; mean = RGB channel means / 255, std = 1/255). Start from
+    /// <see cref="ImageNetBackbone.CreateClassifierOptions"/>.
+    /// </summary>
+    /// <param name="onnxPath">Path of <c>ResNet18.onnx</c>; default <see cref="ResNet18OnnxRelativePath"/> under the application's
+    /// directory, where referencing the NuGet package <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c> (0.23.1) copies it. Nothing is downloaded.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist; the message names the package and the path looked at.</exception>
+    /// <remarks>
+    /// The original model subtracts a 224×224 per-pixel mean image (in <c>ResNetPreprocess.onnx</c>); this contract
+    /// subtracts its per-channel averages instead, which is what makes other image sizes possible. The difference is
+    /// a fixed, smooth offset of a few grey levels; fine-tuning absorbs it (see docs/transfer-learning.md).
+    /// </remarks>
+    public static ImageNetBackbone ResNet18(string? onnxPath = null)
+    {
+        var full = Path.GetFullPath(onnxPath ?? Path.Combine(AppContext.BaseDirectory, ResNet18OnnxRelativePath));
+        if (!File.Exists(full))
+            throw new FileNotFoundException(
+                $"ONNX model '{full}' not found. Reference the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 (0.23.1), which copies it to " +
+                $"{ResNet18OnnxRelativePath} in the output directory, or pass its path as onnxPath; weights are never downloaded.", full);
+        var weights = PretrainedWeights.FromReader(full, () => ResNetOnnxImporter.Read(full).Select((t, i) => i == 0 ? ToRgb(t) : t).ToArray());
+        var network = Zoo.VisionArchitectures.ResNet18(blocks: [.. ResNet18OnnxBlocksPerStage]);
+        var mean = ResNet18OnnxChannelMeansRgb.Select(m => m / 255f).ToArray();
+        var std = Enumerable.Repeat(1f / 255, 3).ToArray();
+        return new ImageNetBackbone("ResNet18 (2, 2, 2, 3 blocks), ImageNet, from Microsoft.ML.DnnImageFeaturizer.ResNet18", weights, network, mean, std,
+            height: 224, width: 224, sizeMultiple: 32, features: 512);
+    }
+
+    /// <summary>The stem convolution with its input channels reversed: its B, G, R filters become R, G, B.</summary>
+    private static SourceTensor ToRgb(SourceTensor stem)
+    {
+        if (stem.Name != "conv1.weight" || stem.Tensor.dim() != 4 || stem.Tensor.shape[1] != 3)
+            throw new InvalidOperationException($"Expected the 3-channel stem convolution first, got '{stem.Name}' [{string.Join(", ", stem.Tensor.shape)}].");
+        return new SourceTensor(stem.Name, stem.Tensor.flip(1));
+    }
+
+    /// <summary>The ImageNet backbone of <c>ResNet18.onnx</c>, as torchvision-ordered weights (no classifier head), in the file's BGR input order.
+    /// For the trainer (RGB input) use <see cref="ResNet18(string?)"/>.</summary>
     /// <param name="onnxPath">Path of <c>ResNet18.onnx</c> (see <see cref="ResNet18OnnxRelativePath"/>).</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <remarks>Reading happens when the weights are applied; an ONNX file of another structure fails then with a <see cref="PretrainedWeightsException"/> saying what differs.</remarks>
