@@ -124,6 +124,36 @@ public sealed class ImageNetTrainerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ChannelMeans_ApproximateThePackagesMeanImage_WithinTenPercentOfTheFeatures()
+    {
+        // The package's own preprocessing (ResNetPreprocess.onnx) subtracts a 224×224 mean image; the contract subtracts its channel averages.
+        var mlContext = new MLContext(seed: 1);
+        string[] files = [VisionTestData.RepoPath(Path.Combine("data", "photos", "chelsea.png")), .. VisionTestData.Files("test", 1).Take(2).Select(f => f.ImagePath)];
+        var data = mlContext.Data.LoadFromEnumerable(files.Select(f => new ImageFile { ImagePath = f }));
+        var pixels = mlContext.Transforms.LoadImages("Image", null, nameof(ImageFile.ImagePath))
+            .Append(mlContext.Transforms.ResizeImages("Image.Resized", OnnxSide, OnnxSide, "Image", Microsoft.ML.Transforms.Image.ImageResizingEstimator.ResizingKind.IsoPad))
+            .Append(mlContext.Transforms.ExtractPixels("Image.Pixels", "Image.Resized", Microsoft.ML.Transforms.Image.ImagePixelExtractingEstimator.ColorBits.Rgb, interleavePixelColors: false, scaleImage: 1f / 255))
+            .Fit(data).Transform(data).GetColumn<VBuffer<float>>("Image.Pixels").Select(v => v.DenseValues().ToArray()).ToArray();
+        using var preprocess = new InferenceSession(Path.Combine(AppContext.BaseDirectory, "DnnImageModels", "ResNetPrepOnnx", "ResNetPreprocess.onnx"));
+        using var session = new InferenceSession(Path.Combine(AppContext.BaseDirectory, ImageNetWeights.ResNet18OnnxRelativePath));
+        for (var i = 0; i < files.Length; i++)
+        {
+            // Its input is RGB 0–255 (it splits the channels and concatenates them as B, G, R before subtracting the mean image).
+            var rgb255 = pixels[i].Select(v => v * 255).ToArray();
+            var inputName = preprocess.InputMetadata.Keys.Single();
+            using var prepared = preprocess.Run([NamedOnnxValue.CreateFromTensor(inputName, new DenseTensor<float>(rgb255, [1, 3, OnnxSide, OnnxSide]))]);
+            var meanImageInput = prepared.Single().AsEnumerable<float>().ToArray();
+            var pixelGap = meanImageInput.Zip(OnnxInput(pixels[i]), (a, b) => Math.Abs(a - b)).Max();
+            var exact = OnnxFeatures(session, meanImageInput);
+            var approximate = OnnxFeatures(session, OnnxInput(pixels[i]));
+            var relative = Math.Sqrt(exact.Zip(approximate, (a, b) => (double)(a - b) * (a - b)).Sum() / exact.Sum(a => (double)a * a));
+            output.WriteLine($"{Path.GetFileName(files[i])}: mean image vs channel means differ by up to {pixelGap:F1} grey levels; features differ by {relative:P2} (relative L2)");
+            Assert.True(pixelGap > 0, "the mean image is not constant per channel");
+            Assert.True(relative < 0.10, $"{files[i]}: relative feature change {relative:P2}");
+        }
+    }
+
+    [Fact]
     public void ImageNetResNet18_DescribesItsContract()
     {
         var backbone = ImageNetWeights.ResNet18();
