@@ -87,7 +87,8 @@ public abstract class NeuralNetworkTrainerBase<TOptions> : IEstimator<NeuralNetw
             using var objectiveScope = torch.NewDisposeScope();
             var objective = CreateObjective(outputs);
             channel.Info($"Training on {device.type}: {training.Count?.ToString() ?? "streamed"} rows, " +
-                         $"{validation?.Count?.ToString() ?? (validation is null ? "no" : "streamed")} validation rows.\n{network.Summary(inputShape)}");
+                         $"{validation?.Count?.ToString() ?? (validation is null ? "no" : "streamed")} validation rows; network of {model.Module.parameters().Sum(p => p.numel()):N0} parameters " +
+                         $"(layers and shapes: the fitted transformer's Summary()).");
             var history = TrainingLoop.Run(new TrainingRequest(model.Module, model.Fingerprint, objective, training, validation, options, device, seed, channel, model.BackboneParameters(), inputShape));
             var head = new ScoringHead(Kind, outputs, ClassNames(label), options.OutputColumns);
             return new NeuralNetworkTransformer(model, head, options.FeatureColumnName, history, options.ScoringBatchSize);
