@@ -146,6 +146,32 @@ public class InputAndFineTuningTests
     }
 
     [Fact]
+    public void FreezeBackboneEpochs_KeepsBatchNormStatistics_ThenUpdatesThemOnceUnfrozen()
+    {
+        var mlContext = new MLContext(1);
+        var (train, _) = TestData.DigitsSplit(mlContext);
+        var network = Network.Create().Conv2d(8, 3, padding: 1).BatchNorm().ReLU().MaxPool2d(2).Flatten();
+
+        float[] RunningStatistics(NetworkModel model)
+            => model.Module.named_buffers().Where(b => b.name.EndsWith("running_mean", StringComparison.Ordinal) || b.name.EndsWith("running_var", StringComparison.Ordinal))
+                .SelectMany(b => b.buffer.data<float>().ToArray()).ToArray();
+
+        float[] AfterTraining(int epochs, int frozen)
+        {
+            var options = new NeuralNetworkMulticlassOptions { Network = network, InputShape = [1, 8, 8], Epochs = epochs, BatchSize = 64, LearningRate = 3e-3, FreezeBackboneEpochs = frozen };
+            using var model = new MLContext(3).MulticlassClassification.Trainers.NeuralNetwork(options).Fit(train);
+            return RunningStatistics(model.Model);
+        }
+
+        using var untrained = NetworkModel.Build(network.Dense(10), [1, 8, 8], seed: 3, TorchSharp.torch.CPU);
+        var initial = RunningStatistics(untrained);
+        Assert.Equal(16, initial.Length);
+        // Frozen: the batch norm runs in inference mode, so a frozen backbone computes the function it was loaded with.
+        Assert.Equal(initial, AfterTraining(epochs: 2, frozen: 2));
+        Assert.NotEqual(initial, AfterTraining(epochs: 1, frozen: 0));
+    }
+
+    [Fact]
     public void BackboneLearningRateFactor_SlowsTheBackboneOnly()
     {
         var mlContext = new MLContext(1);

@@ -186,4 +186,24 @@ public class ZooTests
         // Only the stem convolution differs: 3×3 instead of 7×7.
         Assert.Equal(64 * 3 * (7 * 7 - 3 * 3), standard.Sum(d => d.Parameters) - small.Sum(d => d.Parameters));
     }
+
+    [Fact]
+    public void ResNetBlocks_AddBlocksWhereGiven_PersistInJson_AndAreCheckedWhereGiven()
+    {
+        var standard = VisionArchitectures.ResNet18();
+        var imageNet = VisionArchitectures.ResNet18(blocks: [2, 2, 2, 3]);
+        Assert.False(((ArchitectureLayer)standard.Layers[0]).Parameters.ContainsKey("blocks")); // default networks persist as before
+        // One more 512-plane basic block: two 3×3 convolutions and two batch norms.
+        Assert.Equal(2 * (512 * 512 * 9 + 2 * 512), imageNet.Describe(3, 64, 64).Sum(d => d.Parameters) - standard.Describe(3, 64, 64).Sum(d => d.Parameters));
+        var loaded = Network.FromJson(imageNet.ToJson());
+        Assert.Equal("2,2,2,3", ((ArchitectureLayer)loaded.Layers[0]).Parameters["blocks"]);
+        Assert.Equal(imageNet.Describe(3, 64, 64).Sum(d => d.Parameters), loaded.Describe(3, 64, 64).Sum(d => d.Parameters));
+        Assert.Equal(VisionArchitectures.ResNet34().Describe(3, 64, 64).Sum(d => d.Parameters),
+            VisionArchitectures.ResNet18(blocks: [3, 4, 6, 3]).Describe(3, 64, 64).Sum(d => d.Parameters));
+
+        var ex = Assert.Throws<ArgumentException>(() => VisionArchitectures.ResNet50(blocks: [3, 4, 0, 3]));
+        Assert.Equal("blocks", ex.ParamName);
+        Assert.Contains("Received: blocks=3,4,0,3", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => VisionArchitectures.ResNet18(blocks: [2, 2, 2]));
+    }
 }
