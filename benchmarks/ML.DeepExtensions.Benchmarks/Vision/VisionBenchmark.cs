@@ -112,7 +112,7 @@ internal sealed record VisionSettings(
             return null;
         var settings = quick.Value
             ? new VisionSettings(true, TrainRows: 6_000, TestRows: 1_000, LeNetEpochs: 1, ResNetEpochs: 1, ResNetWidth: 0.25, ThroughputImages: 640, Repeats: 1, EngineRows: 100, ScoringRows: 1_000, threads, outPath, "", skipAccuracy)
-            : new VisionSettings(false, TrainRows: 60_000, TestRows: 10_000, LeNetEpochs: 10, ResNetEpochs: 4, ResNetWidth: 0.125, ThroughputImages: 3_200, Repeats: 2, EngineRows: 1_000, ScoringRows: 5_000, threads, outPath, "", skipAccuracy);
+            : new VisionSettings(false, TrainRows: 60_000, TestRows: 10_000, LeNetEpochs: 20, ResNetEpochs: 4, ResNetWidth: 0.125, ThroughputImages: 3_200, Repeats: 2, EngineRows: 1_000, ScoringRows: 5_000, threads, outPath, "", skipAccuracy);
         return settings with
         {
             Arguments = string.Join(" ", args),
