@@ -59,7 +59,7 @@ internal sealed record VisionSettings(
     public static VisionSettings? Parse(string[] args)
     {
         bool? quick = null;
-        int? threads = null, leNetEpochs = null, resNetEpochs = null;
+        int? threads = null, leNetEpochs = null, resNetEpochs = null, throughputImages = null, repeats = null;
         double? width = null;
         string? outPath = null;
         string[]? architectures = null;
@@ -98,6 +98,14 @@ internal sealed record VisionSettings(
                     resNetRows = n;
                     i++;
                     break;
+                case "--throughput-images" when i + 1 < args.Length && int.TryParse(args[i + 1], out var ti) && ti > 0:
+                    throughputImages = ti;
+                    i++;
+                    break;
+                case "--repeats" when i + 1 < args.Length && int.TryParse(args[i + 1], out var rp) && rp > 0:
+                    repeats = rp;
+                    i++;
+                    break;
                 case "--archs" when i + 1 < args.Length:
                     architectures = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                     break;
@@ -119,6 +127,8 @@ internal sealed record VisionSettings(
             LeNetEpochs = leNetEpochs ?? settings.LeNetEpochs,
             ResNetEpochs = resNetEpochs ?? settings.ResNetEpochs,
             ResNetWidth = width ?? settings.ResNetWidth,
+            ThroughputImages = throughputImages ?? settings.ThroughputImages,
+            Repeats = repeats ?? settings.Repeats,
             Architectures = architectures,
             ResNetTrainRows = resNetRows,
         };
@@ -153,7 +163,7 @@ internal static class VisionBenchmark
         var settings = VisionSettings.Parse(args);
         if (settings is null)
         {
-            Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks -- --vision|--vision-quick [--threads N] [--lenet-epochs N] [--resnet-epochs N] [--resnet-width W] [--throughput-only] [--out FILE]");
+            Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks -- --vision|--vision-quick [--threads N] [--lenet-epochs N] [--resnet-epochs N] [--resnet-width W] [--resnet-train-rows N] [--archs a,b] [--throughput-images N] [--repeats N] [--throughput-only] [--out FILE]");
             return 2;
         }
         var total = Stopwatch.StartNew();
