@@ -21,10 +21,12 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 Thread.CurrentThread.CurrentCulture = CultureInfo.InvariantCulture;
+if (ML.DeepExtensions.Benchmarks.Vision.VisionSettings.Wants(args))
+    return ML.DeepExtensions.Benchmarks.Vision.VisionBenchmark.Run(args); // Fashion-MNIST image benchmark: see Vision/ and README.md
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick] [--threads N] [--no-profile] [--profile-repeats N] [--out FILE]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick] [--threads N] [--no-profile] [--profile-repeats N] [--out FILE]");
     return 2;
 }
 
