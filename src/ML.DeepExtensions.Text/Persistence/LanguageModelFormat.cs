@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -48,7 +47,7 @@ internal static class LanguageModelFormat
         ctx.CheckAtModel();
         ctx.SetVersionInfo(GetVersionInfo());
         var header = new Header(transformer.TokenColumnName, transformer.Model.InputShape, transformer.Network.ToJson(), transformer.Generation, new List<EpochMetrics>(transformer.History));
-        ctx.Writer.Write(JsonSerializer.Serialize(header, JsonFormat.Options));
+        JsonHeader.Write(ctx, header);
         ctx.SaveModel(transformer.Tokenizer, TokenizerFolder);
         ctx.SaveBinaryStream(WeightsStream, transformer.Model.SaveWeights);
     }
@@ -57,16 +56,7 @@ internal static class LanguageModelFormat
     public static LanguageModelTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         ctx.CheckAtModel(GetVersionInfo());
-        Header header;
-        try
-        {
-            header = JsonSerializer.Deserialize<Header>(ctx.Reader.ReadString(), JsonFormat.Options)
-                ?? throw new InvalidDataException("The language-model header is empty.");
-        }
-        catch (Exception ex) when (ex is JsonException or EndOfStreamException or FormatException)
-        {
-            throw new InvalidDataException($"The model's language-model header is damaged: {ex.Message}", ex);
-        }
+        var header = JsonHeader.Read<Header>(ctx, "language-model");
         ctx.LoadModel<TokenizingTransformer, SignatureLoadModel>(env, out var tokenizer, TokenizerFolder);
         var network = Network.FromJson(header.Network);
         var settings = HostSettings.Read(env);
