@@ -97,6 +97,25 @@ public class LanguageModelTrainerTests
         })).Message);
     }
 
+    [Fact]
+    public void Gpt2TokensWithEndOfText_Train_AndPromptsDropTheAppendedEndToken()
+    {
+        var mlContext = new MLContext(seed: 2);
+        var tokenizer = mlContext.Transforms.Text.TokenizeToIds(new ML.DeepExtensions.Text.Tokenization.TiktokenTokenizationOptions
+        {
+            OutputColumnName = "Tokens", InputColumnName = "Text", MaxLength = 12, AppendEndOfText = true,
+        });
+        var model = tokenizer.Append(mlContext.Transforms.Text.TrainLanguageModel(new LanguageModelOptions { Dimensions = 8, Layers = 1, Heads = 2, Epochs = 1 }))
+            .Fit(Texts(mlContext, 40)).LastTransformer;
+        Assert.Equal(50258, model.VocabularySize);
+        var encoded = model.Tokenizer.EncodeToIds("the computer");
+        Assert.Equal(50256, encoded[^1]);
+        Assert.Equal(encoded[..^1], model.PromptIds("the computer"));
+        Assert.Equal(50258, model.NextTokenLogProbabilities("the computer").Length);
+        var text = model.Generate("the computer", new GenerationOptions { MaxNewTokens = 3, Seed = 1 });
+        Assert.DoesNotContain("<|endoftext|>", text);
+    }
+
     private sealed class IdRow
     {
         [Microsoft.ML.Data.VectorType(4)]
