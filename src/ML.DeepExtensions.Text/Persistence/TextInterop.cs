@@ -38,8 +38,13 @@ internal static class TextInterop
     }
 
     public static IDataView Transform(TokenizingTransformer transformer, IDataView input)
-        => new RowToRowMapperTransform(transformer.Environment, input, new TokenizerRowMapper(transformer, input.Schema),
+    {
+        var output = new RowToRowMapperTransform(transformer.Environment, input, new TokenizerRowMapper(transformer, input.Schema),
             schema => new TokenizerRowMapper(transformer, schema));
+        // A language model appended after this tokenizer in a pipeline finds it through its output (see TokenizedViews).
+        Generation.TokenizedViews.Register(output, transformer);
+        return output;
+    }
 }
 
 /// <summary>

@@ -1,0 +1,331 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Scoring;
+using ML.DeepExtensions.Text.Persistence;
+using ML.DeepExtensions.Text.Tokenization;
+using ML.DeepExtensions.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ML.DeepExtensions.Text.Generation;
+
+/// <summary>
+/// A fitted GPT-style language model with its tokenizer. As a transform it maps a prompt column (String) to a
+/// continuation column (String) per <see cref="Generation"/> (see <see cref="GenerationOptions"/> for the sampling,
+/// length and context policy); <see cref="Generate(IReadOnlyList{string}, GenerationOptions)"/> generates for many prompts in batches,
+/// <see cref="Evaluate"/> measures perplexity on held-out text. Saved with <c>mlContext.Model.Save</c> together with
+/// its tokenizer and loaded back as this type by <c>mlContext.Model.Load</c> in any process.
+/// </summary>
+public sealed class LanguageModelTransformer : ITransformer
+{
+    private const int GenerationBatchSize = 64;
+
+    internal LanguageModelTransformer(IHostEnvironment env, TokenizingTransformer tokenizer, NetworkModel model, string tokenColumnName,
+        GenerationOptions generation, IReadOnlyList<EpochMetrics> history)
+    {
+        Environment = env;
+        Tokenizer = tokenizer;
+        Model = model;
+        TokenColumnName = tokenColumnName;
+        Generation = generation.Clone();
+        History = history;
+    }
+
+    /// <summary>The tokenizer the model was trained with (saved inside the model).</summary>
+    public TokenizingTransformer Tokenizer { get; }
+
+    /// <summary>The token-id column the model was trained on.</summary>
+    public string TokenColumnName { get; }
+
+    /// <summary>The network: a causal <see cref="TransformerLayer"/> followed by a Dense layer to <see cref="VocabularySize"/> logits.</summary>
+    public Network Network => Model.Network;
+
+    /// <summary>Context length: the tokenizer's MaxLength (a start position plus MaxLength − 1 tokens when generating).</summary>
+    public int MaxLength => Tokenizer.MaxLength;
+
+    /// <summary>Size of the output distribution: the tokenizer's vocabulary, padding (= end of text) included.</summary>
+    public int VocabularySize => Tokenizer.VocabularySize;
+
+    /// <summary>Generation settings used by <c>Transform</c> (a copy; change them with <see cref="WithGeneration"/>).</summary>
+    public GenerationOptions Generation { get; }
+
+    /// <summary>The prompt column read by <c>Transform</c>.</summary>
+    public string PromptColumnName => Generation.PromptColumnName ?? Tokenizer.InputColumnName;
+
+    /// <summary>The continuation column added by <c>Transform</c>.</summary>
+    public string OutputColumnName => Generation.OutputColumnName;
+
+    /// <summary>Metrics of every training epoch (<c>Loss</c>, <c>CrossEntropy</c>, <c>Perplexity</c>, <c>Accuracy</c>).</summary>
+    public IReadOnlyList<EpochMetrics> History { get; }
+
+    internal NetworkModel Model { get; }
+
+    internal IHostEnvironment Environment { get; }
+
+    /// <summary>The same model (sharing its weights) with other generation settings.</summary>
+    public LanguageModelTransformer WithGeneration(GenerationOptions options)
+    {
+        Guard.NotNull(options).Validate();
+        return new LanguageModelTransformer(Environment, Tokenizer, Model, TokenColumnName, options, History);
+    }
+
+    /// <summary>The continuation of one prompt (null counts as empty) per <paramref name="options"/> or <see cref="Generation"/>.</summary>
+    public string Generate(string? prompt, GenerationOptions? options = null) => Generate(new[] { prompt ?? "" }, options)[0];
+
+    /// <summary>Continuations of many prompts, generated in batches; each equals what the prompt gives alone.</summary>
+    public IReadOnlyList<string> Generate(IReadOnlyList<string> prompts, GenerationOptions? options = null)
+    {
+        Guard.NotNull(prompts);
+        options ??= Generation;
+        options.Validate();
+        var result = new string[prompts.Count];
+        for (var start = 0; start < prompts.Count; start += GenerationBatchSize)
+        {
+            var count = Math.Min(GenerationBatchSize, prompts.Count - start);
+            var batch = GenerateBatch(Enumerable.Range(start, count).Select(i => prompts[i] ?? "").ToArray(), options);
+            batch.CopyTo(result, start);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Log-probabilities (natural log) of every next token after <paramref name="prompt"/>, indexed by token id;
+    /// the padding id's entry is the probability that the text ends here. Uses the same context policy as generation.
+    /// </summary>
+    public float[] NextTokenLogProbabilities(string? prompt)
+    {
+        var context = PromptIds(prompt ?? "");
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        return Logits(new[] { context }).log_softmax(-1)[0].data<float>().ToArray();
+    }
+
+    /// <summary>Perplexity of the model on the texts of <paramref name="textColumnName"/> (default: the tokenizer's text column).</summary>
+    /// <remarks>Each text is tokenized with the model's tokenizer (same length policy as training); every token and the
+    /// end of each text that fits is predicted. Empty texts are skipped.</remarks>
+    public LanguageModelMetrics Evaluate(IDataView data, string? textColumnName = null)
+    {
+        Guard.NotNull(data);
+        var rows = TokenRows.FromTextColumn(data, textColumnName ?? Tokenizer.InputColumnName, Tokenizer);
+        double sum = 0;
+        long tokens = 0, correct = 0;
+        var length = MaxLength;
+        var padding = Tokenizer.PaddingId;
+        for (var start = 0; start < rows.Count; start += GenerationBatchSize)
+        {
+            var count = Math.Min(GenerationBatchSize, rows.Count - start);
+            using var scope = torch.NewDisposeScope();
+            using var noGrad = torch.no_grad();
+            var (features, labels) = TokenRows.Tensors(rows.GetRange(start, count), length, padding);
+            var x = features.to(Model.Device);
+            var y = labels.to(Model.Device);
+            var (s, n, c) = NextTokenObjective.Totals(Model.Module.forward(x), y, padding);
+            sum += s;
+            tokens += n;
+            correct += c;
+        }
+        return LanguageModelMetrics.From(sum, tokens, correct, rows.Count);
+    }
+
+    private string[] GenerateBatch(string[] prompts, GenerationOptions options)
+    {
+        var contexts = prompts.Select(PromptIds).ToArray();
+        var generated = prompts.Select(_ => new List<int>()).ToArray();
+        var random = prompts.Select(_ => new Random(options.Seed)).ToArray();
+        var active = Enumerable.Range(0, prompts.Length).ToList();
+        var vocabulary = VocabularySize;
+        for (var step = 0; step < options.MaxNewTokens && active.Count > 0; step++)
+        {
+            float[] logits;
+            using (var scope = torch.NewDisposeScope())
+            using (torch.no_grad())
+            {
+                logits = Logits(active.Select(i => contexts[i]).ToArray()).to(CPU).data<float>().ToArray();
+            }
+            var still = new List<int>(active.Count);
+            for (var a = 0; a < active.Count; a++)
+            {
+                var row = active[a];
+                var token = Choose(logits.AsSpan(a * vocabulary, vocabulary), options, random[row]);
+                if (token == Tokenizer.PaddingId || token == Tokenizer.EndOfTextId)
+                    continue;
+                generated[row].Add(token);
+                contexts[row] = Window(contexts[row].Append(token));
+                still.Add(row);
+            }
+            active = still;
+        }
+        return generated.Select(ids => Tokenizer.Decode(ids)).ToArray();
+    }
+
+    /// <summary>Prompt ids per the context policy: trailing end-of-text / [SEP] removed, at most MaxLength − 1 kept (the last ones).</summary>
+    internal int[] PromptIds(string prompt)
+    {
+        var ids = Tokenizer.EncodeToIds(prompt).ToList();
+        while (ids.Count > 0 && (ids[^1] == Tokenizer.EndOfTextId || ids[^1] == Tokenizer.SeparatorTokenId))
+            ids.RemoveAt(ids.Count - 1);
+        return Window(ids);
+    }
+
+    private int[] Window(IEnumerable<int> ids)
+    {
+        var list = ids as IList<int> ?? ids.ToList();
+        var keep = Math.Min(list.Count, MaxLength - 1);
+        return list.Skip(list.Count - keep).ToArray();
+    }
+
+    /// <summary>Next-token logits (rows, vocabulary) after each context (on the model's device).</summary>
+    private Tensor Logits(int[][] contexts)
+    {
+        // Only as wide as the longest context needs (start position + tokens): later positions cannot change these logits.
+        var length = 1 + contexts.Max(c => c.Length);
+        var padding = Tokenizer.PaddingId;
+        var features = new float[contexts.Length * length];
+        Array.Fill(features, padding);
+        var positions = new long[contexts.Length];
+        for (var r = 0; r < contexts.Length; r++)
+        {
+            for (var i = 0; i < contexts[r].Length; i++)
+                features[r * length + 1 + i] = contexts[r][i];
+            positions[r] = contexts[r].Length;
+        }
+        var x = torch.tensor(features, new long[] { contexts.Length, length }).to(Model.Device);
+        var output = Model.Module.forward(x);
+        var index = torch.tensor(positions).to(Model.Device).view(-1, 1, 1).expand(-1, 1, output.shape[2]);
+        return output.gather(1, index).squeeze(1);
+    }
+
+    private int Choose(Span<float> logits, GenerationOptions options, Random random)
+    {
+        if (!options.AllowUnknownToken && Tokenizer.UnknownTokenId is { } unknown && unknown != Tokenizer.PaddingId)
+            logits[unknown] = float.NegativeInfinity;
+        if (options.Temperature == 0)
+        {
+            var best = 0;
+            for (var i = 1; i < logits.Length; i++)
+                if (logits[i] > logits[best])
+                    best = i;
+            return best;
+        }
+        var threshold = float.NegativeInfinity;
+        if (options.TopK > 0 && options.TopK < logits.Length)
+        {
+            var sorted = logits.ToArray();
+            Array.Sort(sorted);
+            threshold = sorted[^options.TopK];
+        }
+        var max = float.NegativeInfinity;
+        foreach (var v in logits)
+            max = Math.Max(max, v);
+        var weights = new double[logits.Length];
+        double total = 0;
+        for (var i = 0; i < logits.Length; i++)
+        {
+            if (logits[i] < threshold || float.IsNegativeInfinity(logits[i]))
+                continue;
+            weights[i] = Math.Exp((logits[i] - max) / options.Temperature);
+            total += weights[i];
+        }
+        var draw = random.NextDouble() * total;
+        var last = 0;
+        for (var i = 0; i < weights.Length; i++)
+        {
+            if (weights[i] == 0)
+                continue;
+            last = i;
+            draw -= weights[i];
+            if (draw < 0)
+                return i;
+        }
+        return last;
+    }
+
+    /// <inheritdoc />
+    public bool IsRowToRowMapper => true;
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        Guard.NotNull(inputSchema);
+        return LanguageModelInterop.OutputSchema(this, inputSchema);
+    }
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        Guard.NotNull(inputSchema);
+        return LanguageModelInterop.RowToRowMapper(this, inputSchema);
+    }
+
+    /// <inheritdoc />
+    public IDataView Transform(IDataView input)
+    {
+        Guard.NotNull(input);
+        return LanguageModelInterop.Transform(this, input);
+    }
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => LanguageModelFormat.Save(ctx, this);
+}
+
+/// <summary>Perplexity of a language model (or a baseline) on a set of texts.</summary>
+/// <param name="CrossEntropy">Mean negative log-likelihood per predicted token, in nats (tokens and ends of text).</param>
+/// <param name="Perplexity">e^CrossEntropy: the effective number of equally likely choices per token.</param>
+/// <param name="Tokens">Number of predicted tokens (ends of text included).</param>
+/// <param name="Texts">Number of non-empty texts.</param>
+/// <param name="Accuracy">Share of tokens that were the model's most likely next token.</param>
+public sealed record LanguageModelMetrics(double CrossEntropy, double Perplexity, long Tokens, long Texts, double Accuracy)
+{
+    internal static LanguageModelMetrics From(double sum, long tokens, long correct, long texts)
+    {
+        var crossEntropy = tokens == 0 ? double.NaN : sum / tokens;
+        return new LanguageModelMetrics(crossEntropy, Math.Exp(crossEntropy), tokens, texts, tokens == 0 ? double.NaN : (double)correct / tokens);
+    }
+
+    /// <summary>
+    /// The unigram baseline: every token (and the end of text) predicted with its frequency in
+    /// <paramref name="training"/>, add-one smoothed over the tokenizer's vocabulary, evaluated on <paramref name="test"/>
+    /// with the same targets as <see cref="LanguageModelTransformer.Evaluate"/>.
+    /// </summary>
+    public static LanguageModelMetrics Unigram(TokenizingTransformer tokenizer, IDataView training, IDataView test, string? textColumnName = null)
+    {
+        Guard.NotNull(tokenizer);
+        Guard.NotNull(training);
+        Guard.NotNull(test);
+        var column = textColumnName ?? tokenizer.InputColumnName;
+        var counts = new double[tokenizer.VocabularySize];
+        foreach (var ids in TokenRows.FromTextColumn(training, column, tokenizer))
+            foreach (var id in Targets(ids, tokenizer.PaddingId))
+                counts[id]++;
+        var total = counts.Sum() + counts.Length;
+        double sum = 0;
+        long tokens = 0, correct = 0;
+        var mode = Array.IndexOf(counts, counts.Max());
+        var rows = TokenRows.FromTextColumn(test, column, tokenizer);
+        foreach (var ids in rows)
+        {
+            foreach (var id in Targets(ids, tokenizer.PaddingId))
+            {
+                sum -= Math.Log((counts[id] + 1) / total);
+                tokens++;
+                if (id == mode)
+                    correct++;
+            }
+        }
+        return From(sum, tokens, correct, rows.Count);
+    }
+
+    private static IEnumerable<int> Targets(int[] ids, int paddingId)
+    {
+        foreach (var id in ids)
+        {
+            yield return id;
+            if (id == paddingId)
+                yield break;
+        }
+    }
+}

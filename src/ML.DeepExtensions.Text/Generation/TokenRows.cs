@@ -1,0 +1,111 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using ML.DeepExtensions.Text.Tokenization;
+
+namespace ML.DeepExtensions.Text.Generation;
+
+/// <summary>
+/// Remembers which tokenizer made which data view, so that a language-model estimator appended after a tokenizer
+/// in a pipeline finds the tokenizer (it needs its vocabulary to generate text and to be saved with it). Weak: views
+/// and tokenizers are never kept alive by this table.
+/// </summary>
+internal static class TokenizedViews
+{
+    private static readonly ConditionalWeakTable<IDataView, TokenizingTransformer> Producers = new();
+
+    /// <summary>Records that <paramref name="tokenizer"/> produced <paramref name="view"/>.</summary>
+    public static void Register(IDataView view, TokenizingTransformer tokenizer) => Producers.AddOrUpdate(view, tokenizer);
+
+    /// <summary>The tokenizer whose output column is <paramref name="tokenColumn"/> in <paramref name="view"/> or one of its sources.</summary>
+    public static TokenizingTransformer? Find(IDataView view, string tokenColumn)
+    {
+        IDataView? current = view;
+        for (var depth = 0; current is not null && depth < 64; depth++)
+        {
+            if (Producers.TryGetValue(current, out var tokenizer) && tokenizer.OutputColumnName == tokenColumn)
+                return tokenizer;
+            current = (current as IDataTransform)?.Source;
+        }
+        return null;
+    }
+}
+
+/// <summary>Reads token ids: from a token-id column, or by tokenizing a text column.</summary>
+internal static class TokenRows
+{
+    /// <summary>Rows of a known-size Int32 vector column (right-padded ids); rows with no token are skipped.</summary>
+    public static List<int[]> FromTokenColumn(IDataView data, string column, int length, int paddingId, Func<long, bool>? includeRow = null)
+    {
+        var col = data.Schema[column];
+        var rows = new List<int[]>();
+        using var cursor = data.GetRowCursor(new[] { col });
+        var get = cursor.GetGetter<VBuffer<int>>(col);
+        var buffer = default(VBuffer<int>);
+        long row = -1;
+        while (cursor.MoveNext())
+        {
+            row++;
+            if (includeRow is not null && !includeRow(row))
+                continue;
+            get(ref buffer);
+            var ids = new int[length];
+            buffer.CopyTo(ids);
+            if (ids[0] != paddingId)
+                rows.Add(ids);
+        }
+        return rows;
+    }
+
+    /// <summary>Tokenized rows of a text column (the tokenizer's length policy); rows with no token are skipped.</summary>
+    public static List<int[]> FromTextColumn(IDataView data, string column, TokenizingTransformer tokenizer)
+    {
+        TextColumn.Check(data.Schema, column);
+        var col = data.Schema[column];
+        var rows = new List<int[]>();
+        using var cursor = data.GetRowCursor(new[] { col });
+        var get = cursor.GetGetter<ReadOnlyMemory<char>>(col);
+        var text = default(ReadOnlyMemory<char>);
+        while (cursor.MoveNext())
+        {
+            get(ref text);
+            var ids = new int[tokenizer.MaxLength];
+            if (tokenizer.Tokenizer.Fill(text.Span, ids, tokenizer.Truncation) > 0)
+                rows.Add(ids);
+        }
+        return rows;
+    }
+
+    /// <summary>
+    /// Inputs (rows, width) as floats and labels (rows, width) as Int64 for right-padded id rows, where width is the
+    /// longest row's token count + 1 (its end-of-text target), at most <paramref name="maxLength"/>.
+    /// </summary>
+    public static (TorchSharp.torch.Tensor Features, TorchSharp.torch.Tensor Labels) Tensors(IReadOnlyList<int[]> rows, int maxLength, int paddingId)
+    {
+        var width = 1;
+        foreach (var ids in rows)
+        {
+            var tokens = Array.IndexOf(ids, paddingId);
+            width = Math.Max(width, tokens < 0 ? maxLength : Math.Min(maxLength, tokens + 1));
+        }
+        var features = new float[rows.Count * width];
+        var labels = new long[rows.Count * width];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            Shift(rows[i], features.AsSpan(i * width, width), paddingId);
+            for (var j = 0; j < width; j++)
+                labels[i * width + j] = rows[i][j];
+        }
+        return (TorchSharp.torch.tensor(features, new long[] { rows.Count, width }), TorchSharp.torch.tensor(labels, new long[] { rows.Count, width }));
+    }
+
+    /// <summary>Model inputs for right-padded id rows: a start position (the padding id), then the ids shifted right by one.</summary>
+    public static void Shift(int[] ids, Span<float> destination, int paddingId)
+    {
+        destination[0] = paddingId;
+        for (var i = 1; i < destination.Length; i++)
+            destination[i] = ids[i - 1];
+    }
+}
