@@ -55,11 +55,8 @@ public static class TextArchitectures
             embeddings++;
             maxLength++;
         }
-        throw new System.NotSupportedException("TRANSFORMER_PENDING");
-#if TRANSFORMER_LAYERS
         return network.Transformer(embeddings, p.GetInt("dimensions", 64), maxLength, paddingId, p.GetInt("layers", 2), p.GetInt("heads", 4),
             p.GetInt("feedForward", 0), p.GetDouble("dropout", 0.1), causal: false,
             pooling: pooling == TextPooling.Mean ? SequencePooling.Mean : SequencePooling.First);
-#endif
     }
 }

@@ -103,14 +103,14 @@ public sealed class NeuralTextTrainerTests : IDisposable
     public void Regressor_LearnsANumberFromText_BetterThanTheMean()
     {
         var mlContext = new MLContext(seed: 4);
-        var rows = FewEmails(200).Select(e => new TextData.Scored { Text = e.Text, Label = e.Label ? 1 : 0 }).ToList();
+        var rows = FewEmails(128).Select(e => new TextData.Scored { Text = e.Text, Label = e.Label ? 1 : 0 }).ToList();
         var data = TextData.Load(mlContext, rows);
         var model = mlContext.Regression.Trainers.NeuralTextRegressor(new NeuralTextRegressionOptions
         {
             Encoder = TextEncoder.Lstm(hiddenSize: 16),
             EmbeddingDimensions = 16,
-            MaxLength = 48,
-            Epochs = 4,
+            MaxLength = 32,
+            Epochs = 3,
             LearningRate = 3e-3,
         }).Fit(data);
         var scored = model.Transform(data);

@@ -44,6 +44,13 @@ internal static class TextData
         .Select((s, i) => new Quote { Topic = i < 40 ? "computers" : "science", Text = s })
         .ToArray();
 
+    /// <summary>400 quotations of four topics (computers, food, law, sports; 100 each), see data/fortunes-topics/README.md.</summary>
+    public static IReadOnlyList<Quote> TopicQuotes { get; } = File.ReadAllLines(TestData.RepoFile("data/fortunes-topics/fortunes-topics.tsv"))
+        .Where(l => l.Length > 0)
+        .Select(l => l.Split('\t', 2))
+        .Select(p => new Quote { Topic = p[0], Text = p[1] })
+        .ToArray();
+
     /// <summary>A seeded split: every k-th row (by a fixed hash of the position) goes to the test part.</summary>
     public static (List<T> Train, List<T> Test) Split<T>(IReadOnlyList<T> rows, double testFraction, int seed = 7)
     {
