@@ -27,6 +27,19 @@ internal static class ScoringProbeRunner
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>Writes feature rows in the probe's input format: int32 rows, int32 size, then rows×size float32.</summary>
+    public static void WriteFeatures(string path, float[][] rows)
+    {
+        using var writer = new BinaryWriter(File.Create(path));
+        writer.Write(rows.Length);
+        writer.Write(rows.Length == 0 ? 0 : rows[0].Length);
+        foreach (var row in rows)
+        {
+            foreach (var v in row)
+                writer.Write(v);
+        }
+    }
+
     /// <summary>Reads a file written by the probe: int32 count, then float32 values.</summary>
     public static float[] ReadScores(string path)
     {

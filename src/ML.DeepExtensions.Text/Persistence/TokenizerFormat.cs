@@ -40,7 +40,7 @@ internal static class TokenizerFormat
         ctx.SetVersionInfo(GetVersionInfo());
         var definition = transformer.Tokenizer.Definition;
         var header = new Header(transformer.Settings, definition, definition.VocabularyFile is not null, definition.MergesFile is not null);
-        ctx.Writer.Write(JsonSerializer.Serialize(header, JsonFormat.Options));
+        JsonHeader.Write(ctx, header);
         if (definition.VocabularyFile is { } vocabulary)
             ctx.SaveBinaryStream(VocabularyStream, writer => WriteBytes(writer, vocabulary));
         if (definition.MergesFile is { } merges)
@@ -51,16 +51,7 @@ internal static class TokenizerFormat
     public static TokenizingTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         ctx.CheckAtModel(GetVersionInfo());
-        Header header;
-        try
-        {
-            header = JsonSerializer.Deserialize<Header>(ctx.Reader.ReadString(), JsonFormat.Options)
-                ?? throw new InvalidDataException("The tokenizer header is empty.");
-        }
-        catch (Exception ex) when (ex is JsonException or EndOfStreamException or FormatException)
-        {
-            throw new InvalidDataException($"The model's tokenizer header is damaged: {ex.Message}", ex);
-        }
+        var header = JsonHeader.Read<Header>(ctx, "tokenizer");
 
         var definition = header.Tokenizer with
         {

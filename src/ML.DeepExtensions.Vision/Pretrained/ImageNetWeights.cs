@@ -22,10 +22,11 @@ namespace ML.DeepExtensions.Vision.Pretrained;
 /// built with blocks per stage 2, 2, 2, 3.
 /// </summary>
 /// <remarks>
-/// Input contract of these weights (from the package's <c>ResNetPreprocess.onnx</c>): pixel values 0–255 in
-/// <b>BGR</b> channel order minus a 224×224 per-pixel mean image whose channel averages are B 103.1, G 115.9,
+/// Input contract of these weights (from the package's <c>ResNetPreprocess.onnx</c>, which takes RGB 0–255, reorders
+/// the channels and subtracts the mean image): pixel values 0–255 in <b>BGR</b> channel order minus a 224×224 per-pixel mean image whose channel averages are B 103.1, G 115.9,
 /// R 123.2 (Caffe/CNTK's ImageNet means) — not torchvision's RGB 0–1 with ImageNet mean/std, and no division
-/// by a standard deviation. A network fine-tuned from them must be fed the same way.
+/// by a standard deviation. A network fine-tuned from them must be fed the same way: <see cref="ResNet18(string?)"/>
+/// gives weights, network and normalisation that do this inside <c>CnnImageClassifier</c>'s RGB pipeline.
 /// </remarks>
 public static class ImageNetWeights
 {
@@ -34,6 +35,9 @@ public static class ImageNetWeights
 
     /// <summary>Per-channel averages of the model's mean image in its input order (B, G, R), to subtract from 0–255 pixel values.</summary>
     public static IReadOnlyList<float> ResNet18OnnxChannelMeansBgr { get; } = [103.06f, 115.90f, 123.15f];
+
+    /// <summary>The same means in the trainer's channel order (R, G, B).</summary>
+    public static IReadOnlyList<float> ResNet18OnnxChannelMeansRgb { get; } = [.. ResNet18OnnxChannelMeansBgr.Reverse()];
 
     /// <summary>Basic blocks per stage of the network in <c>ResNet18.onnx</c>: 2, 2, 2, 3 (what <see cref="ReadBlocksPerStage"/> finds in the file).</summary>
     public static IReadOnlyList<int> ResNet18OnnxBlocksPerStage { get; } = [2, 2, 2, 3];
@@ -50,7 +54,46 @@ public static class ImageNetWeights
         return ResNetOnnxImporter.ReadWithStages(full).BlocksPerStage;
     }
 
-    /// <summary>The ImageNet backbone of <c>ResNet18.onnx</c>, as torchvision-ordered weights (no classifier head).</summary>
+    /// <summary>
+    /// The ImageNet ResNet-18 ready for <c>CnnImageClassifier</c>: weights with the first convolution reordered for RGB
+    /// input, the network they fit (<c>VisionArchitectures.ResNet18(blocks: [2, 2, 2, 3])</c>) and the input contract
+    /// (3×224×224 or any multiple of 32; mean = RGB channel means / 255, std = 1/255). Start from
+    /// <see cref="ImageNetBackbone.CreateClassifierOptions"/>.
+    /// </summary>
+    /// <param name="onnxPath">Path of <c>ResNet18.onnx</c>; default <see cref="ResNet18OnnxRelativePath"/> under the application's
+    /// directory, where referencing the NuGet package <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c> (0.23.1) copies it. Nothing is downloaded.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist; the message names the package and the path looked at.</exception>
+    /// <remarks>
+    /// The package's pipeline subtracts a 224×224 per-pixel mean image (in <c>ResNetPreprocess.onnx</c>); this contract
+    /// subtracts its per-channel averages instead, which is what makes other image sizes possible. The two differ by at
+    /// most 12.7 grey levels per pixel, and the 512 features by 3–6 % (relative L2, measured on a photo and two
+    /// Fashion-MNIST images); a trained output layer absorbs it (see docs/transfer-learning.md).
+    /// </remarks>
+    public static ImageNetBackbone ResNet18(string? onnxPath = null)
+    {
+        var full = Path.GetFullPath(onnxPath ?? Path.Combine(AppContext.BaseDirectory, ResNet18OnnxRelativePath));
+        if (!File.Exists(full))
+            throw new FileNotFoundException(
+                $"ONNX model '{full}' not found. Reference the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 (0.23.1), which copies it to " +
+                $"{ResNet18OnnxRelativePath} in the output directory, or pass its path as onnxPath; weights are never downloaded.", full);
+        var weights = PretrainedWeights.FromReader(full, () => ResNetOnnxImporter.Read(full).Select((t, i) => i == 0 ? ToRgb(t) : t).ToArray());
+        var network = Zoo.VisionArchitectures.ResNet18(blocks: [.. ResNet18OnnxBlocksPerStage]);
+        var mean = ResNet18OnnxChannelMeansRgb.Select(m => m / 255f).ToArray();
+        var std = Enumerable.Repeat(1f / 255, 3).ToArray();
+        return new ImageNetBackbone("ResNet18 (2, 2, 2, 3 blocks), ImageNet, from Microsoft.ML.DnnImageFeaturizer.ResNet18", weights, network, mean, std,
+            height: 224, width: 224, sizeMultiple: 32, features: 512);
+    }
+
+    /// <summary>The stem convolution with its input channels reversed: its B, G, R filters become R, G, B.</summary>
+    private static SourceTensor ToRgb(SourceTensor stem)
+    {
+        if (stem.Name != "conv1.weight" || stem.Tensor.dim() != 4 || stem.Tensor.shape[1] != 3)
+            throw new InvalidOperationException($"Expected the 3-channel stem convolution first, got '{stem.Name}' [{string.Join(", ", stem.Tensor.shape)}].");
+        return new SourceTensor(stem.Name, stem.Tensor.flip(1));
+    }
+
+    /// <summary>The ImageNet backbone of <c>ResNet18.onnx</c>, as torchvision-ordered weights (no classifier head), in the file's BGR input order.
+    /// For the trainer (RGB input) use <see cref="ResNet18(string?)"/>.</summary>
     /// <param name="onnxPath">Path of <c>ResNet18.onnx</c> (see <see cref="ResNet18OnnxRelativePath"/>).</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <remarks>Reading happens when the weights are applied; an ONNX file of another structure fails then with a <see cref="PretrainedWeightsException"/> saying what differs.</remarks>

@@ -1,3 +1,5 @@
+using System;
+using System.Linq;
 using ML.DeepExtensions.Networks;
 using static ML.DeepExtensions.Vision.Zoo.ZooBlocks;
 
@@ -7,6 +9,8 @@ namespace ML.DeepExtensions.Vision.Zoo;
 /// torchvision.models.resnet18/34/50 (0.14, "V1.5": the bottleneck strides in its 3×3 convolution) up to the
 /// global average pool. Blocks are <see cref="ResidualLayer"/>s whose body is conv1, bn1, conv2, bn2[, conv3, bn3] and
 /// whose shortcut, where the shape changes, is downsample.0 (1×1 convolution) and downsample.1 (batch norm).
+/// The <c>blocks</c> parameter (blocks per stage, default torchvision's) gives variants such as the 2, 2, 2, 3
+/// ResNet of the ImageNet weights in <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c>.
 /// </summary>
 internal static class ResNets
 {
@@ -18,9 +22,10 @@ internal static class ResNets
 
     public static Network ResNet50(ArchitectureParameters p, int[] input) => ResNet("ResNet50", [3, 4, 6, 3], bottleneck: true, p, input);
 
-    private static Network ResNet(string name, int[] blocks, bool bottleneck, ArchitectureParameters p, int[] input)
+    private static Network ResNet(string name, int[] defaultBlocks, bool bottleneck, ArchitectureParameters p, int[] input)
     {
         var (width, _) = CheckInput(name, p, input, 3, MinimumSize);
+        var blocks = CheckBlocks(p.GetInts("blocks", defaultBlocks), defaultBlocks);
         var smallInput = p.GetBool("smallInput", false);
         var expansion = bottleneck ? 4 : 1;
         var stem = Scale(64, width);
@@ -50,5 +55,15 @@ internal static class ResNets
             }
         }
         return network.GlobalAveragePool();
+    }
+
+    /// <summary>Blocks per stage: one positive count for each of torchvision's four stages.</summary>
+    public static int[] CheckBlocks(int[] blocks, int[] defaultBlocks)
+    {
+        if (blocks.Length != defaultBlocks.Length || blocks.Any(b => b <= 0))
+            throw new ArgumentException(
+                $"Architecture parameter 'blocks' must be {defaultBlocks.Length} positive block counts, one per stage (default {string.Join(",", defaultBlocks)}). " +
+                $"Received: blocks={string.Join(",", blocks)}", "blocks");
+        return blocks;
     }
 }

@@ -38,9 +38,12 @@ public static class VisionArchitectures
             Describe(("activation", "Activation after every layer (default ReLU; Tanh for the original)."), ("pooling", "Max (default) or Average (the original's subsampling)."))), ClassicNetworks.LeNet5),
         (ImageNet("MobileNetV2", MobileNetworks.MinimumSize, "torchvision.models.mobilenet_v2 (0.14)", ("depth", "Block-count multiplier, > 0 (default 1)."),
             ("dropout", "Dropout before the classifier (default 0.2).")), MobileNetworks.MobileNetV2),
-        (ImageNet("ResNet18", ResNets.MinimumSize, "torchvision.models.resnet18 (0.14)", ("smallInput", "3×3 stride-1 stem without max-pool for 28–32 px images (default false).")), ResNets.ResNet18),
-        (ImageNet("ResNet34", ResNets.MinimumSize, "torchvision.models.resnet34 (0.14)", ("smallInput", "3×3 stride-1 stem without max-pool for 28–32 px images (default false).")), ResNets.ResNet34),
-        (ImageNet("ResNet50", ResNets.MinimumSize, "torchvision.models.resnet50 (0.14)", ("smallInput", "3×3 stride-1 stem without max-pool for 28–32 px images (default false).")), ResNets.ResNet50),
+        (ImageNet("ResNet18", ResNets.MinimumSize, "torchvision.models.resnet18 (0.14)", ("smallInput", "3×3 stride-1 stem without max-pool for 28–32 px images (default false)."),
+            ("blocks", "Blocks per stage, four comma-separated counts (default 2,2,2,2).")), ResNets.ResNet18),
+        (ImageNet("ResNet34", ResNets.MinimumSize, "torchvision.models.resnet34 (0.14)", ("smallInput", "3×3 stride-1 stem without max-pool for 28–32 px images (default false)."),
+            ("blocks", "Blocks per stage, four comma-separated counts (default 3,4,6,3).")), ResNets.ResNet34),
+        (ImageNet("ResNet50", ResNets.MinimumSize, "torchvision.models.resnet50 (0.14)", ("smallInput", "3×3 stride-1 stem without max-pool for 28–32 px images (default false)."),
+            ("blocks", "Blocks per stage, four comma-separated counts (default 3,4,6,3).")), ResNets.ResNet50),
         (ImageNet("Vgg11", ClassicNetworks.VggMinimumSize, "torchvision.models.vgg11 / vgg11_bn (0.14)", VggParameters), ClassicNetworks.Vgg11),
         (ImageNet("Vgg16", ClassicNetworks.VggMinimumSize, "torchvision.models.vgg16 / vgg16_bn (0.14)", VggParameters), ClassicNetworks.Vgg16),
     ];
@@ -116,19 +119,22 @@ public static class VisionArchitectures
     /// <param name="width">Channel multiplier, &gt; 0 (default 1).</param>
     /// <param name="smallInput">3×3 stride-1 stem without max-pool, for 28–32 px images (default false: 7×7 stride-2 stem + max-pool).</param>
     /// <param name="channels">Image channels (default 3).</param>
-    public static Network ResNet18(double width = 1, bool smallInput = false, int channels = 3) => ResNet("ResNet18", width, smallInput, channels);
+    /// <param name="blocks">Blocks per stage, four positive counts (default null: torchvision's 2, 2, 2, 2); e.g. [2, 2, 2, 3] for the ImageNet weights of <see cref="Pretrained.ImageNetWeights"/>.</param>
+    public static Network ResNet18(double width = 1, bool smallInput = false, int channels = 3, int[]? blocks = null) => ResNet("ResNet18", width, smallInput, channels, blocks);
 
     /// <summary>ResNet-34 as torchvision's, up to the global average pool (512·width features).</summary>
     /// <param name="width">Channel multiplier, &gt; 0 (default 1).</param>
     /// <param name="smallInput">3×3 stride-1 stem without max-pool, for 28–32 px images (default false).</param>
     /// <param name="channels">Image channels (default 3).</param>
-    public static Network ResNet34(double width = 1, bool smallInput = false, int channels = 3) => ResNet("ResNet34", width, smallInput, channels);
+    /// <param name="blocks">Blocks per stage, four positive counts (default null: torchvision's 3, 4, 6, 3).</param>
+    public static Network ResNet34(double width = 1, bool smallInput = false, int channels = 3, int[]? blocks = null) => ResNet("ResNet34", width, smallInput, channels, blocks);
 
     /// <summary>ResNet-50 (bottleneck blocks) as torchvision's, up to the global average pool (2048·width features).</summary>
     /// <param name="width">Channel multiplier, &gt; 0 (default 1).</param>
     /// <param name="smallInput">3×3 stride-1 stem without max-pool, for 28–32 px images (default false).</param>
     /// <param name="channels">Image channels (default 3).</param>
-    public static Network ResNet50(double width = 1, bool smallInput = false, int channels = 3) => ResNet("ResNet50", width, smallInput, channels);
+    /// <param name="blocks">Blocks per stage, four positive counts (default null: torchvision's 3, 4, 6, 3).</param>
+    public static Network ResNet50(double width = 1, bool smallInput = false, int channels = 3, int[]? blocks = null) => ResNet("ResNet50", width, smallInput, channels, blocks);
 
     /// <summary>EfficientNet-B0 as torchvision's, up to its final Linear layer (1280 features at width 1).</summary>
     /// <param name="width">Channel multiplier (compound scaling), &gt; 0 (default 1); channels are rounded to multiples of 8.</param>
@@ -150,8 +156,12 @@ public static class VisionArchitectures
     private static Network Vgg(string name, double width, bool batchNorm, int hidden, double dropout, int poolSize, int channels)
         => Create(name, ("width", Number(width)), ("batchNorm", batchNorm ? "true" : "false"), ("hidden", Number(hidden)), ("dropout", Number(dropout)), ("poolSize", Number(poolSize)), ("channels", Number(channels)));
 
-    private static Network ResNet(string name, double width, bool smallInput, int channels)
-        => Create(name, ("width", Number(width)), ("smallInput", smallInput ? "true" : "false"), ("channels", Number(channels)));
+    private static Network ResNet(string name, double width, bool smallInput, int channels, int[]? blocks)
+    {
+        (string, string)[] parameters = [("width", Number(width)), ("smallInput", smallInput ? "true" : "false"), ("channels", Number(channels))];
+        // Written only when given, so networks with torchvision's blocks persist as before.
+        return blocks is null ? Create(name, parameters) : Create(name, [.. parameters, ("blocks", string.Join(",", blocks.Select(Number)))]);
+    }
 
     private static Network Create(string name, params (string Key, string Value)[] parameters)
     {

@@ -30,6 +30,15 @@ public abstract class NeuralNetworkOptions : TrainerOptions
     /// </summary>
     public Network Network { get; set; } = Network.Mlp();
 
+    /// <summary>
+    /// Initial weights from a local file (TorchSharp, PyTorch state dict or safetensors), copied into the network
+    /// before training: by name when every name matches, otherwise by order and shape. The output layer is
+    /// loaded too when its shape matches, and keeps its fresh initialisation when the class count differs.
+    /// Combine with <see cref="TrainerOptions.FreezeBackboneEpochs"/> and <see cref="TrainerOptions.BackboneLearningRateFactor"/>
+    /// to fine-tune. Null trains from random weights (default).
+    /// </summary>
+    public Pretrained.PretrainedWeights? PretrainedWeights { get; set; }
+
     /// <summary>Names of the added prediction columns (defaults Score, Probability, PredictedLabel).</summary>
     public OutputColumnNames OutputColumns { get; set; } = new();
 

@@ -50,7 +50,7 @@ internal static class ModelFormat
         var model = transformer.Model;
         var header = new Header(transformer.Kind, transformer.FeatureColumnName, model.InputShape, model.Network.ToJson(),
             transformer.OutputColumns, transformer.Head.Outputs, transformer.Head.ClassNames, transformer.History.ToList(), transformer.ScoringBatchSize);
-        ctx.Writer.Write(JsonSerializer.Serialize(header, JsonFormat.Options));
+        JsonHeader.Write(ctx, header);
         ctx.SaveBinaryStream(WeightsStream, model.SaveWeights);
     }
 
@@ -58,16 +58,7 @@ internal static class ModelFormat
     public static NeuralNetworkTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         ctx.CheckAtModel(GetVersionInfo());
-        Header header;
-        try
-        {
-            header = JsonSerializer.Deserialize<Header>(ctx.Reader.ReadString(), JsonFormat.Options)
-                ?? throw new InvalidDataException("The neural-network header is empty.");
-        }
-        catch (Exception ex) when (ex is JsonException or EndOfStreamException or FormatException)
-        {
-            throw new InvalidDataException($"The model's neural-network header is damaged: {ex.Message}", ex);
-        }
+        var header = JsonHeader.Read<Header>(ctx, "neural-network");
 
         var network = Network.FromJson(header.Network);
         var settings = HostSettings.Read(env);

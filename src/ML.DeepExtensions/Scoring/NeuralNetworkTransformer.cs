@@ -96,6 +96,20 @@ public sealed class NeuralNetworkTransformer : ITransformer, IDisposable
     internal ScoredBatch Score(float[] features, int rows) => _head.Score(_model.Forward(features, rows), rows);
 
     /// <summary>
+    /// Writes the network's weights to <paramref name="path"/> in TorchSharp's format, e.g. to start another
+    /// training from them with <c>PretrainedWeights.FromTorchSharp(path)</c>. Written to a temporary file then moved.
+    /// </summary>
+    public void SaveWeights(string path)
+    {
+        var full = System.IO.Path.GetFullPath(Guard.NotEmpty(path));
+        var temporary = full + ".tmp";
+        using (var stream = System.IO.File.Create(temporary))
+        using (var writer = new System.IO.BinaryWriter(stream))
+            _model.SaveWeights(writer);
+        System.IO.File.Move(temporary, full, overwrite: true);
+    }
+
+    /// <summary>
     /// A transformer adding the activations before this network's output layer as a vector column (its own
     /// copy of the weights), e.g. image or text embeddings for any ML.NET trainer. Reached through
     /// <c>mlContext.Transforms.ExtractNetworkFeatures</c>.

@@ -78,10 +78,17 @@ public abstract class NeuralNetworkTrainerBase<TOptions> : IEstimator<NeuralNetw
         var model = NetworkModel.Build(network, inputShape, seed, device);
         try
         {
+            if (options.PretrainedWeights is { } pretrained)
+            {
+                var loaded = Pretrained.WeightTransfer.Apply(pretrained, model.Module, OutputLayerTensors, channel);
+                channel.Info($"Loaded {loaded.BackboneTensors} tensors from '{pretrained.FilePath}'" +
+                             $"{(loaded.HeadLoaded ? " including the output layer" : "; the output layer starts fresh")}.");
+            }
             using var objectiveScope = torch.NewDisposeScope();
             var objective = CreateObjective(outputs);
             channel.Info($"Training on {device.type}: {training.Count?.ToString() ?? "streamed"} rows, " +
-                         $"{validation?.Count?.ToString() ?? (validation is null ? "no" : "streamed")} validation rows.\n{network.Summary(inputShape)}");
+                         $"{validation?.Count?.ToString() ?? (validation is null ? "no" : "streamed")} validation rows; network of {model.Module.parameters().Sum(p => p.numel()):N0} parameters " +
+                         $"(layers and shapes: the fitted transformer's Summary()).");
             var history = TrainingLoop.Run(new TrainingRequest(model.Module, model.Fingerprint, objective, training, validation, options, device, seed, channel, model.BackboneParameters(), inputShape));
             var head = new ScoringHead(Kind, outputs, ClassNames(label), options.OutputColumns);
             return new NeuralNetworkTransformer(model, head, options.FeatureColumnName, history, options.ScoringBatchSize);
@@ -92,6 +99,9 @@ public abstract class NeuralNetworkTrainerBase<TOptions> : IEstimator<NeuralNetw
             throw;
         }
     }
+
+    /// <summary>State tensors of the output layer the trainer appends (a Dense layer's weight and bias).</summary>
+    private const int OutputLayerTensors = 2;
 
     /// <inheritdoc />
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)

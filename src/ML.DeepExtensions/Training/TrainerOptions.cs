@@ -113,7 +113,9 @@ public class TrainerOptions
     /// <summary>
     /// Epochs at the start during which the backbone (every layer but the output layer the trainer appends) is
     /// frozen and only the output layer learns, ≥ 0 (default 0). The usual first phase of fine-tuning
-    /// pretrained weights; the backbone then learns at <see cref="BackboneLearningRateFactor"/> × the rate.
+    /// pretrained weights; the backbone then learns at <see cref="BackboneLearningRateFactor"/> × the rate. While frozen,
+    /// the backbone's batch norms run in inference mode (running statistics, not updated), so it computes exactly the
+    /// features it was loaded with.
     /// </summary>
     public int FreezeBackboneEpochs { get; set; }
 

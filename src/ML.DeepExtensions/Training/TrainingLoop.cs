@@ -71,6 +71,8 @@ internal static class TrainingLoop
                 var epochShuffle = options.Shuffle ? new Random(unchecked(seed * 1_000_003 + epoch)) : null;
                 module.train();
                 FreezeBackbone(backbone, frozen: epoch < options.FreezeBackboneEpochs, epoch, channel);
+                if (epoch < options.FreezeBackboneEpochs)
+                    FrozenBatchNormsToInference(module, backbone);
                 var trainMetrics = objective.CreateAccumulator();
                 var step = 0;
                 var learningRate = options.LearningRate;
@@ -176,6 +178,25 @@ internal static class TrainingLoop
         var inBackbone = backbone.Select(p => p.Handle).ToHashSet();
         var head = all.Where(p => !inBackbone.Contains(p.Handle)).ToArray();
         return ([backbone, head], [options.BackboneLearningRateFactor, 1.0]);
+    }
+
+    /// <summary>
+    /// Batch norms of a frozen backbone run in inference mode: they normalise with their running statistics and do not
+    /// update them (as Keras does for non-trainable layers). A frozen backbone then computes exactly the function it was
+    /// loaded with — pretrained features stay those of the source model — instead of re-estimating statistics from a few
+    /// batches of the new data and feeding the output layer batch statistics in training but running ones when scoring.
+    /// </summary>
+    private static void FrozenBatchNormsToInference(nn.Module module, IReadOnlyList<TorchSharp.Modules.Parameter>? backbone)
+    {
+        if (backbone is null || backbone.Count == 0)
+            return;
+        var frozen = backbone.Select(p => p.Handle).ToHashSet();
+        foreach (var (_, child) in module.named_modules())
+        {
+            if (child is TorchSharp.Modules.BatchNorm1d or TorchSharp.Modules.BatchNorm2d or TorchSharp.Modules.BatchNorm3d
+                && child.parameters(recurse: false).Any(p => frozen.Contains(p.Handle)))
+                child.eval();
+        }
     }
 
     /// <summary>Turns gradients of the backbone off or on (only when the state changes, logging it).</summary>

@@ -39,22 +39,13 @@ public class PersistenceTests : IDisposable
 
         var features = test.GetColumn<float[]>("Features").ToArray();
         var featuresFile = Path.Combine(_directory, "features.bin");
-        using (var writer = new BinaryWriter(File.Create(featuresFile)))
-        {
-            writer.Write(features.Length);
-            writer.Write(features[0].Length);
-            foreach (var v in features.SelectMany(f => f))
-                writer.Write(v);
-        }
+        ScoringProbeRunner.WriteFeatures(featuresFile, features);
 
         var scoresFile = Path.Combine(_directory, "scores.bin");
         var (exitCode, stdout, stderr) = ScoringProbeRunner.Run(zip, featuresFile, scoresFile);
         Assert.True(exitCode == 0, $"probe failed ({exitCode}): {stderr}");
         Assert.Contains(typeof(NeuralNetworkTransformer).FullName!, stdout);
-        float[] actual;
-        using (var reader = new BinaryReader(File.OpenRead(scoresFile)))
-            actual = Enumerable.Range(0, reader.ReadInt32()).Select(_ => reader.ReadSingle()).ToArray();
-        Assert.Equal(expected, actual);
+        Assert.Equal(expected, ScoringProbeRunner.ReadScores(scoresFile));
     }
 
     [Fact]

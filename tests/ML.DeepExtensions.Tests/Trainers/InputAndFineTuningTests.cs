@@ -146,6 +146,32 @@ public class InputAndFineTuningTests
     }
 
     [Fact]
+    public void FreezeBackboneEpochs_KeepsBatchNormStatistics_ThenUpdatesThemOnceUnfrozen()
+    {
+        var mlContext = new MLContext(1);
+        var (train, _) = TestData.DigitsSplit(mlContext);
+        var network = Network.Create().Conv2d(8, 3, padding: 1).BatchNorm().ReLU().MaxPool2d(2).Flatten();
+
+        float[] RunningStatistics(NetworkModel model)
+            => model.Module.named_buffers().Where(b => b.name.EndsWith("running_mean", StringComparison.Ordinal) || b.name.EndsWith("running_var", StringComparison.Ordinal))
+                .SelectMany(b => b.buffer.data<float>().ToArray()).ToArray();
+
+        float[] AfterTraining(int epochs, int frozen)
+        {
+            var options = new NeuralNetworkMulticlassOptions { Network = network, InputShape = [1, 8, 8], Epochs = epochs, BatchSize = 64, LearningRate = 3e-3, FreezeBackboneEpochs = frozen };
+            using var model = new MLContext(3).MulticlassClassification.Trainers.NeuralNetwork(options).Fit(train);
+            return RunningStatistics(model.Model);
+        }
+
+        using var untrained = NetworkModel.Build(network.Dense(10), [1, 8, 8], seed: 3, TorchSharp.torch.CPU);
+        var initial = RunningStatistics(untrained);
+        Assert.Equal(16, initial.Length);
+        // Frozen: the batch norm runs in inference mode, so a frozen backbone computes the function it was loaded with.
+        Assert.Equal(initial, AfterTraining(epochs: 2, frozen: 2));
+        Assert.NotEqual(initial, AfterTraining(epochs: 1, frozen: 0));
+    }
+
+    [Fact]
     public void BackboneLearningRateFactor_SlowsTheBackboneOnly()
     {
         var mlContext = new MLContext(1);
@@ -172,5 +198,73 @@ public class InputAndFineTuningTests
         var headSlow = Change(0.01, parameters - 2);
         Assert.True(headSlow > headFull * 0.2, $"head moved {headSlow} with a slow backbone vs {headFull}");
         initial.Dispose();
+    }
+}
+
+public class PretrainedFineTuningTests
+{
+    [Fact]
+    public void SavedWeights_StartANewTraining_WithAFreshHeadForANewClassCount_AndAFrozenBackbone()
+    {
+        var mlContext = new MLContext(1);
+        var (train, _) = TestData.DigitsSplit(mlContext);
+        var network = Network.Create().Conv2d(8, 3, padding: 1).ReLU().MaxPool2d(2).Flatten().Dense(32).ReLU();
+        var first = new NeuralNetworkMulticlassOptions { Network = network, InputShape = [1, 8, 8], Epochs = 10, BatchSize = 32, LearningRate = 3e-3 };
+        using var source = mlContext.MulticlassClassification.Trainers.NeuralNetwork(first).Fit(train);
+        var path = Path.Combine(Path.GetTempPath(), $"weights-{Guid.NewGuid():N}.bin");
+        try
+        {
+            source.SaveWeights(path);
+
+            // A new task on the same images: is the digit ≥ 5? Two classes instead of ten.
+            var halves = Enumerable.Range(0, 10).Select(d => new System.Collections.Generic.KeyValuePair<string, string>(d.ToString(System.Globalization.CultureInfo.InvariantCulture), d >= 5 ? "high" : "low"));
+            var binaryLabels = mlContext.Transforms.Conversion.MapValue("Half", halves, "Digit")
+                .Append(mlContext.Transforms.Conversion.MapValueToKey("Label", "Half", keyOrdinality: Microsoft.ML.Transforms.ValueToKeyMappingEstimator.KeyOrdinality.ByValue))
+                .Fit(train).Transform(train.Schema.GetColumnOrNull("Label") is null ? train : mlContext.Transforms.DropColumns("Label").Fit(train).Transform(train));
+            var second = new NeuralNetworkMulticlassOptions
+            {
+                Network = network,
+                InputShape = [1, 8, 8],
+                Epochs = 10,
+                BatchSize = 32,
+                LearningRate = 1e-2,
+                PretrainedWeights = ML.DeepExtensions.Pretrained.PretrainedWeights.FromTorchSharp(path),
+                FreezeBackboneEpochs = 10,
+            };
+            using var tuned = mlContext.MulticlassClassification.Trainers.NeuralNetwork(second).Fit(binaryLabels);
+            var before = source.Model.Module.parameters().Select(p => p.data<float>().ToArray()).ToArray();
+            var after = tuned.Model.Module.parameters().Select(p => p.data<float>().ToArray()).ToArray();
+            for (var i = 0; i < before.Length - 2; i++)
+                Assert.Equal(before[i], after[i]); // the frozen backbone is exactly the loaded one
+            Assert.Equal(2, after[^1].Length); // a fresh two-class head
+            var accuracy = mlContext.MulticlassClassification.Evaluate(tuned.Transform(binaryLabels)).MicroAccuracy;
+            // The classes split ~50/50; a linear head on these ten-class features reaches ~82 % (SDCA on them: ~84 %).
+            Assert.True(accuracy > 0.75, $"head on frozen pretrained features: {accuracy:P1}");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void PretrainedWeightsThatDoNotFitTheNetwork_AreRejectedNamingTheFile_BeforeTraining()
+    {
+        var mlContext = new MLContext(1);
+        var (train, _) = TestData.DigitsSplit(mlContext);
+        var small = new NeuralNetworkMulticlassOptions { Network = Network.Mlp([16]), Epochs = 1 };
+        using var source = mlContext.MulticlassClassification.Trainers.NeuralNetwork(small).Fit(train);
+        var path = Path.Combine(Path.GetTempPath(), $"weights-{Guid.NewGuid():N}.bin");
+        try
+        {
+            source.SaveWeights(path);
+            var other = new NeuralNetworkMulticlassOptions { Network = Network.Mlp([24]), Epochs = 1, PretrainedWeights = ML.DeepExtensions.Pretrained.PretrainedWeights.FromTorchSharp(path) };
+            var ex = Assert.ThrowsAny<IOException>(() => mlContext.MulticlassClassification.Trainers.NeuralNetwork(other).Fit(train));
+            Assert.Contains(Path.GetFileName(path), ex.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }

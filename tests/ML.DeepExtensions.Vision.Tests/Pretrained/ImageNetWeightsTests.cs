@@ -76,8 +76,9 @@ public sealed class ImageNetWeightsTests
     }
 
     /// <summary>
-    /// The zoo's ResNet-18 written with the public DSL, with 2, 2, 2, 3 blocks per stage (the zoo's builder has no
-    /// blocks parameter yet): our own layers, matched to the ONNX weights by order and shape.
+    /// The zoo's ResNet-18 written independently with the public DSL, with 2, 2, 2, 3 blocks per stage (the zoo's own
+    /// <c>ResNet18(blocks: [2, 2, 2, 3])</c> is checked through the trainer in <see cref="ImageNetTrainerTests"/>): our own
+    /// layers, matched to the ONNX weights by order and shape.
     /// </summary>
     private static Network DslResNet(int[] blocks)
     {

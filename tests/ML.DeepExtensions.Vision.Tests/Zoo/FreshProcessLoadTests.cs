@@ -6,6 +6,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using ML.DeepExtensions.Networks;
 using ML.DeepExtensions.Vision.Zoo;
+using ML.DeepExtensions.TestSupport;
 using Xunit;
 
 namespace ML.DeepExtensions.Vision.Tests.Zoo;
@@ -56,39 +57,12 @@ public sealed class FreshProcessLoadTests : IDisposable
 
         var features = test.GetColumn<float[]>("Features").ToArray();
         var featuresFile = Path.Combine(_directory, "features.bin");
-        using (var writer = new BinaryWriter(File.Create(featuresFile)))
-        {
-            writer.Write(features.Length);
-            writer.Write(features[0].Length);
-            foreach (var v in features.SelectMany(f => f))
-                writer.Write(v);
-        }
+        ScoringProbeRunner.WriteFeatures(featuresFile, features);
         var scoresFile = Path.Combine(_directory, "scores.bin");
-        var (exitCode, stdout, stderr) = RunProbe(zip, featuresFile, scoresFile);
+        var (exitCode, stdout, stderr) = ScoringProbeRunner.Run(zip, featuresFile, scoresFile);
         Assert.True(exitCode == 0, $"probe failed ({exitCode}): {stdout} {stderr}");
-        float[] actual;
-        using (var reader = new BinaryReader(File.OpenRead(scoresFile)))
-            actual = Enumerable.Range(0, reader.ReadInt32()).Select(_ => reader.ReadSingle()).ToArray();
+        var actual = ScoringProbeRunner.ReadScores(scoresFile);
         Assert.Equal(40 * 10, actual.Length);
         Assert.Equal(expected, actual);
-    }
-
-    private static (int ExitCode, string Stdout, string Stderr) RunProbe(params string[] args)
-    {
-        var probe = Path.Combine(AppContext.BaseDirectory, "ML.DeepExtensions.ScoringProbe.dll");
-        Assert.True(File.Exists(probe), $"{probe} is missing");
-        var start = new ProcessStartInfo(Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? Environment.ProcessPath : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(probe);
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(120_000), "probe timed out");
-        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }

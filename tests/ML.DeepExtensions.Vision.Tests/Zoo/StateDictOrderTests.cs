@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using ML.DeepExtensions.Networks;
 using ML.DeepExtensions.Vision.Zoo;
@@ -100,5 +102,75 @@ public class StateDictOrderTests
         Assert.Equal(expected.Where(e => !isBuffer(e.Key)).Select(e => string.Join("x", e.Shape)), parameters.Select(s => string.Join("x", s)));
         Assert.Equal(expected.Where(e => isBuffer(e.Key)).Select(e => string.Join("x", e.Shape)), buffers.Select(s => string.Join("x", s)));
         Assert.Equal(ours.Select(o => o.Key).Order(), module.state_dict().Keys.Order());
+    }
+
+    /// <summary>Sections of torchvision-state-dicts.txt, written by torchvision_state_dicts.py with Debian 12's
+    /// python3-torchvision 0.14.1: "[Name parameters]" then "key shape" lines in state-dict order, final Linear excluded.</summary>
+    private static Dictionary<string, List<(string Key, string Shape)>> TorchvisionStateDicts()
+    {
+        var path = Path.Combine(RepoDirectory(), "tests", "ML.DeepExtensions.Vision.Tests", "Zoo", "torchvision-state-dicts.txt");
+        var sections = new Dictionary<string, List<(string, string)>>();
+        List<(string, string)>? current = null;
+        foreach (var line in File.ReadLines(path).Where(l => l.Length > 0 && !l.StartsWith('#')))
+        {
+            if (line.StartsWith('['))
+                sections[line[1..^1]] = current = [];
+            else
+                current!.Add((line.Split(' ')[0], line.Split(' ').ElementAtOrDefault(1) ?? ""));
+        }
+        return sections;
+    }
+
+    private static string RepoDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Directory.Build.props")))
+                return dir.FullName;
+        throw new DirectoryNotFoundException($"No repository root above {AppContext.BaseDirectory}.");
+    }
+
+    public static TheoryData<string> TorchvisionModels()
+    {
+        var data = new TheoryData<string>();
+        foreach (var name in TorchvisionStateDicts().Keys)
+            data.Add(name);
+        return data;
+    }
+
+    /// <summary>torchvision 0.14's published parameter counts (models' docs, "num_params") and its final Linear layer's share.</summary>
+    private static readonly Dictionary<string, (long Total, long FinalLinear)> PublishedCounts = new()
+    {
+        ["AlexNet"] = (61_100_840, 4096 * 1000 + 1000),
+        ["Vgg11"] = (132_863_336, 4096 * 1000 + 1000),
+        ["Vgg11 batchNorm=true"] = (132_868_840, 4096 * 1000 + 1000),
+        ["Vgg16"] = (138_357_544, 4096 * 1000 + 1000),
+        ["Vgg16 batchNorm=true"] = (138_365_992, 4096 * 1000 + 1000),
+        ["ResNet18"] = (11_689_512, 512 * 1000 + 1000),
+        ["ResNet34"] = (21_797_672, 512 * 1000 + 1000),
+        ["ResNet50"] = (25_557_032, 2048 * 1000 + 1000),
+        ["EfficientNetB0"] = (5_288_548, 1280 * 1000 + 1000),
+        ["MobileNetV2"] = (3_504_872, 1280 * 1000 + 1000),
+    };
+
+    [Theory]
+    [MemberData(nameof(TorchvisionModels))]
+    public void DefaultStructure_StateDict_MatchesTorchvisionEntryByEntry(string section)
+    {
+        var expected = TorchvisionStateDicts()[section];
+        var parts = section.Split(' ');
+        var parameters = parts.Skip(1).Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1]);
+        var contract = VisionArchitectures.Get(parts[0]);
+        using var scope = torch.NewDisposeScope();
+        using var generator = new Generator(0);
+        using var module = contract.CreateNetwork(parameters).Build([contract.Channels, contract.Height, contract.Width], new BuildContext(generator));
+        var ours = ModuleState.InPyTorchOrder(module).Select(e => (e.Key, Shape: string.Join("x", e.Tensor.shape))).ToList();
+        for (var i = 0; i < Math.Min(expected.Count, ours.Count); i++)
+        {
+            Assert.True(expected[i].Shape == ours[i].Shape && expected[i].Key.Split('.')[^1] == ours[i].Key.Split('.')[^1],
+                $"{section} entry {i}: torchvision {expected[i].Key} {expected[i].Shape}, ours {ours[i].Key} {ours[i].Shape}");
+        }
+        Assert.Equal(expected.Count, ours.Count);
+        var (total, finalLinear) = PublishedCounts[section];
+        Assert.Equal(total - finalLinear, module.parameters().Sum(p => p.numel()));
     }
 }
