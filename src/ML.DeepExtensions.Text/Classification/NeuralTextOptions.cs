@@ -70,6 +70,16 @@ public abstract class NeuralTextOptions : TrainerOptions
     /// <summary>Dropout on embeddings, between stacked encoder layers and before the output layer, in [0, 1) (default 0.1).</summary>
     public double Dropout { get; set; } = Defaults.Dropout;
 
+    /// <summary>
+    /// Initial weights of the whole network (embedding, encoder and, when its shape matches, the output layer) from a local
+    /// file, e.g. written by <c>NeuralNetworkTransformer.SaveWeights</c> of an earlier text model, or a PyTorch state dict of
+    /// the same architecture: matched by name when every name matches, otherwise by order and shape. The vocabulary must be the
+    /// one the weights were trained with (the same tokenizer files, or ids from the same word vocabulary). Combine with
+    /// <see cref="TrainerOptions.FreezeBackboneEpochs"/> and <see cref="TrainerOptions.BackboneLearningRateFactor"/> to
+    /// fine-tune. Null trains from random weights (default).
+    /// </summary>
+    public Pretrained.PretrainedWeights? PretrainedWeights { get; set; }
+
     /// <summary>Names of the added prediction columns (defaults Score, Probability, PredictedLabel).</summary>
     public OutputColumnNames OutputColumns { get; set; } = new();
 

@@ -179,6 +179,7 @@ public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerCh
         target.FeatureColumnName = featureColumn;
         target.Network = network;
         target.OutputColumns = Options.OutputColumns;
+        target.PretrainedWeights = Options.PretrainedWeights;
         target.ValidationSet = validation;
         return target;
     }

@@ -159,6 +159,33 @@ public sealed class NeuralTextTrainerTests : IDisposable
         Assert.InRange(engine.Predict(new TextData.Email { Text = null! }).Probability, 0, 1);
     }
 
+    [Fact]
+    public void PretrainedWeights_FromAnEarlierTextModel_StartTrainingWhereItEnded()
+    {
+        var mlContext = new MLContext(seed: 9);
+        var data = TextData.Load(mlContext, FewEmails(64));
+        var first = mlContext.BinaryClassification.Trainers.NeuralTextClassifier(SmallBinary(TextEncoder.Transformer(layers: 1, heads: 2))).Fit(data);
+        var weights = Path.Combine(_directory, "text-model.weights");
+        first.LastTransformer.SaveWeights(weights);
+
+        var options = SmallBinary(TextEncoder.Transformer(layers: 1, heads: 2));
+        options.PretrainedWeights = ML.DeepExtensions.Pretrained.PretrainedWeights.FromTorchSharp(weights);
+        options.Epochs = 1;
+        options.LearningRate = 1e-9; // practically no update: the scores are the first model's
+        var second = mlContext.BinaryClassification.Trainers.NeuralTextClassifier(options).Fit(data);
+        var fresh = mlContext.BinaryClassification.Trainers.NeuralTextClassifier(new NeuralTextBinaryOptions
+        {
+            Encoder = options.Encoder, EmbeddingDimensions = 16, MaxLength = 48, Epochs = 1, MinFrequency = 1, LearningRate = 1e-9,
+        }).Fit(data);
+
+        var expected = first.Transform(data).GetColumn<float>("Score").ToArray();
+        var loaded = second.Transform(data).GetColumn<float>("Score").ToArray();
+        var random = fresh.Transform(data).GetColumn<float>("Score").ToArray();
+        for (var i = 0; i < expected.Length; i++)
+            Assert.Equal(expected[i], loaded[i], 3);
+        Assert.True(expected.Zip(random).Any(p => Math.Abs(p.First - p.Second) > 0.01), "a model without the weights scored the same: the test proves nothing");
+    }
+
     [Theory]
     [InlineData(TextEncoderKind.Lstm)]
     [InlineData(TextEncoderKind.Transformer)]

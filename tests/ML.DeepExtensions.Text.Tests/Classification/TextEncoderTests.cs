@@ -17,13 +17,15 @@ public sealed class TextEncoderTests
     private const int Padding = 0;
     private const int Length = 12;
 
-    public static TheoryData<string> Encoders => new() { "Lstm", "BiLstm", "Gru", "BiGru", "TransformerCls", "TransformerMean" };
+    public static TheoryData<string> Encoders => new() { "Lstm", "BiLstm", "BiLstmMax", "Gru", "BiGru", "GruMean", "TransformerCls", "TransformerMean" };
 
     private static TextEncoder Encoder(string name) => name switch
     {
         "Lstm" => TextEncoder.Lstm(hiddenSize: 8, bidirectional: false),
         "BiLstm" => TextEncoder.Lstm(hiddenSize: 8, layers: 2),
+        "BiLstmMax" => TextEncoder.Lstm(hiddenSize: 8, pooling: TextPooling.Max),
         "Gru" => TextEncoder.Gru(hiddenSize: 8, bidirectional: false),
+        "GruMean" => TextEncoder.Gru(hiddenSize: 8, bidirectional: false, pooling: TextPooling.Mean),
         "BiGru" => TextEncoder.Gru(hiddenSize: 8),
         "TransformerCls" => TextEncoder.Transformer(layers: 2, heads: 2, feedForward: 16, pooling: TextPooling.ClassToken),
         _ => TextEncoder.Transformer(layers: 1, heads: 2, feedForward: 16, pooling: TextPooling.Mean),
