@@ -61,6 +61,20 @@ public sealed class NeuralTextTrainerTests : IDisposable
     }
 
     [Fact]
+    public void GetOutputSchema_PredictsTheTokenAndPredictionColumns_WithoutTraining()
+    {
+        var mlContext = new MLContext();
+        var data = TextData.Load(mlContext, FewEmails(8));
+        var shape = (SchemaShape)typeof(SchemaShape).GetMethod("Create", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!.Invoke(null, [data.Schema])!;
+        var binary = mlContext.BinaryClassification.Trainers.NeuralTextClassifier().GetOutputSchema(shape).ToDictionary(c => c.Name);
+        Assert.Contains("Text.Tokens", binary.Keys);
+        Assert.Contains("Probability", binary.Keys);
+        Assert.Equal(BooleanDataViewType.Instance, binary["PredictedLabel"].ItemType);
+        var options = new NeuralTextBinaryOptions { TextColumnName = "Label" };
+        Assert.Throws<ArgumentOutOfRangeException>(() => { mlContext.BinaryClassification.Trainers.NeuralTextClassifier(options).GetOutputSchema(shape); });
+    }
+
+    [Fact]
     public void BinaryClassifier_TextScoresTheSameAloneAndBatchedWithLongerTexts()
     {
         var mlContext = new MLContext(seed: 2);
