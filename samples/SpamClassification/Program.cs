@@ -57,7 +57,7 @@ Console.WriteLine($"Held-out accuracy {metrics.Accuracy:P2}, AUC {metrics.AreaUn
 
 // 4. Learning curves.
 var curves = Path.Combine(outputDirectory, "learning-curves.png");
-TrainingPlots.SaveLearningCurves(model.LastTransformer.History, curves, $"{options.Encoder} on SpamAssassin ({emails.Length} e-mails)");
+TrainingPlots.SaveLearningCurves(model.LastTransformer.History, curves, $"{options.Encoder.Kind} on SpamAssassin ({emails.Length} e-mails)");
 Console.WriteLine($"Wrote {curves}");
 
 // 5. Save, then consume the saved model as an application would.
