@@ -37,6 +37,13 @@ public enum TextPooling
 /// <see cref="NeuralTextOptions.EmbeddingDimensions"/> per token and ends with one vector per text, to which the
 /// trainer adds <see cref="NeuralTextOptions.Dropout"/> and the output layer.
 /// </summary>
+/// <remarks>
+/// Texts of different lengths share a batch without changing each other's scores: every batch is first cut to its
+/// longest text (per-batch dynamic padding, so short batches cost less); an LSTM or GRU then runs on packed sequences
+/// (<c>pack_padded_sequence</c> with each text's length, the number of non-padding ids), so its final state is taken
+/// after the text's last real token and padding never enters the recurrence; a Transformer masks padding keys and
+/// pools only real positions. A text scores the same alone and batched with longer ones (up to float rounding).
+/// </remarks>
 public sealed class TextEncoder
 {
     private TextEncoder(TextEncoderKind kind, int hiddenSize, int layers, bool bidirectional, int heads, int feedForward, TextPooling pooling)
