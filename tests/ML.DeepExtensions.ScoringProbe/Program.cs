@@ -1,7 +1,8 @@
 // Usage: ScoringProbe <model.zip> <features.bin> <scores.bin>
 //        ScoringProbe images <model.zip> <image-list.txt> <scores.bin>
+//        ScoringProbe texts <model.zip> <texts.json> <scores.bin>
 // features.bin: int32 rows, int32 size, then rows×size float32. image-list.txt: one image path per line, loaded
-// into an "Image" column with LoadImages. scores.bin: int32 count, then float32 values of the Score column
+// into an "Image" column with LoadImages. texts.json: a JSON array of strings, loaded into a String column "Text". scores.bin: int32 count, then float32 values of the Score column
 // (all slots) for every row, in order. Prints the loaded transformer's type name.
 // The probe references the Vision and Text packages but never uses their types: loading a model must find them by name.
 using System;
@@ -11,12 +12,13 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 
 var images = args.Length == 4 && args[0] == "images";
-if (args.Length != 3 && !images)
+var texts = args.Length == 4 && args[0] == "texts";
+if (args.Length != 3 && !images && !texts)
 {
-    Console.Error.WriteLine("Usage: ScoringProbe <model.zip> <features.bin> <scores.bin> | ScoringProbe images <model.zip> <image-list.txt> <scores.bin>");
+    Console.Error.WriteLine("Usage: ScoringProbe <model.zip> <features.bin> <scores.bin> | ScoringProbe images|texts <model.zip> <image-list.txt|texts.json> <scores.bin>");
     return 2;
 }
-if (images)
+if (images || texts)
     args = args[1..];
 
 var mlContext = new MLContext();
@@ -29,6 +31,11 @@ if (images)
     var paths = File.ReadAllLines(args[1]).Where(l => l.Length > 0).Select(p => new ImageRow { ImagePath = p });
     var listed = mlContext.Data.LoadFromEnumerable(paths);
     data = mlContext.Transforms.LoadImages("Image", null, nameof(ImageRow.ImagePath)).Fit(listed).Transform(listed);
+}
+else if (texts)
+{
+    var strings = System.Text.Json.JsonSerializer.Deserialize<string[]>(File.ReadAllText(args[1])) ?? [];
+    data = mlContext.Data.LoadFromEnumerable(strings.Select(t => new TextRow { Text = t }));
 }
 else
 {
@@ -59,6 +66,11 @@ return 0;
 internal sealed class Row
 {
     public float[] Features { get; set; } = [];
+}
+
+internal sealed class TextRow
+{
+    public string Text { get; set; } = "";
 }
 
 internal sealed class ImageRow

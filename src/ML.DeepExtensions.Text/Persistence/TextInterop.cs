@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -87,8 +88,11 @@ internal sealed class TokenizerRowMapper : IRowMapper
     public Delegate[] CreateGetters(DataViewRow input, Func<int, bool> activeOutput, out Action disposer)
     {
         disposer = () => { };
-        var row = new RowTokens(_parent, input, _inputIndex);
         var getters = new Delegate[_outputs.Length];
+        // With no output active the text column is not active either (GetDependencies): do not ask for its getter.
+        if (!Enumerable.Range(0, _outputs.Length).Any(activeOutput))
+            return getters;
+        var row = new RowTokens(_parent, input, _inputIndex);
         for (var i = 0; i < _outputs.Length; i++)
         {
             if (!activeOutput(i))

@@ -1,0 +1,138 @@
+using System;
+using Microsoft.ML;
+using ML.DeepExtensions.Scoring;
+using ML.DeepExtensions.Text.Tokenization;
+using ML.DeepExtensions.Training;
+
+namespace ML.DeepExtensions.Text.Classification;
+
+/// <summary>
+/// Options shared by the neural text trainers (<see cref="NeuralTextBinaryTrainer"/>, <see cref="NeuralTextMulticlassTrainer"/>,
+/// <see cref="NeuralTextRegressionTrainer"/>). Everything of <see cref="TrainerOptions"/> applies (optimizer, schedule,
+/// validation, early stopping, checkpoints …). The text column is tokenized inside the estimator (the fitted chain holds the
+/// tokenizer, so one model zip holds tokenizer and network), or it already holds token ids.
+/// </summary>
+public abstract class NeuralTextOptions : TrainerOptions
+{
+    /// <summary>Default values, used by the options and the catalogs' short overloads.</summary>
+    public static new class Defaults
+    {
+        /// <summary>Tokens per text for the learned word vocabulary (128).</summary>
+        public const int MaxLength = 128;
+        /// <summary>Largest learned word vocabulary, padding and unknown token included (20,000).</summary>
+        public const int MaxVocabularySize = 20_000;
+        /// <summary>Fewest occurrences for a word to enter the learned vocabulary (2).</summary>
+        public const int MinFrequency = 2;
+        /// <summary>Embedding size per token (64).</summary>
+        public const int EmbeddingDimensions = 64;
+        /// <summary>Dropout on embeddings, inside the encoder and before the output layer (0.1).</summary>
+        public const double Dropout = 0.1;
+    }
+
+    /// <summary>Label column (default <c>Label</c>); its type depends on the task.</summary>
+    public string LabelColumnName { get; set; } = "Label";
+
+    /// <summary>
+    /// Text column (default <c>Text</c>): String, tokenized by <see cref="Tokenizer"/>; or token ids already, a known-size
+    /// vector of Int32 (e.g. the output of <c>mlContext.Transforms.Text.TokenizeToIds*</c>), with <see cref="VocabularySize"/>
+    /// and <see cref="PaddingId"/> set.
+    /// </summary>
+    public string TextColumnName { get; set; } = "Text";
+
+    /// <summary>
+    /// The tokenizer applied to a String text column, any of <c>mlContext.Transforms.Text.TokenizeToIds*</c> (its input column must be
+    /// <see cref="TextColumnName"/>). Null (default): a word vocabulary learned from the training data with
+    /// <see cref="MaxVocabularySize"/>, <see cref="MinFrequency"/> and <see cref="MaxLength"/>, output column <c>{Text}.Tokens</c>.
+    /// </summary>
+    public IEstimator<TokenizingTransformer>? Tokenizer { get; set; }
+
+    /// <summary>Tokens per text with the learned word vocabulary, &gt; 0 (default 128); longer texts keep their first tokens.</summary>
+    public int MaxLength { get; set; } = Defaults.MaxLength;
+
+    /// <summary>Largest learned word vocabulary, ≥ 3 (default 20,000).</summary>
+    public int MaxVocabularySize { get; set; } = Defaults.MaxVocabularySize;
+
+    /// <summary>Fewest occurrences in the training data for a word to be learned, ≥ 1 (default 2).</summary>
+    public int MinFrequency { get; set; } = Defaults.MinFrequency;
+
+    /// <summary>Number of distinct ids when <see cref="TextColumnName"/> holds token ids (every id must be below it); ignored for text.</summary>
+    public int? VocabularySize { get; set; }
+
+    /// <summary>Padding id when <see cref="TextColumnName"/> holds token ids (rows are right-padded with it); ignored for text.</summary>
+    public int? PaddingId { get; set; }
+
+    /// <summary>The sequence model (default <see cref="TextEncoder.Lstm"/>: bidirectional, 64 units).</summary>
+    public TextEncoder Encoder { get; set; } = TextEncoder.Lstm();
+
+    /// <summary>Embedding size per token, &gt; 0 (default 64); a Transformer's width (divisible by its heads).</summary>
+    public int EmbeddingDimensions { get; set; } = Defaults.EmbeddingDimensions;
+
+    /// <summary>Dropout on embeddings, between stacked encoder layers and before the output layer, in [0, 1) (default 0.1).</summary>
+    public double Dropout { get; set; } = Defaults.Dropout;
+
+    /// <summary>
+    /// Initial weights of the whole network (embedding, encoder and, when its shape matches, the output layer) from a local
+    /// file, e.g. written by <c>NeuralNetworkTransformer.SaveWeights</c> of an earlier text model, or a PyTorch state dict of
+    /// the same architecture: matched by name when every name matches, otherwise by order and shape. The vocabulary must be the
+    /// one the weights were trained with (the same tokenizer files, or ids from the same word vocabulary). Combine with
+    /// <see cref="TrainerOptions.FreezeBackboneEpochs"/> and <see cref="TrainerOptions.BackboneLearningRateFactor"/> to
+    /// fine-tune. Null trains from random weights (default).
+    /// </summary>
+    public Pretrained.PretrainedWeights? PretrainedWeights { get; set; }
+
+    /// <summary>Names of the added prediction columns (defaults Score, Probability, PredictedLabel).</summary>
+    public OutputColumnNames OutputColumns { get; set; } = new();
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Guard.NotEmpty(LabelColumnName);
+        Guard.NotEmpty(TextColumnName);
+        Guard.Positive(MaxLength);
+        if (MaxVocabularySize < 3)
+            throw new ArgumentOutOfRangeException(nameof(MaxVocabularySize), MaxVocabularySize,
+                $"MaxVocabularySize must be at least 3 (padding, unknown token and one word). Received: MaxVocabularySize={MaxVocabularySize}");
+        Guard.Positive(MinFrequency);
+        if (VocabularySize is { } vocabulary)
+            Guard.Positive(vocabulary, nameof(VocabularySize));
+        if (PaddingId is { } padding && (padding < 0 || (VocabularySize is { } size && padding >= size)))
+            throw new ArgumentOutOfRangeException(nameof(PaddingId), padding, $"PaddingId must be in [0, VocabularySize={VocabularySize}). Received: PaddingId={padding}");
+        Guard.NotNull(Encoder);
+        Guard.Positive(EmbeddingDimensions);
+        if (Encoder.Kind == TextEncoderKind.Transformer && EmbeddingDimensions % Encoder.Heads != 0)
+            throw new ArgumentException(
+                $"EmbeddingDimensions must be divisible by the Transformer's heads. Received: EmbeddingDimensions={EmbeddingDimensions}, heads={Encoder.Heads}", nameof(EmbeddingDimensions));
+        Guard.InRange(Dropout, 0, 1);
+        Guard.NotNull(OutputColumns);
+    }
+}
+
+/// <summary>Options of <see cref="NeuralTextBinaryTrainer"/>. Label: Boolean. Loss: binary cross-entropy.</summary>
+public sealed class NeuralTextBinaryOptions : NeuralTextOptions
+{
+}
+
+/// <summary>Options of <see cref="NeuralTextMulticlassTrainer"/>. Label: a key type. Loss: categorical cross-entropy.</summary>
+public sealed class NeuralTextMulticlassOptions : NeuralTextOptions
+{
+    /// <summary>Per-class loss weights, one per key value in key order, each &gt; 0; null weighs classes equally (default).</summary>
+    public float[]? ClassWeights { get; set; }
+
+    /// <summary>Label smoothing ε in [0, 1) (default 0).</summary>
+    public double LabelSmoothing { get; set; }
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Guard.InRange(LabelSmoothing, 0, 1);
+    }
+}
+
+/// <summary>Options of <see cref="NeuralTextRegressionTrainer"/>. Label: Single or Double.</summary>
+public sealed class NeuralTextRegressionOptions : NeuralTextOptions
+{
+    /// <summary>Loss to minimise (default mean squared error).</summary>
+    public RegressionLoss Loss { get; set; } = RegressionLoss.MeanSquaredError;
+}

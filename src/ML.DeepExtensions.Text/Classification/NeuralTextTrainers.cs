@@ -1,0 +1,252 @@
+using System;
+using System.Linq;
+using System.Reflection;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Scoring;
+using ML.DeepExtensions.Text.Tokenization;
+using ML.DeepExtensions.Trainers;
+using ML.DeepExtensions.Training;
+
+namespace ML.DeepExtensions.Text.Classification;
+
+/// <summary>
+/// Shared <c>Fit</c> of the neural text trainers: check the text and label columns, fit the tokenizer (a String
+/// column) on the training data, build the encoder network for its vocabulary and padding id, and train it with the
+/// core engine on the token ids. The result is a chain <c>[tokenizer,] network</c>: scoring tokenizes exactly as
+/// training did, and one <c>mlContext.Model.Save</c> stores both.
+/// </summary>
+/// <typeparam name="TOptions">The task's options.</typeparam>
+public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerChain<NeuralNetworkTransformer>>
+    where TOptions : NeuralTextOptions
+{
+    private protected NeuralTextTrainerBase(IHostEnvironment env, TOptions options)
+    {
+        Environment = Guard.NotNull(env);
+        Options = Guard.NotNull(options);
+        options.Validate();
+    }
+
+    /// <summary>The options this trainer was created with.</summary>
+    public TOptions Options { get; }
+
+    private protected IHostEnvironment Environment { get; }
+
+    /// <summary>Throws naming the column, what was expected and what was received, unless the label fits the task.</summary>
+    private protected abstract void CheckLabel(DataViewSchema.Column label, string role);
+
+    /// <summary>The core trainer for the task, on <paramref name="featureColumn"/> with <paramref name="network"/>.</summary>
+    private protected abstract IEstimator<NeuralNetworkTransformer> CreateNetworkTrainer(string featureColumn, Network network, IDataView? validation);
+
+    /// <summary>The token-id column the default word vocabulary writes: <c>{Text}.Tokens</c>.</summary>
+    public string TokenColumnName => Options.TextColumnName + ".Tokens";
+
+    /// <inheritdoc />
+    public TransformerChain<NeuralNetworkTransformer> Fit(IDataView input)
+    {
+        Guard.NotNull(input);
+        var options = Options;
+        CheckLabel(SchemaChecks.Find(input.Schema, "Label", options.LabelColumnName), "label");
+        var text = SchemaChecks.Find(input.Schema, "Text", options.TextColumnName);
+        IDataView? validation = options.ValidationSet;
+        if (validation is not null)
+            CheckLabel(SchemaChecks.Find(validation.Schema, "Validation label", options.LabelColumnName), "validation label");
+
+        TokenizingTransformer? tokenizer = null;
+        string ids;
+        int vocabularySize, paddingId, maxLength;
+        int? classTokenId = null;
+        if (text.Type is TextDataViewType)
+        {
+            RejectEmptyTexts(input, options.TextColumnName, "training");
+            if (validation is not null)
+            {
+                TextColumn.Check(validation.Schema, options.TextColumnName);
+                RejectEmptyTexts(validation, options.TextColumnName, "validation");
+            }
+            tokenizer = CreateTokenizer().Fit(input);
+            if (tokenizer.InputColumnName != options.TextColumnName)
+                throw new ArgumentException(
+                    $"The tokenizer reads column '{tokenizer.InputColumnName}' but TextColumnName is '{options.TextColumnName}'; create the tokenizer with inputColumnName: \"{options.TextColumnName}\".",
+                    nameof(options.Tokenizer));
+            ids = tokenizer.OutputColumnName;
+            vocabularySize = tokenizer.VocabularySize;
+            paddingId = tokenizer.PaddingId;
+            maxLength = tokenizer.MaxLength;
+            classTokenId = tokenizer.ClassificationTokenId;
+            if (validation is not null)
+                validation = tokenizer.Transform(validation);
+        }
+        else if (text.Type is VectorDataViewType { IsKnownSize: true } vector && vector.ItemType == NumberDataViewType.Int32)
+        {
+            ids = text.Name;
+            vocabularySize = options.VocabularySize
+                ?? throw new ArgumentException($"Text column '{text.Name}' holds token ids: set VocabularySize (e.g. the tokenizer's VocabularySize).", nameof(options.VocabularySize));
+            paddingId = options.PaddingId
+                ?? throw new ArgumentException($"Text column '{text.Name}' holds token ids: set PaddingId (e.g. the tokenizer's PaddingId).", nameof(options.PaddingId));
+            maxLength = vector.Size;
+            if (validation is not null)
+            {
+                var validationIds = SchemaChecks.Find(validation.Schema, "Validation text", text.Name);
+                if (!validationIds.Type.Equals(text.Type))
+                    throw SchemaChecks.Mismatch("validation text", text.Name, SchemaChecks.Describe(text.Type), validationIds.Type);
+            }
+        }
+        else
+        {
+            throw SchemaChecks.Mismatch("text", text.Name,
+                "String (text, tokenized by the trainer) or a known-size vector of Int32 token ids (from mlContext.Transforms.Text.TokenizeToIds*)", text.Type);
+        }
+
+        var network = EncoderNetwork(vocabularySize, paddingId, maxLength, classTokenId);
+        var trainer = CreateNetworkTrainer(ids, network, validation);
+        var model = trainer.Fit(tokenizer?.Transform(input) ?? input);
+        return tokenizer is null
+            ? new TransformerChain<NeuralNetworkTransformer>(model)
+            : new TransformerChain<NeuralNetworkTransformer>(new ITransformer[] { tokenizer, model });
+    }
+
+    /// <inheritdoc />
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        Guard.NotNull(inputSchema);
+        var options = Options;
+        var text = inputSchema.FirstOrDefault(c => c.Name == options.TextColumnName);
+        if (text.Name is null)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Text column '{options.TextColumnName}' not found in the input.");
+        var shape = inputSchema;
+        var ids = options.TextColumnName;
+        if (text.Kind == SchemaShape.Column.VectorKind.Scalar && text.ItemType is TextDataViewType)
+        {
+            var tokenizer = CreateTokenizer();
+            shape = tokenizer.GetOutputSchema(inputSchema);
+            ids = options.Tokenizer is null ? TokenColumnName : shape.Last(c => c.ItemType == NumberDataViewType.Int32 && c.Kind == SchemaShape.Column.VectorKind.Vector).Name;
+        }
+        var network = EncoderNetwork(options.VocabularySize ?? 3, 0, options.MaxLength, null);
+        return CreateNetworkTrainer(ids, network, null).GetOutputSchema(shape);
+    }
+
+    /// <summary>Encoder architecture, then dropout; the core trainer appends the output layer.</summary>
+    private Network EncoderNetwork(int vocabularySize, int paddingId, int maxLength, int? classTokenId)
+    {
+        var options = Options;
+        var encoder = options.Encoder;
+        var name = encoder.Kind == TextEncoderKind.Transformer ? TextArchitectures.TransformerEncoder : TextArchitectures.RecurrentEncoder;
+        var network = Network.Create().Architecture(name, encoder.Parameters(vocabularySize, options.EmbeddingDimensions, paddingId, maxLength, options.Dropout, classTokenId));
+        return options.Dropout > 0 ? network.Dropout(options.Dropout) : network;
+    }
+
+    private IEstimator<TokenizingTransformer> CreateTokenizer()
+        => Options.Tokenizer ?? new WordVocabularyEstimator(Environment, new WordVocabularyOptions
+        {
+            InputColumnName = Options.TextColumnName,
+            OutputColumnName = TokenColumnName,
+            MaxLength = Options.MaxLength,
+            MaxVocabularySize = Options.MaxVocabularySize,
+            MinFrequency = Options.MinFrequency,
+        });
+
+    /// <summary>A row with no text would train on a sequence of padding only: say so, with the row, before training.</summary>
+    private static void RejectEmptyTexts(IDataView data, string columnName, string role)
+    {
+        var column = data.Schema[columnName];
+        using var cursor = data.GetRowCursor([column]);
+        var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
+        ReadOnlyMemory<char> value = default;
+        long row = 0;
+        while (cursor.MoveNext())
+        {
+            getter(ref value);
+            if (value.Span.IsWhiteSpace())
+                throw new InvalidOperationException(
+                    $"Text column '{columnName}' is empty in row {row} of the {role} data (null, empty or white space only; received '{value}'): " +
+                    "expected text with at least one word. Remove such rows (mlContext.Data.FilterByCustomPredicate) or fill them before training.");
+            row++;
+        }
+    }
+
+    /// <summary>Copies every engine setting of <see cref="TrainerOptions"/> (optimizer, validation, callbacks …) to the core options.</summary>
+    private protected T EngineOptions<T>(T target, string featureColumn, Network network, IDataView? validation) where T : NeuralNetworkOptions
+    {
+        foreach (var property in typeof(TrainerOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.CanRead && property.CanWrite)
+                property.SetValue(target, property.GetValue(Options));
+        }
+        target.LabelColumnName = Options.LabelColumnName;
+        target.FeatureColumnName = featureColumn;
+        target.Network = network;
+        target.OutputColumns = Options.OutputColumns;
+        target.PretrainedWeights = Options.PretrainedWeights;
+        target.ValidationSet = validation;
+        return target;
+    }
+}
+
+/// <summary>
+/// Neural text classifier for two classes. Label: Boolean. Outputs: <c>Score</c> (logit), <c>Probability</c>,
+/// <c>PredictedLabel</c> (Boolean), for <c>mlContext.BinaryClassification.Evaluate</c>.
+/// </summary>
+public sealed class NeuralTextBinaryTrainer : NeuralTextTrainerBase<NeuralTextBinaryOptions>
+{
+    internal NeuralTextBinaryTrainer(IHostEnvironment env, NeuralTextBinaryOptions options) : base(env, options)
+    {
+    }
+
+    private protected override void CheckLabel(DataViewSchema.Column label, string role)
+    {
+        if (label.Type != BooleanDataViewType.Instance)
+            throw SchemaChecks.Mismatch(role, label.Name, "Boolean (load the column as Boolean, or map it with mlContext.Transforms.CustomMapping)", label.Type);
+    }
+
+    private protected override IEstimator<NeuralNetworkTransformer> CreateNetworkTrainer(string featureColumn, Network network, IDataView? validation)
+        => new NeuralNetworkBinaryTrainer(Environment, EngineOptions(new NeuralNetworkBinaryOptions(), featureColumn, network, validation));
+}
+
+/// <summary>
+/// Neural text classifier for K classes. Label: a key type (use <c>MapValueToKey</c>). Outputs: <c>Score</c> (K
+/// probabilities) and <c>PredictedLabel</c> (key with the label's values, so <c>MapKeyToValue</c> works).
+/// </summary>
+public sealed class NeuralTextMulticlassTrainer : NeuralTextTrainerBase<NeuralTextMulticlassOptions>
+{
+    internal NeuralTextMulticlassTrainer(IHostEnvironment env, NeuralTextMulticlassOptions options) : base(env, options)
+    {
+    }
+
+    private protected override void CheckLabel(DataViewSchema.Column label, string role)
+    {
+        if (label.Type is not KeyDataViewType key || key.RawType != typeof(uint) || key.Count < 2)
+            throw SchemaChecks.Mismatch(role, label.Name, "a key type of UInt32 with at least 2 values (use mlContext.Transforms.Conversion.MapValueToKey)", label.Type);
+    }
+
+    private protected override IEstimator<NeuralNetworkTransformer> CreateNetworkTrainer(string featureColumn, Network network, IDataView? validation)
+    {
+        var options = EngineOptions(new NeuralNetworkMulticlassOptions(), featureColumn, network, validation);
+        options.ClassWeights = Options.ClassWeights;
+        options.LabelSmoothing = Options.LabelSmoothing;
+        return new NeuralNetworkMulticlassTrainer(Environment, options);
+    }
+}
+
+/// <summary>Neural text regressor. Label: Single or Double. Output: <c>Score</c> (Single).</summary>
+public sealed class NeuralTextRegressionTrainer : NeuralTextTrainerBase<NeuralTextRegressionOptions>
+{
+    internal NeuralTextRegressionTrainer(IHostEnvironment env, NeuralTextRegressionOptions options) : base(env, options)
+    {
+    }
+
+    private protected override void CheckLabel(DataViewSchema.Column label, string role)
+    {
+        if (label.Type != NumberDataViewType.Single && label.Type != NumberDataViewType.Double)
+            throw SchemaChecks.Mismatch(role, label.Name, "Single or Double", label.Type);
+    }
+
+    private protected override IEstimator<NeuralNetworkTransformer> CreateNetworkTrainer(string featureColumn, Network network, IDataView? validation)
+    {
+        var options = EngineOptions(new NeuralNetworkRegressionOptions(), featureColumn, network, validation);
+        options.Loss = Options.Loss;
+        return new NeuralNetworkRegressionTrainer(Environment, options);
+    }
+}

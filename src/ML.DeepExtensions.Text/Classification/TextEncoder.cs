@@ -1,0 +1,147 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+
+namespace ML.DeepExtensions.Text.Classification;
+
+/// <summary>Which sequence model reads the tokens.</summary>
+public enum TextEncoderKind
+{
+    /// <summary>Embedding → (bidirectional) LSTM over the real tokens (packed) → final state.</summary>
+    Lstm,
+    /// <summary>Embedding → (bidirectional) GRU over the real tokens (packed) → final state.</summary>
+    Gru,
+    /// <summary>BERT-style Transformer encoder: token + learned position embeddings, self-attention with a padding mask, then pooling.</summary>
+    Transformer,
+}
+
+/// <summary>How an encoder's sequence becomes one vector; padding positions never count.</summary>
+public enum TextPooling
+{
+    /// <summary>LSTM/GRU only: the final state after the last real token (with the backward direction's final state when bidirectional).</summary>
+    LastState,
+    /// <summary>LSTM/GRU only: the element-wise maximum of the outputs over the real tokens.</summary>
+    Max,
+    /// <summary>
+    /// Transformer only: the output at a [CLS] position (BERT): the tokenizer's own [CLS] when it adds one (WordPiece), otherwise a
+    /// learned [CLS] token the network puts in front of every row (id = vocabulary size).
+    /// </summary>
+    ClassToken,
+    /// <summary>The mean of the outputs over the real (non-padding) positions (every encoder).</summary>
+    Mean,
+}
+
+/// <summary>
+/// The sequence model of a neural text trainer, made with <see cref="Lstm"/>, <see cref="Gru"/> or
+/// <see cref="Transformer"/>. Immutable. Every encoder starts with an embedding of
+/// <see cref="NeuralTextOptions.EmbeddingDimensions"/> per token and ends with one vector per text, to which the
+/// trainer adds <see cref="NeuralTextOptions.Dropout"/> and the output layer.
+/// </summary>
+/// <remarks>
+/// Texts of different lengths share a batch without changing each other's scores: every batch is first cut to its
+/// longest text (per-batch dynamic padding, so short batches cost less); an LSTM or GRU then runs on packed sequences
+/// (<c>pack_padded_sequence</c> with each text's length, the number of non-padding ids), so its final state is taken
+/// after the text's last real token and padding never enters the recurrence; a Transformer masks padding keys and
+/// pools only real positions. A text scores the same alone and batched with longer ones (up to float rounding).
+/// </remarks>
+public sealed class TextEncoder
+{
+    private TextEncoder(TextEncoderKind kind, int hiddenSize, int layers, bool bidirectional, int heads, int feedForward, TextPooling pooling)
+    {
+        Kind = kind;
+        HiddenSize = hiddenSize;
+        Layers = layers;
+        Bidirectional = bidirectional;
+        Heads = heads;
+        FeedForward = feedForward;
+        Pooling = pooling;
+    }
+
+    /// <summary>Which sequence model.</summary>
+    public TextEncoderKind Kind { get; }
+
+    /// <summary>State size per direction of an LSTM or GRU (0 for a Transformer).</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>Stacked recurrent layers or Transformer blocks.</summary>
+    public int Layers { get; }
+
+    /// <summary>Whether an LSTM or GRU also reads the text backwards (concatenating both final states).</summary>
+    public bool Bidirectional { get; }
+
+    /// <summary>Attention heads of a Transformer (they must divide the embedding dimensions); 0 otherwise.</summary>
+    public int Heads { get; }
+
+    /// <summary>Feed-forward width of a Transformer block; 0 means 4 × embedding dimensions.</summary>
+    public int FeedForward { get; }
+
+    /// <summary>How the sequence of outputs becomes one vector.</summary>
+    public TextPooling Pooling { get; }
+
+    /// <summary>An LSTM encoder (default: 64 units, 1 layer, bidirectional, final state).</summary>
+    /// <param name="hiddenSize">State size per direction, &gt; 0 (default 64).</param>
+    /// <param name="layers">Stacked layers, &gt; 0 (default 1); dropout is applied between them.</param>
+    /// <param name="bidirectional">Also read the text backwards (default true).</param>
+    /// <param name="pooling"><see cref="TextPooling.LastState"/> (default), <see cref="TextPooling.Max"/> or <see cref="TextPooling.Mean"/> over the outputs.</param>
+    public static TextEncoder Lstm(int hiddenSize = 64, int layers = 1, bool bidirectional = true, TextPooling pooling = TextPooling.LastState)
+        => new(TextEncoderKind.Lstm, Guard.Positive(hiddenSize), Guard.Positive(layers), bidirectional, 0, 0, RecurrentPooling(pooling));
+
+    /// <summary>A GRU encoder (default: 64 units, 1 layer, bidirectional, final state).</summary>
+    /// <param name="hiddenSize">State size per direction, &gt; 0 (default 64).</param>
+    /// <param name="layers">Stacked layers, &gt; 0 (default 1); dropout is applied between them.</param>
+    /// <param name="bidirectional">Also read the text backwards (default true).</param>
+    /// <param name="pooling"><see cref="TextPooling.LastState"/> (default), <see cref="TextPooling.Max"/> or <see cref="TextPooling.Mean"/> over the outputs.</param>
+    public static TextEncoder Gru(int hiddenSize = 64, int layers = 1, bool bidirectional = true, TextPooling pooling = TextPooling.LastState)
+        => new(TextEncoderKind.Gru, Guard.Positive(hiddenSize), Guard.Positive(layers), bidirectional, 0, 0, RecurrentPooling(pooling));
+
+    private static TextPooling RecurrentPooling(TextPooling pooling)
+        => pooling is TextPooling.LastState or TextPooling.Max or TextPooling.Mean ? pooling
+            : throw new ArgumentOutOfRangeException(nameof(pooling), pooling, $"pooling of an LSTM or GRU must be LastState, Max or Mean. Received: pooling={pooling}");
+
+    /// <summary>A BERT-style Transformer encoder (default: 2 pre-LN blocks, 4 heads, [CLS] pooling).</summary>
+    /// <param name="layers">Transformer blocks, &gt; 0 (default 2).</param>
+    /// <param name="heads">Attention heads, &gt; 0, dividing the embedding dimensions (default 4).</param>
+    /// <param name="feedForward">Feed-forward width, ≥ 0; 0 means 4 × embedding dimensions (default).</param>
+    /// <param name="pooling">[CLS] (default) or mean pooling.</param>
+    public static TextEncoder Transformer(int layers = 2, int heads = 4, int feedForward = 0, TextPooling pooling = TextPooling.ClassToken)
+    {
+        if (pooling is not (TextPooling.ClassToken or TextPooling.Mean))
+            throw new ArgumentOutOfRangeException(nameof(pooling), pooling, $"pooling of a Transformer must be ClassToken or Mean. Received: pooling={pooling}");
+        return new(TextEncoderKind.Transformer, 0, Guard.Positive(layers), false, Guard.Positive(heads), Guard.NonNegative(feedForward), pooling);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Kind == TextEncoderKind.Transformer
+        ? $"Transformer({Layers} layers, {Heads} heads, feed-forward {(FeedForward == 0 ? "4×" : FeedForward.ToString(CultureInfo.InvariantCulture))}, {Pooling} pooling)"
+        : $"{(Bidirectional ? "Bi" : "")}{Kind.ToString().ToUpperInvariant()}({HiddenSize}, layers {Layers}, {Pooling} pooling)";
+
+    /// <summary>The architecture parameters stored in the model (see <see cref="TextArchitectures"/>).</summary>
+    internal Dictionary<string, string> Parameters(int vocabularySize, int dimensions, int paddingId, int maxLength, double dropout, int? classTokenId)
+    {
+        static string N(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        var p = new Dictionary<string, string>
+        {
+            ["vocabularySize"] = N(vocabularySize),
+            ["dimensions"] = N(dimensions),
+            ["paddingId"] = N(paddingId),
+            ["layers"] = N(Layers),
+            ["dropout"] = N(dropout),
+        };
+        if (Kind == TextEncoderKind.Transformer)
+        {
+            p["maxLength"] = N(maxLength);
+            p["heads"] = N(Heads);
+            p["feedForward"] = N(FeedForward == 0 ? 4 * dimensions : FeedForward);
+            p["pooling"] = Pooling.ToString();
+            p["classTokenId"] = N(classTokenId ?? -1);
+        }
+        else
+        {
+            p["kind"] = Kind.ToString();
+            p["hiddenSize"] = N(HiddenSize);
+            p["bidirectional"] = Bidirectional ? "1" : "0";
+            p["pooling"] = Pooling.ToString();
+        }
+        return p;
+    }
+}
