@@ -28,6 +28,25 @@ public class TextGenerationTests(FortunesModel fortunes)
     }
 
     [Fact]
+    public void GeneratingForHundredsOfRows_LeavesNoNativeTensorsBehind()
+    {
+        var prompts = Fortunes.Training.Take(200).Select(t => new PromptRow { Text = string.Join(' ', t.Split(' ').Take(3)) }).ToArray();
+        var data = fortunes.MLContext.Data.LoadFromEnumerable(prompts);
+        var options = Sampling(7, maxNewTokens: 6);
+        Model.Generate(["warm up"], options);
+        var before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        var generated = Model.Generate(prompts.Select(p => p.Text!).ToArray(), options);
+        var transformed = fortunes.Chain.Transform(data).GetColumn<string>("Continuation").ToArray();
+        var engine = fortunes.MLContext.Model.CreatePredictionEngine<PromptRow, ContinuationRow>(fortunes.Chain);
+        foreach (var prompt in prompts.Take(50))
+            engine.Predict(prompt);
+        var after = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        Assert.Equal(200, generated.Count);
+        Assert.Equal(200, transformed.Length);
+        Assert.Equal(before, after);
+    }
+
+    [Fact]
     public void Generation_IsDeterministicForASeed_AndSeedsDiffer()
     {
         var first = Model.Generate(Prompts, Sampling(3));
