@@ -24,6 +24,12 @@ namespace ML.DeepExtensions.Benchmarks.Text;
 /// <summary>Settings of the <c>--text</c> / <c>--text-quick</c> runs.</summary>
 internal sealed record TextSettings(bool Quick, int Rows, int Repeats, int EngineRows, int Threads, string? OutPath, string Arguments)
 {
+    /// <summary>Texts of the GPT runs (its epochs are ~10× slower than the classifiers').</summary>
+    public int GptRows { get; init; } = Rows;
+
+    /// <summary>Timed runs of the GPT (each = ours + three raw epochs).</summary>
+    public int GptRepeats { get; init; } = Repeats;
+
     public const int Seed = 1;
     public const int BatchSize = 32;
     public const int MaxLength = 64;
@@ -74,8 +80,15 @@ internal sealed record TextSettings(bool Quick, int Rows, int Repeats, int Engin
             return null;
         var settings = quick.Value
             ? new TextSettings(true, Rows: 320, Repeats: 1, EngineRows: 100, threads, outPath, "")
-            : new TextSettings(false, Rows: 2_000, Repeats: 3, EngineRows: 500, threads, outPath, "");
-        return settings with { Arguments = string.Join(" ", args), Rows = rows ?? settings.Rows, Repeats = repeats ?? settings.Repeats };
+            : new TextSettings(false, Rows: 4_000, Repeats: 5, EngineRows: 500, threads, outPath, "") { GptRows = 2_000, GptRepeats = 3 };
+        return settings with
+        {
+            Arguments = string.Join(" ", args),
+            Rows = rows ?? settings.Rows,
+            Repeats = repeats ?? settings.Repeats,
+            GptRows = Math.Min(rows ?? settings.GptRows, settings.GptRows),
+            GptRepeats = Math.Min(repeats ?? settings.GptRepeats, settings.GptRepeats),
+        };
     }
 }
 
@@ -102,7 +115,7 @@ internal sealed record ClassifierResult(string Name, string Code, long Parameter
 
 internal sealed record GptResult(string Code, long Parameters, long Tokens, double OursTokensPerSecond, double RawTokensPerSecond, double OursLoss, double RawLoss, string Spread,
     double BucketedTokensPerSecond, double PaddedTokensPerSecond, long ShuffledPositions, long BucketedPositions, long PaddedPositions,
-    double EvaluateTokensPerSecond, double Perplexity, double? Load)
+    double EvaluateTokensPerSecond, double Perplexity, double? Load, double RawWithMetricsTokensPerSecond)
 {
     public double Ratio => RawTokensPerSecond / OursTokensPerSecond;
 }
@@ -153,7 +166,9 @@ internal static class TextBenchmark
             report.Classifiers.Add(Classifier(settings, name, code, encoder, view, rows));
             report.Write(outPath, total.Elapsed.TotalSeconds);
         }
-        report.Gpt = Gpt(settings, raw);
+        var gptRows = rows.Take(settings.GptRows).ToArray();
+        report.GptRows = gptRows.Length;
+        report.Gpt = Gpt(settings, mlContext.Data.LoadFromEnumerable(gptRows));
         total.Stop();
         var markdown = report.Write(outPath, total.Elapsed.TotalSeconds);
         Console.WriteLine(markdown);
@@ -368,24 +383,25 @@ internal static class TextBenchmark
         var rawRates = new List<double>();
         var bucketRates = new List<double>();
         var paddedRates = new List<double>();
+        var metricRates = new List<double>();
         double oursLoss = double.NaN, rawLoss = double.NaN;
-        for (var rep = 0; rep < settings.Repeats; rep++)
+        for (var rep = 0; rep < settings.GptRepeats; rep++)
         {
             Collect();
             var model = FitGpt();
             ours.Add(tokens / model.History[0].Duration.TotalSeconds);
             oursLoss = model.History[0].TrainingLoss;
-            foreach (var (plan, rates) in new[] { (BatchPlan.Shuffled, rawRates), (BatchPlan.Bucketed, bucketRates), (BatchPlan.PaddedToMax, paddedRates) })
+            foreach (var (plan, rates, withMetrics) in new[] { (BatchPlan.Shuffled, rawRates, false), (BatchPlan.Bucketed, bucketRates, false), (BatchPlan.PaddedToMax, paddedRates, false), (BatchPlan.Shuffled, metricRates, true) })
             {
                 Collect();
                 using var rawTrainer = new GptRawTrainer(network, rows, lengths, maxLength, padding, TextSettings.Seed, TextSettings.LearningRate);
                 var clock = Stopwatch.StartNew();
-                var loss = rawTrainer.Epoch(plan == BatchPlan.Bucketed ? bucketed : shuffled, padded: plan == BatchPlan.PaddedToMax);
+                var loss = rawTrainer.Epoch(plan == BatchPlan.Bucketed ? bucketed : shuffled, padded: plan == BatchPlan.PaddedToMax, metrics: withMetrics);
                 rates.Add(tokens / clock.Elapsed.TotalSeconds);
-                if (plan == BatchPlan.Shuffled)
+                if (plan == BatchPlan.Shuffled && !withMetrics)
                     rawLoss = loss;
             }
-            Log($"GPT training run {rep + 1}/{settings.Repeats}: ours {ours[^1]:F0} tokens/s, raw {rawRates[^1]:F0}, bucketed {bucketRates[^1]:F0}, padded {paddedRates[^1]:F0} (loss {oursLoss:F4} / {rawLoss:F4})");
+            Log($"GPT training run {rep + 1}/{settings.GptRepeats}: ours {ours[^1]:F0} tokens/s, raw {rawRates[^1]:F0}, bucketed {bucketRates[^1]:F0}, padded {paddedRates[^1]:F0}, raw + per-step metrics {metricRates[^1]:F0} (loss {oursLoss:F4} / {rawLoss:F4})");
         }
         // Scoring: EvaluateLanguageModel (batched teacher-forced forward passes) over the same texts.
         Collect();
@@ -396,7 +412,7 @@ internal static class TextBenchmark
         return new GptResult($"TrainLanguageModel(Dimensions = {options.Dimensions}, Layers = 2, Heads = 4)", parameters, tokens, Bench.Median(ours), Bench.Median(rawRates), oursLoss, rawLoss,
             $"{ours.Min():F0}–{ours.Max():F0} / {rawRates.Min():F0}–{rawRates.Max():F0}", Bench.Median(bucketRates), Bench.Median(paddedRates),
             Batches.Positions(shuffled, lengths, 1, maxLength, false), Batches.Positions(bucketed, lengths, 1, maxLength, false), (long)rows.Length * maxLength,
-            evaluate, metrics.Perplexity, meter.OtherCores());
+            evaluate, metrics.Perplexity, meter.OtherCores(), Bench.Median(metricRates));
     }
 
     public static string N(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
@@ -411,6 +427,8 @@ internal sealed class TextReport
     public double? LoadAverageAtStart { get; } = LoadMeter.LoadAverage();
 
     public int Rows { get; set; }
+
+    public int GptRows { get; set; }
 
     public List<ClassifierResult> Classifiers { get; } = new();
 
@@ -443,8 +461,8 @@ internal sealed class TextReport
         text.AppendLine($"| Date (UTC) | {DateTime.UtcNow:yyyy-MM-dd HH:mm} |");
         text.AppendLine($"| Machine | {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture}) |");
         text.AppendLine($"| Runtime | {RuntimeInformation.FrameworkDescription}, TorchSharp {typeof(torch).Assembly.GetName().Version}, torch threads {torch.get_num_threads()} (set_num_threads({s.Threads}); one process, identical for both sides) |");
-        text.AppendLine($"| Data | `data/fortunes/fortunes.tsv` (12 categories), shuffled with seed {TextSettings.Seed}, first {Rows:N0} texts; learned word vocabulary (min frequency 2), MaxLength {TextSettings.MaxLength} tokens |");
-        text.AppendLine($"| Training | 1 epoch, batch {TextSettings.BatchSize}, Adam lr {N(TextSettings.LearningRate, "G3")} constant, dropout 0.1, seed {TextSettings.Seed}; warm-up: 1 epoch per side, then median of {s.Repeats} runs, ours and raw interleaved |");
+        text.AppendLine($"| Data | `data/fortunes/fortunes.tsv` (12 categories), shuffled with seed {TextSettings.Seed}, {Rows:N0} texts for the classifiers (at most `--rows`, the file has 3,759), the first {GptRows:N0} of them for GPT; learned word vocabulary (min frequency 2), MaxLength {TextSettings.MaxLength} tokens |");
+        text.AppendLine($"| Training | 1 epoch, batch {TextSettings.BatchSize}, Adam lr {N(TextSettings.LearningRate, "G3")} constant, dropout 0.1, seed {TextSettings.Seed}; warm-up: 1 epoch per side, then median of {s.Repeats} runs (GPT: {s.GptRepeats}), ours and raw interleaved |");
         text.AppendLine($"| Machine load | 1-min load average {Opt(LoadAverageAtStart)} at start, {Opt(LoadMeter.LoadAverage())} at end; *Other load* = cores used by other processes during the measurement (/proc/stat); above {N(LoadThreshold, "F1")} (⚠) torch competed for its cores |");
         text.AppendLine($"| Command | `dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks -- {s.Arguments}` ({N(seconds, "F0")} s so far / in all) |");
         text.AppendLine();
@@ -470,6 +488,12 @@ internal sealed class TextReport
         {
             text.AppendLine($"| GPT language model | {g.Parameters:N0} | {g.Tokens:N0} | {N(g.OursTokensPerSecond, "N0")} | {N(g.RawTokensPerSecond, "N0")} | **{N(g.Ratio, "F2")}** | {(g.Ratio <= 1.10 ? "yes" : "no")} | " +
                             $"{N(g.OursLoss, "F4")} / {N(g.RawLoss, "F4")} | {g.Spread} | {Load(g.Load)} |");
+        }
+        if (Gpt is { } gm)
+        {
+            text.AppendLine();
+            text.AppendLine($"GPT check: the engine accumulates training metrics every step (`NextTokenObjective.Totals`: a second, summed cross-entropy and an argmax over the vocabulary logits, read back with `ToDouble`/`ToInt64`). " +
+                            $"The raw loop doing the same per step: **{N(gm.RawWithMetricsTokensPerSecond, "N0")} tokens/s**, i.e. ours / (raw + metrics) = **{N(gm.RawWithMetricsTokensPerSecond / gm.OursTokensPerSecond, "F2")}** (raw + metrics costs {N(gm.RawTokensPerSecond / gm.RawWithMetricsTokensPerSecond, "F2")}× raw).");
         }
         text.AppendLine();
 

@@ -128,7 +128,9 @@ internal sealed class GptRawTrainer : IDisposable
 
     public long Parameters => Module.parameters().Sum(p => p.numel());
 
-    public double Epoch(IReadOnlyList<int[]> batches, bool padded)
+    /// <summary>One epoch; with <paramref name="metrics"/>, also what the engine's training-metric accumulator does per step for a language
+    /// model (a second, summed cross-entropy and an argmax over the vocabulary logits, read back to the CPU).</summary>
+    public double Epoch(IReadOnlyList<int[]> batches, bool padded, bool metrics = false)
     {
         Module.train();
         double lossSum = 0;
@@ -158,6 +160,15 @@ internal sealed class GptRawTrainer : IDisposable
             _optimizer.step();
             lossSum += loss.item<float>() * batch.Length;
             rows += batch.Length;
+            if (metrics)
+            {
+                var logits = output.detach().reshape(-1, output.shape[^1]);
+                var targets = y.reshape(-1);
+                _ = F.cross_entropy(logits, targets, ignore_index: -100, reduction: nn.Reduction.Sum).ToDouble();
+                var valid = targets.ne(-100);
+                _ = valid.sum().ToInt64();
+                _ = logits.argmax(1).eq(targets).logical_and(valid).sum().ToInt64();
+            }
         }
         return lossSum / rows;
     }
