@@ -28,7 +28,7 @@ if (ML.DeepExtensions.Benchmarks.Text.TextSettings.Wants(args))
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick] [--threads N] [--no-profile] [--profile-repeats N] [--out FILE]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick] [--threads N] [--no-profile] [--profile-repeats N] [--out FILE]");
     return 2;
 }
 
