@@ -33,7 +33,7 @@ internal class MetricAccumulator
         var n = labels.shape[0];
         _lossSum += meanLoss * n;
         _count += n;
-        AddCore(output, labels);
+        AddCore(meanLoss, output, labels);
     }
 
     /// <summary>Metric values by name; always contains <c>Loss</c>.</summary>
@@ -43,6 +43,9 @@ internal class MetricAccumulator
         ResultCore(result, _count);
         return result;
     }
+
+    /// <summary>Task metrics of one batch; <paramref name="meanLoss"/> is the batch's mean loss, already computed.</summary>
+    protected virtual void AddCore(double meanLoss, Tensor output, Tensor labels) => AddCore(output, labels);
 
     protected virtual void AddCore(Tensor output, Tensor labels)
     {

@@ -63,12 +63,17 @@ internal sealed class NextTokenObjective : TrainingObjective
         private long _tokens;
         private long _correct;
 
-        protected override void AddCore(Tensor output, Tensor labels)
+        // The batch's loss is already the mean cross-entropy over its target tokens: reuse it (sum = mean × targets)
+        // instead of a second log-softmax over the vocabulary on every step (measured ~12 % of a step).
+        protected override void AddCore(double meanLoss, Tensor output, Tensor labels)
         {
-            var (sum, count, correct) = Totals(output, labels, paddingId);
-            _sum += sum;
+            using var scope = torch.NewDisposeScope();
+            var targets = Targets(labels, paddingId).reshape(-1);
+            var valid = targets.ne(Ignore);
+            var count = valid.sum().ToInt64();
+            _sum += meanLoss * count;
             _tokens += count;
-            _correct += correct;
+            _correct += output.reshape(-1, output.shape[^1]).argmax(1).eq(targets).logical_and(valid).sum().ToInt64();
         }
 
         protected override void ResultCore(Dictionary<string, double> result, long count)
