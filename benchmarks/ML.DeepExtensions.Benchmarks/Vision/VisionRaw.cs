@@ -76,23 +76,7 @@ internal sealed class VisionRawTrainer : IDisposable
 
     /// <summary>Images per second of batched no-grad forward passes over X (outputs copied to managed arrays, like NetworkModel.Forward).</summary>
     public static double ForwardImagesPerSecond(nn.Module<Tensor, Tensor> module, Tensor x, int batchSize)
-    {
-        module.eval();
-        var rows = (int)x.shape[0];
-        double checksum = 0;
-        var clock = Stopwatch.StartNew();
-        using (torch.no_grad())
-        {
-            for (var start = 0; start < rows; start += batchSize)
-            {
-                using var scope = torch.NewDisposeScope();
-                var output = module.forward(x.narrow(0, start, Math.Min(batchSize, rows - start)));
-                checksum += output.data<float>().ToArray()[0];
-            }
-        }
-        clock.Stop();
-        return double.IsNaN(checksum) ? double.NaN : rows / clock.Elapsed.TotalSeconds;
-    }
+        => x.shape[0] / RawForward.Seconds(module, x, batchSize);
 
     public void Dispose()
     {

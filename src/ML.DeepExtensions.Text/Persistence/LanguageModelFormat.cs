@@ -27,7 +27,6 @@ internal static class LanguageModelFormat
 {
     public const string LoaderSignature = "MLDX.LanguageModel";
     private const string ModelSignature = "MLDXLMOD";
-    private const string WeightsStream = "Weights.bin";
     private const string TokenizerFolder = "Tokenizer";
     private const uint Version1 = 0x00010001;
 
@@ -49,7 +48,7 @@ internal static class LanguageModelFormat
         var header = new Header(transformer.TokenColumnName, transformer.Model.InputShape, transformer.Network.ToJson(), transformer.Generation, new List<EpochMetrics>(transformer.History));
         JsonHeader.Write(ctx, header);
         ctx.SaveModel(transformer.Tokenizer, TokenizerFolder);
-        ctx.SaveBinaryStream(WeightsStream, transformer.Model.SaveWeights);
+        ModelFormat.SaveWeights(ctx, transformer.Model);
     }
 
     /// <summary>Called by ML.NET's component catalog when a zip names <see cref="LoaderSignature"/>.</summary>
@@ -58,24 +57,7 @@ internal static class LanguageModelFormat
         ctx.CheckAtModel(GetVersionInfo());
         var header = JsonHeader.Read<Header>(ctx, "language-model");
         ctx.LoadModel<TokenizingTransformer, SignatureLoadModel>(env, out var tokenizer, TokenizerFolder);
-        var network = Network.FromJson(header.Network);
-        var settings = HostSettings.Read(env);
-        var model = NetworkModel.Build(network, header.InputShape, seed: 0, Runtime.Devices.Select(settings, channel: null));
-        try
-        {
-            if (!ctx.TryLoadBinaryStream(WeightsStream, model.LoadWeights))
-                throw new InvalidDataException($"The model has no '{WeightsStream}' stream: the zip is incomplete.");
-        }
-        catch (Exception ex) when (ex is not InvalidDataException)
-        {
-            model.Dispose();
-            throw new InvalidDataException($"The language-model weights are damaged or do not match its network ({ex.GetType().Name}: {ex.Message}).", ex);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        var model = ModelFormat.LoadNetwork(env, ctx, header.Network, header.InputShape, "language-model");
         return new LanguageModelTransformer(env, tokenizer, model, header.TokenColumn, header.Generation, header.History);
     }
 }

@@ -51,7 +51,7 @@ internal static class ModelFormat
         var header = new Header(transformer.Kind, transformer.FeatureColumnName, model.InputShape, model.Network.ToJson(),
             transformer.OutputColumns, transformer.Head.Outputs, transformer.Head.ClassNames, transformer.History.ToList(), transformer.ScoringBatchSize);
         JsonHeader.Write(ctx, header);
-        ctx.SaveBinaryStream(WeightsStream, model.SaveWeights);
+        SaveWeights(ctx, model);
     }
 
     /// <summary>Called by ML.NET's component catalog when a zip names <see cref="LoaderSignature"/>.</summary>
@@ -60,26 +60,39 @@ internal static class ModelFormat
         ctx.CheckAtModel(GetVersionInfo());
         var header = JsonHeader.Read<Header>(ctx, "neural-network");
 
-        var network = Network.FromJson(header.Network);
+        var model = LoadNetwork(env, ctx, header.Network, header.InputShape, "network");
+        var head = new ScoringHead(header.Kind, header.Outputs, header.ClassNames, header.OutputColumns);
+        return new NeuralNetworkTransformer(model, head, header.FeatureColumn, header.History, header.ScoringBatchSize);
+    }
+
+    /// <summary>Writes <paramref name="model"/>'s weights into the zip's weights stream.</summary>
+    public static void SaveWeights(ModelSaveContext ctx, NetworkModel model) => ctx.SaveBinaryStream(WeightsStream, model.SaveWeights);
+
+    /// <summary>
+    /// Builds the network described by <paramref name="networkJson"/> for <paramref name="inputShape"/> on the host's
+    /// device and loads its weights from the zip; a missing or damaged weights stream becomes an
+    /// <see cref="InvalidDataException"/> naming <paramref name="what"/>, and nothing native is left allocated.
+    /// </summary>
+    public static NetworkModel LoadNetwork(IHostEnvironment env, ModelLoadContext ctx, string networkJson, int[] inputShape, string what)
+    {
+        var network = Network.FromJson(networkJson);
         var settings = HostSettings.Read(env);
-        var model = NetworkModel.Build(network, header.InputShape, seed: 0, Runtime.Devices.Select(settings, channel: null));
+        var model = NetworkModel.Build(network, inputShape, seed: 0, Runtime.Devices.Select(settings, channel: null));
         try
         {
-            var found = ctx.TryLoadBinaryStream(WeightsStream, model.LoadWeights);
-            if (!found)
+            if (!ctx.TryLoadBinaryStream(WeightsStream, model.LoadWeights))
                 throw new InvalidDataException($"The model has no '{WeightsStream}' stream: the zip is incomplete.");
+            return model;
         }
         catch (Exception ex) when (ex is not InvalidDataException)
         {
             model.Dispose();
-            throw new InvalidDataException($"The network weights in the model are damaged or do not match its network ({ex.GetType().Name}: {ex.Message}).", ex);
+            throw new InvalidDataException($"The {what} weights in the model are damaged or do not match its network ({ex.GetType().Name}: {ex.Message}).", ex);
         }
         catch
         {
             model.Dispose();
             throw;
         }
-        var head = new ScoringHead(header.Kind, header.Outputs, header.ClassNames, header.OutputColumns);
-        return new NeuralNetworkTransformer(model, head, header.FeatureColumn, header.History, header.ScoringBatchSize);
     }
 }
