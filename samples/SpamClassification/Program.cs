@@ -35,7 +35,7 @@ var options = new NeuralTextBinaryOptions
 {
     TextColumnName = nameof(ModelInput.Text),
     LabelColumnName = nameof(ModelInput.Label),
-    Encoder = lstm ? TextEncoder.Lstm(hiddenSize: 32, pooling: TextPooling.Max) : TextEncoder.Transformer(layers: 1, heads: 2, pooling: TextPooling.Mean),
+    Network = lstm ? TextEncoder.Lstm(hiddenSize: 32, pooling: TextPooling.Max) : TextEncoder.Transformer(layers: 1, heads: 2, pooling: TextPooling.Mean),
     EmbeddingDimensions = 32,
     MaxLength = 64,
     Epochs = 6,
@@ -47,7 +47,7 @@ var options = new NeuralTextBinaryOptions
 var trainer = mlContext.BinaryClassification.Trainers.NeuralTextClassifier(options);
 
 // 3. Train and evaluate on the held-out e-mails.
-Console.WriteLine($"Training {options.Encoder} on about 80 % of them (10 % of those for validation) …");
+Console.WriteLine($"Training {options.Network} on about 80 % of them (10 % of those for validation) …");
 var clock = Stopwatch.StartNew();
 var model = trainer.Fit(split.TrainSet);
 Console.WriteLine($"Trained in {clock.Elapsed.TotalSeconds:F1} s.");
@@ -57,7 +57,7 @@ Console.WriteLine($"Held-out accuracy {metrics.Accuracy:P2}, AUC {metrics.AreaUn
 
 // 4. Learning curves.
 var curves = Path.Combine(outputDirectory, "learning-curves.png");
-TrainingPlots.SaveLearningCurves(model.LastTransformer.History, curves, $"{options.Encoder.Kind} on SpamAssassin ({emails.Length} e-mails)");
+TrainingPlots.SaveLearningCurves(model.LastTransformer.History, curves, $"{options.Network.Kind} on SpamAssassin ({emails.Length} e-mails)");
 Console.WriteLine($"Wrote {curves}");
 
 // 5. Save, then consume the saved model as an application would.

@@ -199,7 +199,7 @@ internal static class TextBenchmark
     {
         LabelColumnName = "Label",
         TextColumnName = nameof(FortuneRow.Text),
-        Encoder = encoder,
+        Network = encoder,
         EmbeddingDimensions = TextSettings.Dimensions,
         MaxLength = TextSettings.MaxLength,
         Epochs = 1,
@@ -537,7 +537,7 @@ internal sealed class TextReport
         }
         text.AppendLine();
         foreach (var c in Classifiers)
-            text.AppendLine($"- {c.Name}: `NeuralTextMulticlassOptions {{ Encoder = {c.Code}, EmbeddingDimensions = {TextSettings.Dimensions}, MaxLength = {TextSettings.MaxLength} }}`");
+            text.AppendLine($"- {c.Name}: `NeuralTextMulticlassOptions {{ Network = {c.Code}, EmbeddingDimensions = {TextSettings.Dimensions}, MaxLength = {TextSettings.MaxLength} }}`");
         if (Gpt is { } gc)
             text.AppendLine($"- GPT: `{gc.Code}` after `TokenizeToIdsWithWordVocabulary(\"Tokens\", \"Text\", maxLength: {TextSettings.MaxLength})`");
         text.AppendLine();

@@ -21,14 +21,14 @@ public static class NeuralTextCatalog
     /// <param name="catalog">The binary-classification trainers catalog.</param>
     /// <param name="labelColumnName">Label column, Boolean (default <c>Label</c>).</param>
     /// <param name="textColumnName">Text column, String (tokenized with a learned word vocabulary) (default <c>Text</c>).</param>
-    /// <param name="encoder">Sequence model (default <see cref="TextEncoder.Lstm"/>: bidirectional, 64 units).</param>
+    /// <param name="network">Sequence encoder (default <see cref="TextEncoder.Lstm"/>: bidirectional, 64 units).</param>
     /// <param name="epochs">Passes over the data (default 20).</param>
     /// <param name="batchSize">Texts per step (default 32).</param>
     /// <param name="learningRate">Adam learning rate (default 1e-3).</param>
     public static NeuralTextBinaryTrainer NeuralTextClassifier(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog,
-        string labelColumnName = "Label", string textColumnName = "Text", TextEncoder? encoder = null,
+        string labelColumnName = "Label", string textColumnName = "Text", TextEncoder? network = null,
         int epochs = TrainerOptions.Defaults.Epochs, int batchSize = TrainerOptions.Defaults.BatchSize, double learningRate = TrainerOptions.Defaults.LearningRate)
-        => catalog.NeuralTextClassifier(Configure(new NeuralTextBinaryOptions(), labelColumnName, textColumnName, encoder, epochs, batchSize, learningRate));
+        => catalog.NeuralTextClassifier(Configure(new NeuralTextBinaryOptions(), labelColumnName, textColumnName, network, epochs, batchSize, learningRate));
 
     /// <summary>Trains a text classifier for two classes, with every option.</summary>
     public static NeuralTextBinaryTrainer NeuralTextClassifier(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog, NeuralTextBinaryOptions options)
@@ -41,14 +41,14 @@ public static class NeuralTextCatalog
     /// <param name="catalog">The multiclass trainers catalog.</param>
     /// <param name="labelColumnName">Label column, a key type (use <c>MapValueToKey</c>) (default <c>Label</c>).</param>
     /// <param name="textColumnName">Text column, String (tokenized with a learned word vocabulary) (default <c>Text</c>).</param>
-    /// <param name="encoder">Sequence model (default <see cref="TextEncoder.Lstm"/>: bidirectional, 64 units).</param>
+    /// <param name="network">Sequence encoder (default <see cref="TextEncoder.Lstm"/>: bidirectional, 64 units).</param>
     /// <param name="epochs">Passes over the data (default 20).</param>
     /// <param name="batchSize">Texts per step (default 32).</param>
     /// <param name="learningRate">Adam learning rate (default 1e-3).</param>
     public static NeuralTextMulticlassTrainer NeuralTextClassifier(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
-        string labelColumnName = "Label", string textColumnName = "Text", TextEncoder? encoder = null,
+        string labelColumnName = "Label", string textColumnName = "Text", TextEncoder? network = null,
         int epochs = TrainerOptions.Defaults.Epochs, int batchSize = TrainerOptions.Defaults.BatchSize, double learningRate = TrainerOptions.Defaults.LearningRate)
-        => catalog.NeuralTextClassifier(Configure(new NeuralTextMulticlassOptions(), labelColumnName, textColumnName, encoder, epochs, batchSize, learningRate));
+        => catalog.NeuralTextClassifier(Configure(new NeuralTextMulticlassOptions(), labelColumnName, textColumnName, network, epochs, batchSize, learningRate));
 
     /// <summary>Trains a text classifier for K classes, with every option.</summary>
     public static NeuralTextMulticlassTrainer NeuralTextClassifier(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, NeuralTextMulticlassOptions options)
@@ -58,25 +58,25 @@ public static class NeuralTextCatalog
     /// <param name="catalog">The regression trainers catalog.</param>
     /// <param name="labelColumnName">Label column, Single or Double (default <c>Label</c>).</param>
     /// <param name="textColumnName">Text column, String (tokenized with a learned word vocabulary) (default <c>Text</c>).</param>
-    /// <param name="encoder">Sequence model (default <see cref="TextEncoder.Lstm"/>: bidirectional, 64 units).</param>
+    /// <param name="network">Sequence encoder (default <see cref="TextEncoder.Lstm"/>: bidirectional, 64 units).</param>
     /// <param name="epochs">Passes over the data (default 20).</param>
     /// <param name="batchSize">Texts per step (default 32).</param>
     /// <param name="learningRate">Adam learning rate (default 1e-3).</param>
     public static NeuralTextRegressionTrainer NeuralTextRegressor(this RegressionCatalog.RegressionTrainers catalog,
-        string labelColumnName = "Label", string textColumnName = "Text", TextEncoder? encoder = null,
+        string labelColumnName = "Label", string textColumnName = "Text", TextEncoder? network = null,
         int epochs = TrainerOptions.Defaults.Epochs, int batchSize = TrainerOptions.Defaults.BatchSize, double learningRate = TrainerOptions.Defaults.LearningRate)
-        => catalog.NeuralTextRegressor(Configure(new NeuralTextRegressionOptions(), labelColumnName, textColumnName, encoder, epochs, batchSize, learningRate));
+        => catalog.NeuralTextRegressor(Configure(new NeuralTextRegressionOptions(), labelColumnName, textColumnName, network, epochs, batchSize, learningRate));
 
     /// <summary>Trains a network that predicts a number from a text, with every option.</summary>
     public static NeuralTextRegressionTrainer NeuralTextRegressor(this RegressionCatalog.RegressionTrainers catalog, NeuralTextRegressionOptions options)
         => new(MLNetInternals.Environment(Guard.NotNull(catalog)), options);
 
-    private static T Configure<T>(T options, string label, string text, TextEncoder? encoder, int epochs, int batchSize, double learningRate)
+    private static T Configure<T>(T options, string label, string text, TextEncoder? network, int epochs, int batchSize, double learningRate)
         where T : NeuralTextOptions
     {
         options.LabelColumnName = label;
         options.TextColumnName = text;
-        options.Encoder = encoder ?? options.Encoder;
+        options.Network = network ?? options.Network;
         options.Epochs = epochs;
         options.BatchSize = batchSize;
         options.LearningRate = learningRate;

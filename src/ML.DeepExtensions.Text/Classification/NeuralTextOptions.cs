@@ -1,6 +1,6 @@
 using System;
 using Microsoft.ML;
-using ML.DeepExtensions.Scoring;
+using ML.DeepExtensions.Tasks;
 using ML.DeepExtensions.Text.Tokenization;
 using ML.DeepExtensions.Training;
 
@@ -8,11 +8,11 @@ namespace ML.DeepExtensions.Text.Classification;
 
 /// <summary>
 /// Options shared by the neural text trainers (<see cref="NeuralTextBinaryTrainer"/>, <see cref="NeuralTextMulticlassTrainer"/>,
-/// <see cref="NeuralTextRegressionTrainer"/>). Everything of <see cref="TrainerOptions"/> applies (optimizer, schedule,
-/// validation, early stopping, checkpoints …). The text column is tokenized inside the estimator (the fitted chain holds the
+/// <see cref="NeuralTextRegressionTrainer"/>). Everything of <see cref="SupervisedTrainerOptions"/> applies (optimizer, schedule,
+/// validation, early stopping, checkpoints, label column, pretrained weights …). The text column is tokenized inside the estimator (the fitted chain holds the
 /// tokenizer, so one model zip holds tokenizer and network), or it already holds token ids.
 /// </summary>
-public abstract class NeuralTextOptions : TrainerOptions
+public abstract class NeuralTextOptions : SupervisedTrainerOptions
 {
     /// <summary>Default values, used by the options and the catalogs' short overloads.</summary>
     public static new class Defaults
@@ -28,9 +28,6 @@ public abstract class NeuralTextOptions : TrainerOptions
         /// <summary>Dropout on embeddings, inside the encoder and before the output layer (0.1).</summary>
         public const double Dropout = 0.1;
     }
-
-    /// <summary>Label column (default <c>Label</c>); its type depends on the task.</summary>
-    public string LabelColumnName { get; set; } = "Label";
 
     /// <summary>
     /// Text column (default <c>Text</c>): String, tokenized by <see cref="Tokenizer"/>; or token ids already, a known-size
@@ -61,8 +58,11 @@ public abstract class NeuralTextOptions : TrainerOptions
     /// <summary>Padding id when <see cref="TextColumnName"/> holds token ids (rows are right-padded with it); ignored for text.</summary>
     public int? PaddingId { get; set; }
 
-    /// <summary>The sequence model (default <see cref="TextEncoder.Lstm"/>: bidirectional, 64 units).</summary>
-    public TextEncoder Encoder { get; set; } = TextEncoder.Lstm();
+    /// <summary>
+    /// The network: a sequence encoder (default <see cref="TextEncoder.Lstm"/>: bidirectional, 64 units) built for the
+    /// tokenizer's vocabulary, then dropout; the trainer appends the output layer.
+    /// </summary>
+    public TextEncoder Network { get; set; } = TextEncoder.Lstm();
 
     /// <summary>Embedding size per token, &gt; 0 (default 64); a Transformer's width (divisible by its heads).</summary>
     public int EmbeddingDimensions { get; set; } = Defaults.EmbeddingDimensions;
@@ -70,24 +70,10 @@ public abstract class NeuralTextOptions : TrainerOptions
     /// <summary>Dropout on embeddings, between stacked encoder layers and before the output layer, in [0, 1) (default 0.1).</summary>
     public double Dropout { get; set; } = Defaults.Dropout;
 
-    /// <summary>
-    /// Initial weights of the whole network (embedding, encoder and, when its shape matches, the output layer) from a local
-    /// file, e.g. written by <c>NeuralNetworkTransformer.SaveWeights</c> of an earlier text model, or a PyTorch state dict of
-    /// the same architecture: matched by name when every name matches, otherwise by order and shape. The vocabulary must be the
-    /// one the weights were trained with (the same tokenizer files, or ids from the same word vocabulary). Combine with
-    /// <see cref="TrainerOptions.FreezeBackboneEpochs"/> and <see cref="TrainerOptions.BackboneLearningRateFactor"/> to
-    /// fine-tune. Null trains from random weights (default).
-    /// </summary>
-    public Pretrained.PretrainedWeights? PretrainedWeights { get; set; }
-
-    /// <summary>Names of the added prediction columns (defaults Score, Probability, PredictedLabel).</summary>
-    public OutputColumnNames OutputColumns { get; set; } = new();
-
     /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();
-        Guard.NotEmpty(LabelColumnName);
         Guard.NotEmpty(TextColumnName);
         Guard.Positive(MaxLength);
         if (MaxVocabularySize < 3)
@@ -98,13 +84,12 @@ public abstract class NeuralTextOptions : TrainerOptions
             Guard.Positive(vocabulary, nameof(VocabularySize));
         if (PaddingId is { } padding && (padding < 0 || (VocabularySize is { } size && padding >= size)))
             throw new ArgumentOutOfRangeException(nameof(PaddingId), padding, $"PaddingId must be in [0, VocabularySize={VocabularySize}). Received: PaddingId={padding}");
-        Guard.NotNull(Encoder);
+        Guard.NotNull(Network);
         Guard.Positive(EmbeddingDimensions);
-        if (Encoder.Kind == TextEncoderKind.Transformer && EmbeddingDimensions % Encoder.Heads != 0)
+        if (Network.Kind == TextEncoderKind.Transformer && EmbeddingDimensions % Network.Heads != 0)
             throw new ArgumentException(
-                $"EmbeddingDimensions must be divisible by the Transformer's heads. Received: EmbeddingDimensions={EmbeddingDimensions}, heads={Encoder.Heads}", nameof(EmbeddingDimensions));
+                $"EmbeddingDimensions must be divisible by the Transformer's heads. Received: EmbeddingDimensions={EmbeddingDimensions}, heads={Network.Heads}", nameof(EmbeddingDimensions));
         Guard.InRange(Dropout, 0, 1);
-        Guard.NotNull(OutputColumns);
     }
 }
 
@@ -122,11 +107,13 @@ public sealed class NeuralTextMulticlassOptions : NeuralTextOptions
     /// <summary>Label smoothing ε in [0, 1) (default 0).</summary>
     public double LabelSmoothing { get; set; }
 
+    internal override ObjectiveSettings Objective => new(ClassWeights: ClassWeights, LabelSmoothing: LabelSmoothing);
+
     /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();
-        Guard.InRange(LabelSmoothing, 0, 1);
+        ValidateMulticlass(ClassWeights, LabelSmoothing);
     }
 }
 
@@ -135,4 +122,6 @@ public sealed class NeuralTextRegressionOptions : NeuralTextOptions
 {
     /// <summary>Loss to minimise (default mean squared error).</summary>
     public RegressionLoss Loss { get; set; } = RegressionLoss.MeanSquaredError;
+
+    internal override ObjectiveSettings Objective => new(RegressionLoss: Loss);
 }

@@ -1,44 +1,44 @@
 using System;
 using System.Linq;
-using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using ML.DeepExtensions.Networks;
 using ML.DeepExtensions.Scoring;
 using ML.DeepExtensions.Text.Tokenization;
-using ML.DeepExtensions.Trainers;
-using ML.DeepExtensions.Training;
+using ML.DeepExtensions.Tasks;
 
 namespace ML.DeepExtensions.Text.Classification;
 
 /// <summary>
 /// Shared <c>Fit</c> of the neural text trainers: check the text and label columns, fit the tokenizer (a String
 /// column) on the training data, build the encoder network for its vocabulary and padding id, and train it with the
-/// core engine on the token ids. The result is a chain <c>[tokenizer,] network</c>: scoring tokenizes exactly as
+/// <see cref="FittingPipeline"/> on the token ids. The result is a chain <c>[tokenizer,] network</c>: scoring tokenizes exactly as
 /// training did, and one <c>mlContext.Model.Save</c> stores both.
 /// </summary>
 /// <typeparam name="TOptions">The task's options.</typeparam>
 public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerChain<NeuralNetworkTransformer>>
     where TOptions : NeuralTextOptions
 {
-    private protected NeuralTextTrainerBase(IHostEnvironment env, TOptions options)
+    private const string ExpectedText =
+        "String (text, tokenized by the trainer) or a known-size vector of Int32 token ids (from mlContext.Transforms.Text.TokenizeToIds*)";
+
+    private readonly IHost _host;
+    private readonly TargetKind _kind;
+
+    private protected NeuralTextTrainerBase(IHostEnvironment env, TOptions options, string name, TargetKind kind)
     {
         Environment = Guard.NotNull(env);
         Options = Guard.NotNull(options);
         options.Validate();
+        _host = env.Register(name);
+        _kind = kind;
     }
 
     /// <summary>The options this trainer was created with.</summary>
     public TOptions Options { get; }
 
     private protected IHostEnvironment Environment { get; }
-
-    /// <summary>Throws naming the column, what was expected and what was received, unless the label fits the task.</summary>
-    private protected abstract void CheckLabel(DataViewSchema.Column label, string role);
-
-    /// <summary>The core trainer for the task, on <paramref name="featureColumn"/> with <paramref name="network"/>.</summary>
-    private protected abstract IEstimator<NeuralNetworkTransformer> CreateNetworkTrainer(string featureColumn, Network network, IDataView? validation);
 
     /// <summary>The token-id column the default word vocabulary writes: <c>{Text}.Tokens</c>.</summary>
     public string TokenColumnName => Options.TextColumnName + ".Tokens";
@@ -48,11 +48,11 @@ public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerCh
     {
         Guard.NotNull(input);
         var options = Options;
-        CheckLabel(SchemaChecks.Find(input.Schema, "Label", options.LabelColumnName), "label");
-        var text = SchemaChecks.Find(input.Schema, "Text", options.TextColumnName);
+        _kind.CheckLabel(input.Schema, options.LabelColumnName);
+        var text = SchemaChecks.Find(input.Schema, "text", options.TextColumnName);
         IDataView? validation = options.ValidationSet;
         if (validation is not null)
-            CheckLabel(SchemaChecks.Find(validation.Schema, "Validation label", options.LabelColumnName), "validation label");
+            _kind.CheckLabel(validation.Schema, options.LabelColumnName, "validation label");
 
         TokenizingTransformer? tokenizer = null;
         string ids;
@@ -89,20 +89,20 @@ public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerCh
             maxLength = vector.Size;
             if (validation is not null)
             {
-                var validationIds = SchemaChecks.Find(validation.Schema, "Validation text", text.Name);
+                var validationIds = SchemaChecks.Find(validation.Schema, "validation text", text.Name);
                 if (!validationIds.Type.Equals(text.Type))
                     throw SchemaChecks.Mismatch("validation text", text.Name, SchemaChecks.Describe(text.Type), validationIds.Type);
             }
         }
         else
         {
-            throw SchemaChecks.Mismatch("text", text.Name,
-                "String (text, tokenized by the trainer) or a known-size vector of Int32 token ids (from mlContext.Transforms.Text.TokenizeToIds*)", text.Type);
+            throw SchemaChecks.Mismatch("text", text.Name, ExpectedText, text.Type);
         }
 
-        var network = EncoderNetwork(vocabularySize, paddingId, maxLength, classTokenId);
-        var trainer = CreateNetworkTrainer(ids, network, validation);
-        var model = trainer.Fit(tokenizer?.Transform(input) ?? input);
+        var training = tokenizer?.Transform(input) ?? input;
+        var task = CreateTask(ids, EncoderNetwork(vocabularySize, paddingId, maxLength, classTokenId));
+        var fitted = FittingPipeline.Fit(_host, options, task, training, validation, options.PretrainedWeights);
+        var model = new NeuralNetworkTransformer(fitted.Model, task.Head(training.Schema), ids, fitted.History, options.ScoringBatchSize);
         return tokenizer is null
             ? new TransformerChain<NeuralNetworkTransformer>(model)
             : new TransformerChain<NeuralNetworkTransformer>(new ITransformer[] { tokenizer, model });
@@ -113,9 +113,8 @@ public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerCh
     {
         Guard.NotNull(inputSchema);
         var options = Options;
-        var text = inputSchema.FirstOrDefault(c => c.Name == options.TextColumnName);
-        if (text.Name is null)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Text column '{options.TextColumnName}' not found in the input.");
+        _kind.CheckLabel(inputSchema, options.LabelColumnName);
+        var text = SchemaChecks.Find(inputSchema, "text", options.TextColumnName);
         var shape = inputSchema;
         var ids = options.TextColumnName;
         if (text.Kind == SchemaShape.Column.VectorKind.Scalar && text.ItemType is TextDataViewType)
@@ -124,15 +123,21 @@ public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerCh
             shape = tokenizer.GetOutputSchema(inputSchema);
             ids = options.Tokenizer is null ? TokenColumnName : shape.Last(c => c.ItemType == NumberDataViewType.Int32 && c.Kind == SchemaShape.Column.VectorKind.Vector).Name;
         }
-        var network = EncoderNetwork(options.VocabularySize ?? 3, 0, options.MaxLength, null);
-        return CreateNetworkTrainer(ids, network, null).GetOutputSchema(shape);
+        else if (text.Kind != SchemaShape.Column.VectorKind.Vector || text.ItemType != NumberDataViewType.Int32)
+        {
+            throw SchemaChecks.Mismatch("text", text.Name, ExpectedText, SchemaChecks.Describe(text));
+        }
+        return CreateTask(ids, EncoderNetwork(options.VocabularySize ?? 3, 0, options.MaxLength, null)).OutputSchema(shape);
     }
 
-    /// <summary>Encoder architecture, then dropout; the core trainer appends the output layer.</summary>
+    private SupervisedNetworkTask CreateTask(string idColumn, Network network)
+        => new(_kind, Options.LabelColumnName, idColumn, network, null, Options.Objective, featureRole: "token-id") { OutputNames = Options.OutputColumns };
+
+    /// <summary>Encoder architecture, then dropout; the task appends the output layer.</summary>
     private Network EncoderNetwork(int vocabularySize, int paddingId, int maxLength, int? classTokenId)
     {
         var options = Options;
-        var encoder = options.Encoder;
+        var encoder = options.Network;
         var name = encoder.Kind == TextEncoderKind.Transformer ? TextArchitectures.TransformerEncoder : TextArchitectures.RecurrentEncoder;
         var network = Network.Create().Architecture(name, encoder.Parameters(vocabularySize, options.EmbeddingDimensions, paddingId, maxLength, options.Dropout, classTokenId));
         return options.Dropout > 0 ? network.Dropout(options.Dropout) : network;
@@ -166,23 +171,6 @@ public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerCh
             row++;
         }
     }
-
-    /// <summary>Copies every engine setting of <see cref="TrainerOptions"/> (optimizer, validation, callbacks …) to the core options.</summary>
-    private protected T EngineOptions<T>(T target, string featureColumn, Network network, IDataView? validation) where T : NeuralNetworkOptions
-    {
-        foreach (var property in typeof(TrainerOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
-        {
-            if (property.CanRead && property.CanWrite)
-                property.SetValue(target, property.GetValue(Options));
-        }
-        target.LabelColumnName = Options.LabelColumnName;
-        target.FeatureColumnName = featureColumn;
-        target.Network = network;
-        target.OutputColumns = Options.OutputColumns;
-        target.PretrainedWeights = Options.PretrainedWeights;
-        target.ValidationSet = validation;
-        return target;
-    }
 }
 
 /// <summary>
@@ -191,18 +179,10 @@ public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerCh
 /// </summary>
 public sealed class NeuralTextBinaryTrainer : NeuralTextTrainerBase<NeuralTextBinaryOptions>
 {
-    internal NeuralTextBinaryTrainer(IHostEnvironment env, NeuralTextBinaryOptions options) : base(env, options)
+    internal NeuralTextBinaryTrainer(IHostEnvironment env, NeuralTextBinaryOptions options)
+        : base(env, options, nameof(NeuralTextBinaryTrainer), TargetKind.Binary)
     {
     }
-
-    private protected override void CheckLabel(DataViewSchema.Column label, string role)
-    {
-        if (label.Type != BooleanDataViewType.Instance)
-            throw SchemaChecks.Mismatch(role, label.Name, "Boolean (load the column as Boolean, or map it with mlContext.Transforms.CustomMapping)", label.Type);
-    }
-
-    private protected override IEstimator<NeuralNetworkTransformer> CreateNetworkTrainer(string featureColumn, Network network, IDataView? validation)
-        => new NeuralNetworkBinaryTrainer(Environment, EngineOptions(new NeuralNetworkBinaryOptions(), featureColumn, network, validation));
 }
 
 /// <summary>
@@ -211,42 +191,17 @@ public sealed class NeuralTextBinaryTrainer : NeuralTextTrainerBase<NeuralTextBi
 /// </summary>
 public sealed class NeuralTextMulticlassTrainer : NeuralTextTrainerBase<NeuralTextMulticlassOptions>
 {
-    internal NeuralTextMulticlassTrainer(IHostEnvironment env, NeuralTextMulticlassOptions options) : base(env, options)
+    internal NeuralTextMulticlassTrainer(IHostEnvironment env, NeuralTextMulticlassOptions options)
+        : base(env, options, nameof(NeuralTextMulticlassTrainer), TargetKind.Multiclass)
     {
-    }
-
-    private protected override void CheckLabel(DataViewSchema.Column label, string role)
-    {
-        if (label.Type is not KeyDataViewType key || key.RawType != typeof(uint) || key.Count < 2)
-            throw SchemaChecks.Mismatch(role, label.Name, "a key type of UInt32 with at least 2 values (use mlContext.Transforms.Conversion.MapValueToKey)", label.Type);
-    }
-
-    private protected override IEstimator<NeuralNetworkTransformer> CreateNetworkTrainer(string featureColumn, Network network, IDataView? validation)
-    {
-        var options = EngineOptions(new NeuralNetworkMulticlassOptions(), featureColumn, network, validation);
-        options.ClassWeights = Options.ClassWeights;
-        options.LabelSmoothing = Options.LabelSmoothing;
-        return new NeuralNetworkMulticlassTrainer(Environment, options);
     }
 }
 
 /// <summary>Neural text regressor. Label: Single or Double. Output: <c>Score</c> (Single).</summary>
 public sealed class NeuralTextRegressionTrainer : NeuralTextTrainerBase<NeuralTextRegressionOptions>
 {
-    internal NeuralTextRegressionTrainer(IHostEnvironment env, NeuralTextRegressionOptions options) : base(env, options)
+    internal NeuralTextRegressionTrainer(IHostEnvironment env, NeuralTextRegressionOptions options)
+        : base(env, options, nameof(NeuralTextRegressionTrainer), TargetKind.Regression)
     {
-    }
-
-    private protected override void CheckLabel(DataViewSchema.Column label, string role)
-    {
-        if (label.Type != NumberDataViewType.Single && label.Type != NumberDataViewType.Double)
-            throw SchemaChecks.Mismatch(role, label.Name, "Single or Double", label.Type);
-    }
-
-    private protected override IEstimator<NeuralNetworkTransformer> CreateNetworkTrainer(string featureColumn, Network network, IDataView? validation)
-    {
-        var options = EngineOptions(new NeuralNetworkRegressionOptions(), featureColumn, network, validation);
-        options.Loss = Options.Loss;
-        return new NeuralNetworkRegressionTrainer(Environment, options);
     }
 }

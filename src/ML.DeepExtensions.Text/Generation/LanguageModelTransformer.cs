@@ -21,13 +21,17 @@ namespace ML.DeepExtensions.Text.Generation;
 /// <see cref="Evaluate"/> measures perplexity on held-out text. Saved with <c>mlContext.Model.Save</c> together with
 /// its tokenizer and loaded back as this type by <c>mlContext.Model.Load</c> in any process.
 /// </summary>
-public sealed class LanguageModelTransformer : ITransformer
+public sealed class LanguageModelTransformer : ITransformer, IDisposable
 {
     private const int GenerationBatchSize = 64;
 
+    /// <summary>Whether disposing this instance frees the network (copies made by <see cref="WithGeneration"/> share it and do not).</summary>
+    private readonly bool _ownsModel;
+
     internal LanguageModelTransformer(IHostEnvironment env, TokenizingTransformer tokenizer, NetworkModel model, string tokenColumnName,
-        GenerationOptions generation, IReadOnlyList<EpochMetrics> history)
+        GenerationOptions generation, IReadOnlyList<EpochMetrics> history, bool ownsModel = true)
     {
+        _ownsModel = ownsModel;
         Environment = env;
         Tokenizer = tokenizer;
         Model = model;
@@ -67,11 +71,14 @@ public sealed class LanguageModelTransformer : ITransformer
 
     internal IHostEnvironment Environment { get; }
 
-    /// <summary>The same model (sharing its weights) with other generation settings.</summary>
+    /// <summary>
+    /// The same model (sharing its weights) with other generation settings. The copy does not own the weights: dispose
+    /// the original, and use the copy only while the original is alive.
+    /// </summary>
     public LanguageModelTransformer WithGeneration(GenerationOptions options)
     {
         Guard.NotNull(options).Validate();
-        return new LanguageModelTransformer(Environment, Tokenizer, Model, TokenColumnName, options, History);
+        return new LanguageModelTransformer(Environment, Tokenizer, Model, TokenColumnName, options, History, ownsModel: false);
     }
 
     /// <summary>The continuation of one prompt (null counts as empty) per <paramref name="options"/> or <see cref="Generation"/>.</summary>
@@ -270,6 +277,13 @@ public sealed class LanguageModelTransformer : ITransformer
     }
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => LanguageModelFormat.Save(ctx, this);
+
+    /// <summary>Frees the network's native memory now rather than at finalization (not for copies from <see cref="WithGeneration"/>).</summary>
+    public void Dispose()
+    {
+        if (_ownsModel)
+            Model.Dispose();
+    }
 }
 
 /// <summary>Perplexity of a language model (or a baseline) on a set of texts.</summary>

@@ -1,37 +1,10 @@
 using System;
 using System.Collections.Generic;
-using System.Runtime.CompilerServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using ML.DeepExtensions.Text.Tokenization;
 
 namespace ML.DeepExtensions.Text.Generation;
-
-/// <summary>
-/// Remembers which tokenizer made which data view, so that a language-model estimator appended after a tokenizer
-/// in a pipeline finds the tokenizer (it needs its vocabulary to generate text and to be saved with it). Weak: views
-/// and tokenizers are never kept alive by this table.
-/// </summary>
-internal static class TokenizedViews
-{
-    private static readonly ConditionalWeakTable<IDataView, TokenizingTransformer> Producers = new();
-
-    /// <summary>Records that <paramref name="tokenizer"/> produced <paramref name="view"/>.</summary>
-    public static void Register(IDataView view, TokenizingTransformer tokenizer) => Producers.AddOrUpdate(view, tokenizer);
-
-    /// <summary>The tokenizer whose output column is <paramref name="tokenColumn"/> in <paramref name="view"/> or one of its sources.</summary>
-    public static TokenizingTransformer? Find(IDataView view, string tokenColumn)
-    {
-        IDataView? current = view;
-        for (var depth = 0; current is not null && depth < 64; depth++)
-        {
-            if (Producers.TryGetValue(current, out var tokenizer) && tokenizer.OutputColumnName == tokenColumn)
-                return tokenizer;
-            current = (current as IDataTransform)?.Source;
-        }
-        return null;
-    }
-}
 
 /// <summary>Reads token ids: from a token-id column, or by tokenizing a text column.</summary>
 internal static class TokenRows

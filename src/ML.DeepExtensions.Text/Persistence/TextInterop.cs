@@ -42,9 +42,8 @@ internal static class TextInterop
     {
         var output = new RowToRowMapperTransform(transformer.Environment, input, new TokenizerRowMapper(transformer, input.Schema),
             schema => new TokenizerRowMapper(transformer, schema));
-        // A language model appended after this tokenizer in a pipeline finds it through its output (see TokenizedViews).
-        Generation.TokenizedViews.Register(output, transformer);
-        return output;
+        // The view names its tokenizer, so a language model appended after it in a pipeline finds it (see TokenizedDataView).
+        return new TokenizedDataView(output, input, transformer);
     }
 }
 

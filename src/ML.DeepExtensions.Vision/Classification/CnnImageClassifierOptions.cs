@@ -1,34 +1,33 @@
 using System;
 using System.Linq;
 using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Tasks;
 using ML.DeepExtensions.Vision.Zoo;
 
 namespace ML.DeepExtensions.Vision.Classification;
 
 /// <summary>
-/// Options of <see cref="CnnImageClassifierTrainer"/>. Everything of <see cref="NeuralNetworkMulticlassOptions"/>
-/// applies (engine, validation, early stopping, checkpoints, class weights …); <see cref="NeuralNetworkOptions.FeatureColumnName"/>
-/// is the image column, <see cref="NeuralNetworkOptions.Network"/> the architecture.
+/// Options of <see cref="CnnImageClassifierTrainer"/>. Every engine and supervised setting of
+/// <see cref="SupervisedTrainerOptions"/> applies (epochs, optimizer, validation, early stopping, checkpoints, label
+/// column, pretrained weights …), plus the image column, the network and how images are prepared.
 /// </summary>
-public sealed class CnnImageClassifierOptions : NeuralNetworkMulticlassOptions
+public sealed class CnnImageClassifierOptions : SupervisedTrainerOptions
 {
-    /// <summary>Creates options with the image column <c>Image</c> and the <c>LeNet5</c> architecture.</summary>
-    public CnnImageClassifierOptions()
-    {
-        FeatureColumnName = "Image";
-        Network = VisionArchitectures.LeNet5();
-    }
-
     /// <summary>
     /// The image column (default <c>Image</c>): an image (<c>MLImage</c>, from <c>mlContext.Transforms.LoadImages</c>),
     /// resized and converted here; or pixels already extracted channel by channel (Single in [0, 1] or Byte),
-    /// whose shape is <see cref="NeuralNetworkOptions.InputShape"/> or the architecture's contract.
+    /// whose shape is <see cref="InputShape"/> or the architecture's contract.
     /// </summary>
-    public string ImageColumnName
-    {
-        get => FeatureColumnName;
-        set => FeatureColumnName = value;
-    }
+    public string ImageColumnName { get; set; } = "Image";
+
+    /// <summary>
+    /// The network body: a zoo architecture (<see cref="VisionArchitectures"/>, default <c>LeNet5</c>) or any network of
+    /// the layer DSL. The trainer puts normalisation and augmentation in front and appends the output layer.
+    /// </summary>
+    public Network Network { get; set; } = VisionArchitectures.LeNet5();
+
+    /// <summary>The (channels, height, width) of pixel vectors in <see cref="ImageColumnName"/>; default the architecture's. Ignored for images.</summary>
+    public int[]? InputShape { get; set; }
 
     /// <summary>Height images are resized to; default the architecture's (e.g. 224 for ResNet18, 32 for LeNet5).</summary>
     public int? ImageHeight { get; set; }
@@ -48,10 +47,22 @@ public sealed class CnnImageClassifierOptions : NeuralNetworkMulticlassOptions
     /// <summary>Training-only augmentation (default none).</summary>
     public ImageAugmentation Augmentation { get; set; } = ImageAugmentation.None;
 
+    /// <summary>Per-class loss weights, one per key value in key order, each &gt; 0; null weighs classes equally (default).</summary>
+    public float[]? ClassWeights { get; set; }
+
+    /// <summary>Label smoothing ε in [0, 1): targets become (1−ε)·one-hot + ε/K (default 0).</summary>
+    public double LabelSmoothing { get; set; }
+
+    internal override ObjectiveSettings Objective => new(ClassWeights: ClassWeights, LabelSmoothing: LabelSmoothing);
+
     /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();
+        Guard.NotEmpty(ImageColumnName);
+        Guard.NotNull(Network);
+        NeuralNetworkOptions.ValidateInputShape(InputShape);
+        ValidateMulticlass(ClassWeights, LabelSmoothing);
         Guard.NotNull(Augmentation).Validate();
         if (ImageHeight is { } h)
             Guard.Positive(h, nameof(ImageHeight));
@@ -65,7 +76,7 @@ public sealed class CnnImageClassifierOptions : NeuralNetworkMulticlassOptions
             throw new ArgumentOutOfRangeException(nameof(Std), $"Std values must be positive. Received: Std=[{string.Join(", ", std)}]");
     }
 
-    /// <summary>The zoo contract of the architecture, when <see cref="NeuralNetworkOptions.Network"/> starts with one.</summary>
+    /// <summary>The zoo contract of the architecture, when <see cref="Network"/> starts with one.</summary>
     internal VisionArchitecture? Contract
         => Network.Layers.Count > 0 && Network.Layers[0] is ArchitectureLayer a
             ? VisionArchitectures.All.FirstOrDefault(v => string.Equals(v.Name, a.Name, StringComparison.OrdinalIgnoreCase))

@@ -8,7 +8,7 @@ using Microsoft.ML.Runtime;
 using Microsoft.ML.Transforms.Image;
 using ML.DeepExtensions.Networks;
 using ML.DeepExtensions.Scoring;
-using ML.DeepExtensions.Trainers;
+using ML.DeepExtensions.Tasks;
 
 namespace ML.DeepExtensions.Vision.Classification;
 
@@ -22,15 +22,19 @@ namespace ML.DeepExtensions.Vision.Classification;
 /// </summary>
 public sealed class CnnImageClassifierTrainer : IEstimator<TransformerChain<NeuralNetworkTransformer>>
 {
-    private readonly IHostEnvironment _env;
+    private const string ExpectedImage =
+        "an image (load with mlContext.Transforms.LoadImages) or pixels as a known-size vector of Single or Byte with InputShape (channels, height, width)";
+
+    private readonly IHost _host;
     private readonly TransformsCatalog _transforms;
 
     internal CnnImageClassifierTrainer(IHostEnvironment env, CnnImageClassifierOptions options)
     {
-        _env = env;
-        _transforms = Persistence.MLNetInternals.Transforms(env);
+        Guard.NotNull(env);
         Options = Guard.NotNull(options);
         options.Validate();
+        _host = env.Register(nameof(CnnImageClassifierTrainer));
+        _transforms = Persistence.MLNetInternals.Transforms(env);
     }
 
     /// <summary>The options this trainer was created with.</summary>
@@ -41,18 +45,14 @@ public sealed class CnnImageClassifierTrainer : IEstimator<TransformerChain<Neur
     {
         Guard.NotNull(input);
         var plan = Plan(input.Schema);
+        if (Options.ValidationSet is { } validationSet)
+            CheckImageColumn(validationSet.Schema, plan);
         var preprocessing = plan.Preprocessing?.Fit(input);
-        var inner = (CnnImageClassifierOptions)Options.ShallowCopy();
-        inner.FeatureColumnName = plan.PixelColumn;
-        inner.InputShape = plan.Shape;
-        inner.Network = plan.Network;
-        if (Options.ValidationSet is { } validation)
-        {
-            CheckImageColumn(validation.Schema, plan);
-            inner.ValidationSet = preprocessing?.Transform(validation) ?? validation;
-        }
-        var trainer = new NeuralNetworkMulticlassTrainer(_env, inner);
-        var network = trainer.Fit(preprocessing?.Transform(input) ?? input);
+        var training = preprocessing?.Transform(input) ?? input;
+        var validation = Options.ValidationSet is { } v ? preprocessing?.Transform(v) ?? v : null;
+        var task = CreateTask(plan.PixelColumn, plan.Shape, plan.Network);
+        var fitted = FittingPipeline.Fit(_host, Options, task, training, validation, Options.PretrainedWeights);
+        var network = new NeuralNetworkTransformer(fitted.Model, task.Head(training.Schema), plan.PixelColumn, fitted.History, Options.ScoringBatchSize);
         var transformers = preprocessing is null ? Array.Empty<ITransformer>() : preprocessing.ToArray<ITransformer>();
         return new TransformerChain<NeuralNetworkTransformer>(transformers.Append(network).ToArray());
     }
@@ -61,22 +61,27 @@ public sealed class CnnImageClassifierTrainer : IEstimator<TransformerChain<Neur
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         Guard.NotNull(inputSchema);
-        var image = inputSchema.FirstOrDefault(c => c.Name == Options.ImageColumnName);
-        if (image.Name is null)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Image column '{Options.ImageColumnName}' not found in the input.");
+        var image = SchemaChecks.Find(inputSchema, "image", Options.ImageColumnName);
         var shape = inputSchema;
         var pixels = Options.ImageColumnName;
-        if (image.ItemType is ImageDataViewType)
+        if (image.ItemType is ImageDataViewType && image.Kind == SchemaShape.Column.VectorKind.Scalar)
         {
             var (channels, height, width) = ImageSize(Options.Contract);
-            var preprocessing = Preprocessing(channels, height, width);
-            shape = preprocessing.GetOutputSchema(inputSchema);
+            shape = Preprocessing(channels, height, width).GetOutputSchema(inputSchema);
             pixels = PixelColumnName;
         }
-        var inner = (CnnImageClassifierOptions)Options.ShallowCopy();
-        inner.FeatureColumnName = pixels;
-        return new NeuralNetworkMulticlassTrainer(_env, inner).GetOutputSchema(shape);
+        else if (image.Kind != SchemaShape.Column.VectorKind.Vector || !FeatureVectors.IsAccepted(image.ItemType))
+        {
+            throw SchemaChecks.Mismatch("image", image.Name, ExpectedImage, SchemaChecks.Describe(image));
+        }
+        return CreateTask(pixels, null, Options.Network).OutputSchema(shape);
     }
+
+    private SupervisedNetworkTask CreateTask(string pixelColumn, int[]? shape, Network network)
+        => new(TargetKind.Multiclass, Options.LabelColumnName, pixelColumn, network, shape, Options.Objective, featureRole: "pixel")
+        {
+            OutputNames = Options.OutputColumns,
+        };
 
     private string ResizedColumnName => Options.ImageColumnName + ".Resized";
 
@@ -89,7 +94,7 @@ public sealed class CnnImageClassifierTrainer : IEstimator<TransformerChain<Neur
     {
         var options = Options;
         var contract = options.Contract;
-        var column = SchemaChecks.Find(schema, "Image", options.ImageColumnName);
+        var column = SchemaChecks.Find(schema, "image", options.ImageColumnName);
         int[] shape;
         EstimatorChain<ITransformer>? preprocessing = null;
         var pixels = options.ImageColumnName;
@@ -112,8 +117,7 @@ public sealed class CnnImageClassifierTrainer : IEstimator<TransformerChain<Neur
         }
         else
         {
-            throw SchemaChecks.Mismatch("image", column.Name,
-                "an image (load with mlContext.Transforms.LoadImages) or pixels as a known-size vector of Single or Byte with InputShape (channels, height, width)", column.Type);
+            throw SchemaChecks.Mismatch("image", column.Name, ExpectedImage, column.Type);
         }
 
         var network = Network.Create();

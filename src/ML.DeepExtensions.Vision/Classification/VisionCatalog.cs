@@ -21,12 +21,12 @@ public static class VisionCatalog
     /// <param name="catalog">The multiclass trainers catalog.</param>
     /// <param name="labelColumnName">Label column, a key type (use <c>MapValueToKey</c>) (default <c>Label</c>).</param>
     /// <param name="imageColumnName">Image column: an <c>MLImage</c> from <c>LoadImages</c> (default <c>Image</c>).</param>
-    /// <param name="architecture">Network body, e.g. <c>VisionArchitectures.ResNet18(width: 0.25, smallInput: true)</c>; default <c>LeNet5</c>.</param>
+    /// <param name="network">Network body, e.g. <c>VisionArchitectures.ResNet18(width: 0.25, smallInput: true)</c>; default <c>LeNet5</c>.</param>
     /// <param name="epochs">Passes over the data (default 20).</param>
     /// <param name="batchSize">Images per step (default 32).</param>
     /// <param name="learningRate">Adam learning rate (default 1e-3).</param>
     public static CnnImageClassifierTrainer CnnImageClassifier(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
-        string labelColumnName = "Label", string imageColumnName = "Image", Network? architecture = null,
+        string labelColumnName = "Label", string imageColumnName = "Image", Network? network = null,
         int epochs = TrainerOptions.Defaults.Epochs, int batchSize = TrainerOptions.Defaults.BatchSize, double learningRate = TrainerOptions.Defaults.LearningRate)
     {
         var options = new CnnImageClassifierOptions
@@ -37,8 +37,8 @@ public static class VisionCatalog
             BatchSize = batchSize,
             LearningRate = learningRate,
         };
-        if (architecture is not null)
-            options.Network = architecture;
+        if (network is not null)
+            options.Network = network;
         return catalog.CnnImageClassifier(options);
     }
 

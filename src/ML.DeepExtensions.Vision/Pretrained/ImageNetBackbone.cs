@@ -66,7 +66,7 @@ public sealed class ImageNetBackbone
 
     /// <summary>
     /// Options for <c>mlContext.MulticlassClassification.Trainers.CnnImageClassifier</c> with this network, its weights
-    /// (<see cref="NeuralNetworkOptions.PretrainedWeights"/>; the output layer starts fresh for the label's class count),
+    /// (<see cref="SupervisedTrainerOptions.PretrainedWeights"/>; the output layer starts fresh for the label's class count),
     /// three channels, the mean/std above and square images of <paramref name="imageSize"/>. Set epochs, learning rate,
     /// <see cref="Training.TrainerOptions.FreezeBackboneEpochs"/> and the rest on the result.
     /// </summary>

@@ -10,25 +10,41 @@ using static TorchSharp.torch;
 
 namespace ML.DeepExtensions.Training;
 
-/// <summary>A batch of examples as CPU tensors. Owned by whoever enumerates it.</summary>
+/// <summary>
+/// A batch of examples as tensors, owned by whoever enumerates it. <see cref="Features"/> is what the network is fed and
+/// <see cref="Labels"/> the main target; <see cref="Extras"/> holds whatever else a task's objective needs per example —
+/// sequence lengths, masks, box counts, target lengths — so variable-length and structured targets travel with the batch.
+/// </summary>
 internal sealed class Batch : IDisposable
 {
-    public Batch(Tensor features, Tensor labels)
+    private static readonly IReadOnlyDictionary<string, Tensor> NoExtras = new Dictionary<string, Tensor>();
+
+    public Batch(Tensor features, Tensor labels, IReadOnlyDictionary<string, Tensor>? extras = null)
     {
         Features = features;
         Labels = labels;
+        Extras = extras ?? NoExtras;
     }
 
     public Tensor Features { get; }
 
     public Tensor Labels { get; }
 
+    /// <summary>Further per-example tensors by name (first dimension = examples); empty for most tasks.</summary>
+    public IReadOnlyDictionary<string, Tensor> Extras { get; }
+
     public int Count => (int)Labels.shape[0];
+
+    /// <summary>The same batch on <paramref name="device"/>; the copies belong to the current dispose scope.</summary>
+    public Batch To(Device device)
+        => new(Features.to(device), Labels.to(device), Extras.Count == 0 ? null : Extras.ToDictionary(e => e.Key, e => e.Value.to(device)));
 
     public void Dispose()
     {
         Features.Dispose();
         Labels.Dispose();
+        foreach (var extra in Extras.Values)
+            extra.Dispose();
     }
 }
 

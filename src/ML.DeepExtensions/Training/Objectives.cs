@@ -14,8 +14,11 @@ internal abstract class TrainingObjective
     /// <summary>Element type of label tensors (Float32 for values, Int64 for class indices).</summary>
     public abstract ScalarType LabelType { get; }
 
-    /// <summary>Mean loss over the batch; <paramref name="output"/> is the network's raw output (N, outputs).</summary>
-    public abstract Tensor Loss(Tensor output, Tensor labels);
+    /// <summary>Mean loss over the batch; <paramref name="output"/> is the network's raw output for <paramref name="batch"/> (on the same device).</summary>
+    public Tensor Loss(Tensor output, Batch batch) => Loss(output, batch.Labels, batch);
+
+    /// <summary>Mean loss over the batch from its <paramref name="labels"/>; structured targets read <paramref name="batch"/>'s extras too.</summary>
+    protected abstract Tensor Loss(Tensor output, Tensor labels, Batch batch);
 
     /// <summary>A fresh accumulator for one pass over a data set.</summary>
     public abstract MetricAccumulator CreateAccumulator();
@@ -27,13 +30,13 @@ internal class MetricAccumulator
     private double _lossSum;
     private long _count;
 
-    /// <summary>Adds one batch: its mean loss, outputs (detached) and labels.</summary>
-    public void Add(double meanLoss, Tensor output, Tensor labels)
+    /// <summary>Adds one batch: its mean loss, the outputs (detached) and the batch (on the outputs' device).</summary>
+    public void Add(double meanLoss, Tensor output, Batch batch)
     {
-        var n = labels.shape[0];
+        var n = batch.Count;
         _lossSum += meanLoss * n;
         _count += n;
-        AddCore(meanLoss, output, labels);
+        AddCore(meanLoss, output, batch);
     }
 
     /// <summary>Metric values by name; always contains <c>Loss</c>.</summary>
@@ -45,7 +48,7 @@ internal class MetricAccumulator
     }
 
     /// <summary>Task metrics of one batch; <paramref name="meanLoss"/> is the batch's mean loss, already computed.</summary>
-    protected virtual void AddCore(double meanLoss, Tensor output, Tensor labels) => AddCore(output, labels);
+    protected virtual void AddCore(double meanLoss, Tensor output, Batch batch) => AddCore(output, batch.Labels);
 
     protected virtual void AddCore(Tensor output, Tensor labels)
     {
@@ -64,7 +67,7 @@ internal sealed class RegressionObjective : TrainingObjective
 
     public override ScalarType LabelType => ScalarType.Float32;
 
-    public override Tensor Loss(Tensor output, Tensor labels) => Losses.Regression(_loss, output.view(-1), labels);
+    protected override Tensor Loss(Tensor output, Tensor labels, Batch batch) => Losses.Regression(_loss, output.view(-1), labels);
 
     public override MetricAccumulator CreateAccumulator() => new Accumulator();
 
@@ -94,7 +97,7 @@ internal sealed class BinaryObjective : TrainingObjective
 {
     public override ScalarType LabelType => ScalarType.Float32;
 
-    public override Tensor Loss(Tensor output, Tensor labels) => Losses.BinaryCrossEntropy(output.view(-1), labels);
+    protected override Tensor Loss(Tensor output, Tensor labels, Batch batch) => Losses.BinaryCrossEntropy(output.view(-1), labels);
 
     public override MetricAccumulator CreateAccumulator() => new AccuracyAccumulator(output => output.view(-1).gt(0).to_type(ScalarType.Float32));
 }
@@ -112,7 +115,7 @@ internal sealed class MulticlassObjective : TrainingObjective
 
     public override ScalarType LabelType => ScalarType.Int64;
 
-    public override Tensor Loss(Tensor output, Tensor labels) => Losses.CategoricalCrossEntropy(output, labels, _classWeights, _labelSmoothing);
+    protected override Tensor Loss(Tensor output, Tensor labels, Batch batch) => Losses.CategoricalCrossEntropy(output, labels, _classWeights, _labelSmoothing);
 
     public override MetricAccumulator CreateAccumulator() => new AccuracyAccumulator(output => output.argmax(1));
 }

@@ -24,7 +24,7 @@ internal sealed class NextTokenObjective : TrainingObjective
 
     public override ScalarType LabelType => ScalarType.Int64;
 
-    public override Tensor Loss(Tensor output, Tensor labels)
+    protected override Tensor Loss(Tensor output, Tensor labels, Batch batch)
     {
         using var scope = torch.NewDisposeScope();
         var targets = Targets(labels, PaddingId);
@@ -65,10 +65,10 @@ internal sealed class NextTokenObjective : TrainingObjective
 
         // The batch's loss is already the mean cross-entropy over its target tokens: reuse it (sum = mean × targets)
         // instead of a second log-softmax over the vocabulary on every step (measured ~12 % of a step).
-        protected override void AddCore(double meanLoss, Tensor output, Tensor labels)
+        protected override void AddCore(double meanLoss, Tensor output, Batch batch)
         {
             using var scope = torch.NewDisposeScope();
-            var targets = Targets(labels, paddingId).reshape(-1);
+            var targets = Targets(batch.Labels, paddingId).reshape(-1);
             var valid = targets.ne(Ignore);
             var count = valid.sum().ToInt64();
             _sum += meanLoss * count;

@@ -85,11 +85,10 @@ internal static class TrainingLoop
                     learningRate = LearningRateAt(options, plateauFactor, epoch, progress);
                     Optimizers.SetLearningRate(optimizer, learningRate, factors);
 
-                    var x = Shaped(batch.Features, inputShape).to(device);
-                    var y = batch.Labels.to(device);
+                    var onDevice = batch.To(device);
                     optimizer.zero_grad();
-                    var output = module.forward(x);
-                    var loss = objective.Loss(output, y);
+                    var output = module.forward(Shaped(onDevice.Features, inputShape));
+                    var loss = objective.Loss(output, onDevice);
                     var lossValue = loss.ToDouble();
                     if (!double.IsFinite(lossValue))
                         throw new TrainingDivergedException(epoch + 1, step + 1, lossValue);
@@ -99,7 +98,7 @@ internal static class TrainingLoop
                         nn.utils.clip_grad_norm_(module.parameters(), clip);
                     optimizer.step();
                     using (torch.no_grad())
-                        trainMetrics.Add(lossValue, output.detach(), y);
+                        trainMetrics.Add(lossValue, output.detach(), onDevice);
                     step++;
                 }
                 if (stepsPerEpoch == 0)
@@ -221,10 +220,10 @@ internal static class TrainingLoop
             {
                 using var owned = batch;
                 using var scope = torch.NewDisposeScope();
-                var y = batch.Labels.to(device);
-                var output = module.forward(Shaped(batch.Features, inputShape).to(device));
-                using var loss = objective.Loss(output, y);
-                accumulator.Add(loss.ToDouble(), output, y);
+                var onDevice = batch.To(device);
+                var output = module.forward(Shaped(onDevice.Features, inputShape));
+                using var loss = objective.Loss(output, onDevice);
+                accumulator.Add(loss.ToDouble(), output, onDevice);
             }
         }
         return new Dictionary<string, double>(accumulator.Result());

@@ -22,7 +22,7 @@ public sealed class FortunesTopicTests(ITestOutputHelper output)
         var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label", nameof(TextData.Quote.Topic))
             .Append(mlContext.MulticlassClassification.Trainers.NeuralTextClassifier(new NeuralTextMulticlassOptions
             {
-                Encoder = TextEncoder.Transformer(layers: 1, heads: 2, pooling: TextPooling.Mean),
+                Network = TextEncoder.Transformer(layers: 1, heads: 2, pooling: TextPooling.Mean),
                 EmbeddingDimensions = 32,
                 MaxLength = 64,
                 MinFrequency = 1,

@@ -36,7 +36,7 @@ public sealed class NeuralTextBadInputTests
 
     private static readonly string[] Texts = TextData.Emails.Take(8).Select(e => e.Text).ToArray();
 
-    private static NeuralTextBinaryOptions Tiny() => new() { Encoder = TextEncoder.Lstm(4), EmbeddingDimensions = 4, MaxLength = 8, Epochs = 1 };
+    private static NeuralTextBinaryOptions Tiny() => new() { Network = TextEncoder.Lstm(4), EmbeddingDimensions = 4, MaxLength = 8, Epochs = 1 };
 
     [Fact]
     public void BinaryLabelNotBoolean_ThrowsNamingTheColumnAndTypes()
@@ -166,7 +166,7 @@ public sealed class NeuralTextBadInputTests
         var mlContext = new MLContext();
         var error = Assert.Throws<ArgumentException>(() => mlContext.BinaryClassification.Trainers.NeuralTextClassifier(new NeuralTextBinaryOptions
         {
-            Encoder = TextEncoder.Transformer(heads: 3),
+            Network = TextEncoder.Transformer(heads: 3),
             EmbeddingDimensions = 64,
         }));
         Assert.Equal("EmbeddingDimensions", error.ParamName);

@@ -26,7 +26,7 @@ public sealed class NeuralTextTrainerTests : IDisposable
 
     private static NeuralTextBinaryOptions SmallBinary(TextEncoder? encoder = null) => new()
     {
-        Encoder = encoder ?? TextEncoder.Lstm(hiddenSize: 16),
+        Network = encoder ?? TextEncoder.Lstm(hiddenSize: 16),
         EmbeddingDimensions = 16,
         MaxLength = 48,
         Epochs = 2,
@@ -98,7 +98,7 @@ public sealed class NeuralTextTrainerTests : IDisposable
         var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label", nameof(TextData.Quote.Topic))
             .Append(mlContext.MulticlassClassification.Trainers.NeuralTextClassifier(new NeuralTextMulticlassOptions
             {
-                Encoder = TextEncoder.Gru(hiddenSize: 16),
+                Network = TextEncoder.Gru(hiddenSize: 16),
                 EmbeddingDimensions = 16,
                 MinFrequency = 1,
                 MaxLength = 32,
@@ -121,7 +121,7 @@ public sealed class NeuralTextTrainerTests : IDisposable
         var data = TextData.Load(mlContext, rows);
         var model = mlContext.Regression.Trainers.NeuralTextRegressor(new NeuralTextRegressionOptions
         {
-            Encoder = TextEncoder.Lstm(hiddenSize: 16),
+            Network = TextEncoder.Lstm(hiddenSize: 16),
             EmbeddingDimensions = 16,
             MaxLength = 32,
             Epochs = 3,
@@ -189,7 +189,7 @@ public sealed class NeuralTextTrainerTests : IDisposable
         var second = mlContext.BinaryClassification.Trainers.NeuralTextClassifier(options).Fit(data);
         var fresh = mlContext.BinaryClassification.Trainers.NeuralTextClassifier(new NeuralTextBinaryOptions
         {
-            Encoder = options.Encoder, EmbeddingDimensions = 16, MaxLength = 48, Epochs = 1, MinFrequency = 1, LearningRate = 1e-9,
+            Network = options.Network, EmbeddingDimensions = 16, MaxLength = 48, Epochs = 1, MinFrequency = 1, LearningRate = 1e-9,
         }).Fit(data);
 
         var expected = first.Transform(data).GetColumn<float>("Score").ToArray();

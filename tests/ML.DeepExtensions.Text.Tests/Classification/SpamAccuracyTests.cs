@@ -31,7 +31,7 @@ public sealed class SpamAccuracyTests(ITestOutputHelper output)
         var (train, test) = Data(mlContext);
         var options = new NeuralTextBinaryOptions
         {
-            Encoder = kind == TextEncoderKind.Transformer ? TextEncoder.Transformer(layers: 1, heads: 2, pooling: TextPooling.Mean) : TextEncoder.Lstm(hiddenSize: 32, pooling: TextPooling.Max),
+            Network = kind == TextEncoderKind.Transformer ? TextEncoder.Transformer(layers: 1, heads: 2, pooling: TextPooling.Mean) : TextEncoder.Lstm(hiddenSize: 32, pooling: TextPooling.Max),
             EmbeddingDimensions = 32,
             Epochs = 4,
             MaxLength = 64,

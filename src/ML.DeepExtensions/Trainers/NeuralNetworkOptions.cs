@@ -1,17 +1,14 @@
 using System;
 using System.Linq;
 using ML.DeepExtensions.Networks;
-using ML.DeepExtensions.Scoring;
+using ML.DeepExtensions.Tasks;
 using ML.DeepExtensions.Training;
 
 namespace ML.DeepExtensions;
 
 /// <summary>Options shared by the feature-vector network trainers.</summary>
-public abstract class NeuralNetworkOptions : TrainerOptions
+public abstract class NeuralNetworkOptions : SupervisedTrainerOptions
 {
-    /// <summary>Label column (default <c>Label</c>); its type depends on the task.</summary>
-    public string LabelColumnName { get; set; } = "Label";
-
     /// <summary>
     /// Feature column (default <c>Features</c>): a known-size vector of Single, Double, Byte, Int32, Int64,
     /// UInt32 or a UInt32 key (pixels and token ids need no conversion); values are fed as Single.
@@ -30,27 +27,19 @@ public abstract class NeuralNetworkOptions : TrainerOptions
     /// </summary>
     public Network Network { get; set; } = Network.Mlp();
 
-    /// <summary>
-    /// Initial weights from a local file (TorchSharp, PyTorch state dict or safetensors), copied into the network
-    /// before training: by name when every name matches, otherwise by order and shape. The output layer is
-    /// loaded too when its shape matches, and keeps its fresh initialisation when the class count differs.
-    /// Combine with <see cref="TrainerOptions.FreezeBackboneEpochs"/> and <see cref="TrainerOptions.BackboneLearningRateFactor"/>
-    /// to fine-tune. Null trains from random weights (default).
-    /// </summary>
-    public Pretrained.PretrainedWeights? PretrainedWeights { get; set; }
-
-    /// <summary>Names of the added prediction columns (defaults Score, Probability, PredictedLabel).</summary>
-    public OutputColumnNames OutputColumns { get; set; } = new();
-
     /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();
-        Guard.NotEmpty(LabelColumnName);
         Guard.NotEmpty(FeatureColumnName);
         Guard.NotNull(Network);
-        Guard.NotNull(OutputColumns);
-        if (InputShape is { } shape && (shape.Length == 0 || shape.Any(d => d <= 0)))
+        ValidateInputShape(InputShape);
+    }
+
+    /// <summary>Throws unless <paramref name="shape"/> is null or positive dimensions.</summary>
+    internal static void ValidateInputShape(int[]? shape)
+    {
+        if (shape is not null && (shape.Length == 0 || shape.Any(d => d <= 0)))
             throw new ArgumentOutOfRangeException(nameof(InputShape), $"InputShape must be positive dimensions. Received: InputShape=({string.Join(", ", shape)})");
     }
 }
@@ -60,6 +49,8 @@ public sealed class NeuralNetworkRegressionOptions : NeuralNetworkOptions
 {
     /// <summary>Loss to minimise (default mean squared error).</summary>
     public RegressionLoss Loss { get; set; } = RegressionLoss.MeanSquaredError;
+
+    internal override ObjectiveSettings Objective => new(RegressionLoss: Loss);
 }
 
 /// <summary>Options of <see cref="Trainers.NeuralNetworkBinaryTrainer"/>. Label: Boolean. Loss: binary cross-entropy.</summary>
@@ -68,7 +59,7 @@ public sealed class NeuralNetworkBinaryOptions : NeuralNetworkOptions
 }
 
 /// <summary>Options of <see cref="Trainers.NeuralNetworkMulticlassTrainer"/>. Label: a key type. Loss: categorical cross-entropy.</summary>
-public class NeuralNetworkMulticlassOptions : NeuralNetworkOptions
+public sealed class NeuralNetworkMulticlassOptions : NeuralNetworkOptions
 {
     /// <summary>Per-class loss weights, one per key value in key order, each &gt; 0; null weighs classes equally (default).</summary>
     public float[]? ClassWeights { get; set; }
@@ -76,12 +67,12 @@ public class NeuralNetworkMulticlassOptions : NeuralNetworkOptions
     /// <summary>Label smoothing ε in [0, 1): targets become (1−ε)·one-hot + ε/K (default 0).</summary>
     public double LabelSmoothing { get; set; }
 
+    internal override ObjectiveSettings Objective => new(ClassWeights: ClassWeights, LabelSmoothing: LabelSmoothing);
+
     /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();
-        Guard.InRange(LabelSmoothing, 0, 1);
-        if (ClassWeights is { } weights && weights.Any(w => !(w > 0) || !float.IsFinite(w)))
-            throw new ArgumentOutOfRangeException(nameof(ClassWeights), $"ClassWeights must all be positive finite numbers. Received: ClassWeights=[{string.Join(", ", weights)}]");
+        ValidateMulticlass(ClassWeights, LabelSmoothing);
     }
 }
