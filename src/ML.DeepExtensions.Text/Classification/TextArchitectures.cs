@@ -23,40 +23,116 @@ public static class TextArchitectures
 #pragma warning restore CA2255
     internal static void Register()
     {
-        ArchitectureRegistry.Register(RecurrentEncoder, Recurrent);
-        ArchitectureRegistry.Register(TransformerEncoder, Transformer);
+        ArchitectureRegistry.Register<TextRecurrentEncoderParameters>(RecurrentEncoder, Recurrent);
+        ArchitectureRegistry.Register<TextTransformerEncoderParameters>(TransformerEncoder, Transformer);
     }
 
-    private static Network Recurrent(ArchitectureParameters p, int[] inputShape)
-        => Network.Create().Add(new RecurrentTextEncoderLayer(
-            p.GetEnum("kind", RecurrentKind.Lstm),
-            p.GetInt("vocabularySize", 0),
-            p.GetInt("dimensions", 64),
-            p.GetInt("paddingId", 0),
-            p.GetInt("hiddenSize", 64),
-            p.GetInt("layers", 1),
-            p.GetBool("bidirectional", true),
-            p.GetDouble("dropout", 0),
-            p.GetEnum("pooling", TextPooling.LastState)));
+    private static Network Recurrent(TextRecurrentEncoderParameters p, int[] inputShape)
+        => Network.Create().Add(new RecurrentTextEncoderLayer(p.Kind, p.VocabularySize, p.Dimensions, p.PaddingId, p.HiddenSize, p.Layers, p.Bidirectional, p.Dropout, p.Pooling));
 
-    private static Network Transformer(ArchitectureParameters p, int[] inputShape)
+    private static Network Transformer(TextTransformerEncoderParameters p, int[] inputShape)
     {
-        var vocabularySize = p.GetInt("vocabularySize", 0);
-        var paddingId = p.GetInt("paddingId", 0);
-        var maxLength = p.GetInt("maxLength", inputShape[0]);
-        var classTokenId = p.GetInt("classTokenId", -1);
-        var pooling = p.GetEnum("pooling", TextPooling.ClassToken);
-        var network = Network.Create().Add(new TrimPaddingLayer(vocabularySize, paddingId));
-        var embeddings = vocabularySize;
-        if (pooling == TextPooling.ClassToken && classTokenId < 0)
+        var maxLength = p.MaxLength ?? inputShape[0];
+        var network = Network.Create().Add(new TrimPaddingLayer(p.VocabularySize, p.PaddingId));
+        var embeddings = p.VocabularySize;
+        if (p.Pooling == TextPooling.ClassToken && p.ClassTokenId < 0)
         {
             // No [CLS] from the tokenizer: a learned one with a new id, in front of every row.
-            network = network.Add(new PrependTokenLayer(vocabularySize));
+            network = network.Add(new PrependTokenLayer(p.VocabularySize));
             embeddings++;
             maxLength++;
         }
-        return network.Transformer(embeddings, p.GetInt("dimensions", 64), maxLength, paddingId, p.GetInt("layers", 2), p.GetInt("heads", 4),
-            p.GetInt("feedForward", 0), p.GetDouble("dropout", 0.1), causal: false,
-            pooling: pooling == TextPooling.Mean ? SequencePooling.Mean : SequencePooling.First);
+        return network.Transformer(embeddings, p.Dimensions, maxLength, p.PaddingId, p.Layers, p.Heads, p.FeedForward, p.Dropout, causal: false,
+            pooling: p.Pooling == TextPooling.Mean ? SequencePooling.Mean : SequencePooling.First);
     }
+}
+
+/// <summary>
+/// Parameters of the <c>TextRecurrentEncoder</c> architecture (<see cref="TextEncoder.Lstm"/>, <see cref="TextEncoder.Gru"/>);
+/// the initializers are the defaults. The neural text trainers store all of them with the model.
+/// </summary>
+public sealed class TextRecurrentEncoderParameters
+{
+    /// <summary>Number of token ids (ids are below it); set by the trainer from the tokenizer.</summary>
+    [ArchitectureParameter("Number of token ids (ids are below it); set by the trainer from the tokenizer.")]
+    public int VocabularySize { get; set; } = 0;
+
+    /// <summary>Embedding dimensions per token.</summary>
+    [ArchitectureParameter("Embedding dimensions per token.")]
+    public int Dimensions { get; set; } = 64;
+
+    /// <summary>Id of the padding token, which never enters the recurrence.</summary>
+    [ArchitectureParameter("Id of the padding token, which never enters the recurrence.")]
+    public int PaddingId { get; set; } = 0;
+
+    /// <summary>Stacked recurrent layers, &gt; 0; dropout is applied between them.</summary>
+    [ArchitectureParameter("Stacked recurrent layers, > 0; dropout is applied between them.")]
+    public int Layers { get; set; } = 1;
+
+    /// <summary>Dropout between stacked layers, in [0, 1).</summary>
+    [ArchitectureParameter("Dropout between stacked layers, in [0, 1).")]
+    public double Dropout { get; set; } = 0;
+
+    /// <summary>LSTM or GRU.</summary>
+    [ArchitectureParameter("Lstm or Gru.")]
+    public RecurrentKind Kind { get; set; } = RecurrentKind.Lstm;
+
+    /// <summary>State size per direction, &gt; 0.</summary>
+    [ArchitectureParameter("State size per direction, > 0.")]
+    public int HiddenSize { get; set; } = 64;
+
+    /// <summary>Also read the text backwards, concatenating both final states.</summary>
+    [ArchitectureParameter("Also read the text backwards, concatenating both final states.", WriteBoolAsDigit = true)]
+    public bool Bidirectional { get; set; } = true;
+
+    /// <summary><see cref="TextPooling.LastState"/>, <see cref="TextPooling.Max"/> or <see cref="TextPooling.Mean"/> over the outputs.</summary>
+    [ArchitectureParameter("LastState, Max or Mean over the outputs.")]
+    public TextPooling Pooling { get; set; } = TextPooling.LastState;
+}
+
+/// <summary>
+/// Parameters of the <c>TextTransformerEncoder</c> architecture (<see cref="TextEncoder.Transformer"/>); the
+/// initializers are the defaults. The neural text trainers store all of them with the model.
+/// </summary>
+public sealed class TextTransformerEncoderParameters
+{
+    /// <summary>Number of token ids (ids are below it); set by the trainer from the tokenizer.</summary>
+    [ArchitectureParameter("Number of token ids (ids are below it); set by the trainer from the tokenizer.")]
+    public int VocabularySize { get; set; } = 0;
+
+    /// <summary>Embedding (model) dimensions, divisible by <see cref="Heads"/>.</summary>
+    [ArchitectureParameter("Embedding (model) dimensions, divisible by heads.")]
+    public int Dimensions { get; set; } = 64;
+
+    /// <summary>Id of the padding token, masked out of attention and pooling.</summary>
+    [ArchitectureParameter("Id of the padding token, masked out of attention and pooling.")]
+    public int PaddingId { get; set; } = 0;
+
+    /// <summary>Transformer blocks, &gt; 0.</summary>
+    [ArchitectureParameter("Transformer blocks, > 0.")]
+    public int Layers { get; set; } = 2;
+
+    /// <summary>Dropout inside the blocks, in [0, 1).</summary>
+    [ArchitectureParameter("Dropout inside the blocks, in [0, 1).")]
+    public double Dropout { get; set; } = 0.1;
+
+    /// <summary>Longest sequence (learned positions); null (unset, not stored) means the input length.</summary>
+    [ArchitectureParameter("Longest sequence (learned positions; unset: the input length).")]
+    public int? MaxLength { get; set; }
+
+    /// <summary>Attention heads, &gt; 0, dividing <see cref="Dimensions"/>.</summary>
+    [ArchitectureParameter("Attention heads, > 0, dividing dimensions.")]
+    public int Heads { get; set; } = 4;
+
+    /// <summary>Feed-forward width of a block; 0 means 4 × <see cref="Dimensions"/>.</summary>
+    [ArchitectureParameter("Feed-forward width of a block; 0 means 4 × dimensions.")]
+    public int FeedForward { get; set; } = 0;
+
+    /// <summary><see cref="TextPooling.ClassToken"/> or <see cref="TextPooling.Mean"/>.</summary>
+    [ArchitectureParameter("ClassToken or Mean.")]
+    public TextPooling Pooling { get; set; } = TextPooling.ClassToken;
+
+    /// <summary>Id of the tokenizer's [CLS] token; negative when it adds none, and a learned one is put in front of every row for <see cref="TextPooling.ClassToken"/>.</summary>
+    [ArchitectureParameter("Id of the tokenizer's [CLS] token; negative: none, a learned one is prepended for ClassToken pooling.")]
+    public int ClassTokenId { get; set; } = -1;
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using ML.DeepExtensions.Networks;
 
 namespace ML.DeepExtensions.Text.Classification;
 
@@ -78,36 +79,46 @@ public sealed class TextEncoder
     /// <summary>How the sequence of outputs becomes one vector.</summary>
     public TextPooling Pooling { get; }
 
-    /// <summary>An LSTM encoder (default: 64 units, 1 layer, bidirectional, final state).</summary>
-    /// <param name="hiddenSize">State size per direction, &gt; 0 (default 64).</param>
-    /// <param name="layers">Stacked layers, &gt; 0 (default 1); dropout is applied between them.</param>
-    /// <param name="bidirectional">Also read the text backwards (default true).</param>
-    /// <param name="pooling"><see cref="TextPooling.LastState"/> (default), <see cref="TextPooling.Max"/> or <see cref="TextPooling.Mean"/> over the outputs.</param>
-    public static TextEncoder Lstm(int hiddenSize = 64, int layers = 1, bool bidirectional = true, TextPooling pooling = TextPooling.LastState)
-        => new(TextEncoderKind.Lstm, Guard.Positive(hiddenSize), Guard.Positive(layers), bidirectional, 0, 0, RecurrentPooling(pooling));
+    /// <summary>An LSTM encoder. Arguments left null take the defaults of <see cref="TextRecurrentEncoderParameters"/>.</summary>
+    /// <param name="hiddenSize">State size per direction, &gt; 0.</param>
+    /// <param name="layers">Stacked layers, &gt; 0; dropout is applied between them.</param>
+    /// <param name="bidirectional">Also read the text backwards.</param>
+    /// <param name="pooling"><see cref="TextPooling.LastState"/>, <see cref="TextPooling.Max"/> or <see cref="TextPooling.Mean"/> over the outputs.</param>
+    public static TextEncoder Lstm(int? hiddenSize = null, int? layers = null, bool? bidirectional = null, TextPooling? pooling = null)
+        => Recurrent(TextEncoderKind.Lstm, hiddenSize, layers, bidirectional, pooling);
 
-    /// <summary>A GRU encoder (default: 64 units, 1 layer, bidirectional, final state).</summary>
-    /// <param name="hiddenSize">State size per direction, &gt; 0 (default 64).</param>
-    /// <param name="layers">Stacked layers, &gt; 0 (default 1); dropout is applied between them.</param>
-    /// <param name="bidirectional">Also read the text backwards (default true).</param>
-    /// <param name="pooling"><see cref="TextPooling.LastState"/> (default), <see cref="TextPooling.Max"/> or <see cref="TextPooling.Mean"/> over the outputs.</param>
-    public static TextEncoder Gru(int hiddenSize = 64, int layers = 1, bool bidirectional = true, TextPooling pooling = TextPooling.LastState)
-        => new(TextEncoderKind.Gru, Guard.Positive(hiddenSize), Guard.Positive(layers), bidirectional, 0, 0, RecurrentPooling(pooling));
+    /// <summary>A GRU encoder. Arguments left null take the defaults of <see cref="TextRecurrentEncoderParameters"/>.</summary>
+    /// <param name="hiddenSize">State size per direction, &gt; 0.</param>
+    /// <param name="layers">Stacked layers, &gt; 0; dropout is applied between them.</param>
+    /// <param name="bidirectional">Also read the text backwards.</param>
+    /// <param name="pooling"><see cref="TextPooling.LastState"/>, <see cref="TextPooling.Max"/> or <see cref="TextPooling.Mean"/> over the outputs.</param>
+    public static TextEncoder Gru(int? hiddenSize = null, int? layers = null, bool? bidirectional = null, TextPooling? pooling = null)
+        => Recurrent(TextEncoderKind.Gru, hiddenSize, layers, bidirectional, pooling);
+
+    private static TextEncoder Recurrent(TextEncoderKind kind, int? hiddenSize, int? layers, bool? bidirectional, TextPooling? pooling)
+    {
+        var defaults = new TextRecurrentEncoderParameters();
+        return new(kind, Guard.Positive(hiddenSize ?? defaults.HiddenSize, nameof(hiddenSize)), Guard.Positive(layers ?? defaults.Layers, nameof(layers)),
+            bidirectional ?? defaults.Bidirectional, 0, 0, RecurrentPooling(pooling ?? defaults.Pooling));
+    }
 
     private static TextPooling RecurrentPooling(TextPooling pooling)
         => pooling is TextPooling.LastState or TextPooling.Max or TextPooling.Mean ? pooling
             : throw new ArgumentOutOfRangeException(nameof(pooling), pooling, $"pooling of an LSTM or GRU must be LastState, Max or Mean. Received: pooling={pooling}");
 
-    /// <summary>A BERT-style Transformer encoder (default: 2 pre-LN blocks, 4 heads, [CLS] pooling).</summary>
-    /// <param name="layers">Transformer blocks, &gt; 0 (default 2).</param>
-    /// <param name="heads">Attention heads, &gt; 0, dividing the embedding dimensions (default 4).</param>
-    /// <param name="feedForward">Feed-forward width, ≥ 0; 0 means 4 × embedding dimensions (default).</param>
-    /// <param name="pooling">[CLS] (default) or mean pooling.</param>
-    public static TextEncoder Transformer(int layers = 2, int heads = 4, int feedForward = 0, TextPooling pooling = TextPooling.ClassToken)
+    /// <summary>A BERT-style Transformer encoder of pre-LN blocks. Arguments left null take the defaults of <see cref="TextTransformerEncoderParameters"/>.</summary>
+    /// <param name="layers">Transformer blocks, &gt; 0.</param>
+    /// <param name="heads">Attention heads, &gt; 0, dividing the embedding dimensions.</param>
+    /// <param name="feedForward">Feed-forward width, ≥ 0; 0 means 4 × embedding dimensions.</param>
+    /// <param name="pooling"><see cref="TextPooling.ClassToken"/> ([CLS]) or <see cref="TextPooling.Mean"/> pooling.</param>
+    public static TextEncoder Transformer(int? layers = null, int? heads = null, int? feedForward = null, TextPooling? pooling = null)
     {
-        if (pooling is not (TextPooling.ClassToken or TextPooling.Mean))
-            throw new ArgumentOutOfRangeException(nameof(pooling), pooling, $"pooling of a Transformer must be ClassToken or Mean. Received: pooling={pooling}");
-        return new(TextEncoderKind.Transformer, 0, Guard.Positive(layers), false, Guard.Positive(heads), Guard.NonNegative(feedForward), pooling);
+        var defaults = new TextTransformerEncoderParameters();
+        var kind = pooling ?? defaults.Pooling;
+        if (kind is not (TextPooling.ClassToken or TextPooling.Mean))
+            throw new ArgumentOutOfRangeException(nameof(pooling), kind, $"pooling of a Transformer must be ClassToken or Mean. Received: pooling={kind}");
+        return new(TextEncoderKind.Transformer, 0, Guard.Positive(layers ?? defaults.Layers, nameof(layers)), false, Guard.Positive(heads ?? defaults.Heads, nameof(heads)),
+            Guard.NonNegative(feedForward ?? defaults.FeedForward, nameof(feedForward)), kind);
     }
 
     /// <inheritdoc />
@@ -115,33 +126,38 @@ public sealed class TextEncoder
         ? $"Transformer({Layers} layers, {Heads} heads, feed-forward {(FeedForward == 0 ? "4×" : FeedForward.ToString(CultureInfo.InvariantCulture))}, {Pooling} pooling)"
         : $"{(Bidirectional ? "Bi" : "")}{Kind.ToString().ToUpperInvariant()}({HiddenSize}, layers {Layers}, {Pooling} pooling)";
 
-    /// <summary>The architecture parameters stored in the model (see <see cref="TextArchitectures"/>).</summary>
-    internal Dictionary<string, string> Parameters(int vocabularySize, int dimensions, int paddingId, int maxLength, double dropout, int? classTokenId)
+    /// <summary>The architecture parameters stored in the model (see <see cref="TextArchitectures"/>): every one, defaults included.</summary>
+    internal IReadOnlyDictionary<string, string> Parameters(int vocabularySize, int dimensions, int paddingId, int maxLength, double dropout, int? classTokenId)
     {
-        static string N(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-        var p = new Dictionary<string, string>
-        {
-            ["vocabularySize"] = N(vocabularySize),
-            ["dimensions"] = N(dimensions),
-            ["paddingId"] = N(paddingId),
-            ["layers"] = N(Layers),
-            ["dropout"] = N(dropout),
-        };
         if (Kind == TextEncoderKind.Transformer)
         {
-            p["maxLength"] = N(maxLength);
-            p["heads"] = N(Heads);
-            p["feedForward"] = N(FeedForward == 0 ? 4 * dimensions : FeedForward);
-            p["pooling"] = Pooling.ToString();
-            p["classTokenId"] = N(classTokenId ?? -1);
+            var transformer = new TextTransformerEncoderParameters
+            {
+                VocabularySize = vocabularySize,
+                Dimensions = dimensions,
+                PaddingId = paddingId,
+                Layers = Layers,
+                Dropout = dropout,
+                MaxLength = maxLength,
+                Heads = Heads,
+                FeedForward = FeedForward == 0 ? 4 * dimensions : FeedForward,
+                Pooling = Pooling,
+            };
+            if (classTokenId is { } id)
+                transformer.ClassTokenId = id;
+            return ArchitectureParameters.From(transformer).Values;
         }
-        else
+        return ArchitectureParameters.From(new TextRecurrentEncoderParameters
         {
-            p["kind"] = Kind.ToString();
-            p["hiddenSize"] = N(HiddenSize);
-            p["bidirectional"] = Bidirectional ? "1" : "0";
-            p["pooling"] = Pooling.ToString();
-        }
-        return p;
+            VocabularySize = vocabularySize,
+            Dimensions = dimensions,
+            PaddingId = paddingId,
+            Layers = Layers,
+            Dropout = dropout,
+            Kind = Kind == TextEncoderKind.Gru ? RecurrentKind.Gru : RecurrentKind.Lstm,
+            HiddenSize = HiddenSize,
+            Bidirectional = Bidirectional,
+            Pooling = Pooling,
+        }).Values;
     }
 }

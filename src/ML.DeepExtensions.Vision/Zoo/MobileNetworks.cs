@@ -15,18 +15,16 @@ internal static class MobileNetworks
 
     /// <summary>torchvision.models.mobilenet_v2 (0.14) up to the classifier's Dropout(0.2). <c>width</c> is the
     /// reference's width_mult (channels rounded to multiples of 8); <c>depth</c> scales the block counts (ceil).</summary>
-    public static Network MobileNetV2(ArchitectureParameters p, int[] input)
+    public static Network MobileNetV2(MobileNetV2Parameters p, int[] input)
     {
-        var (width, _) = CheckInput("MobileNetV2", p, input, 3, MinimumSize);
-        var depth = p.GetDouble("depth", 1);
-        var dropout = p.GetDouble("dropout", 0.2);
+        var width = CheckInput("MobileNetV2", p, input, MinimumSize);
         var channels = MakeDivisible(32 * width);
         var lastChannels = MakeDivisible(1280 * System.Math.Max(1.0, width));
         var network = Network.Create().ConvBnAct(channels, 3, 2, activation: ActivationKind.ReLU6);
         foreach (var (t, c, n, s) in MobileNetV2Setting)
         {
             var output = MakeDivisible(c * width);
-            for (var i = 0; i < Depth(n, depth); i++)
+            for (var i = 0; i < Depth(n, p.Depth); i++)
             {
                 var stride = i == 0 ? s : 1;
                 var hidden = (int)System.Math.Round(channels * (double)t, System.MidpointRounding.ToEven);
@@ -39,7 +37,7 @@ internal static class MobileNetworks
                 channels = output;
             }
         }
-        return network.ConvBnAct(lastChannels, 1, activation: ActivationKind.ReLU6).GlobalAveragePool().Dropout(dropout);
+        return network.ConvBnAct(lastChannels, 1, activation: ActivationKind.ReLU6).GlobalAveragePool().Dropout(p.Dropout);
     }
 
     // expand ratio, kernel, stride, input channels, output channels, layers: torchvision's _efficientnet_conf for B0.
@@ -49,14 +47,11 @@ internal static class MobileNetworks
     /// <summary>torchvision.models.efficientnet_b0 (0.14) up to the classifier's Dropout(0.2): MBConv blocks
     /// (expand 1×1, depthwise k×k, squeeze-excitation with SiLU, project 1×1) with stochastic depth rising linearly to
     /// 0.2. <c>width</c> and <c>depth</c> are the compound-scaling multipliers (B1: 1.0/1.1, B2: 1.1/1.2, …).</summary>
-    public static Network EfficientNetB0(ArchitectureParameters p, int[] input)
+    public static Network EfficientNetB0(EfficientNetParameters p, int[] input)
     {
-        var (width, _) = CheckInput("EfficientNetB0", p, input, 3, MinimumSize);
-        var depth = p.GetDouble("depth", 1);
-        var dropout = p.GetDouble("dropout", 0.2);
-        var stochasticDepth = p.GetDouble("stochasticDepth", 0.2);
+        var width = CheckInput("EfficientNetB0", p, input, MinimumSize);
         var stages = EfficientNetB0Setting
-            .Select(s => (s.Expand, s.Kernel, s.Stride, Input: MakeDivisible(s.Input * width), Output: MakeDivisible(s.Output * width), Layers: Depth(s.Layers, depth)))
+            .Select(s => (s.Expand, s.Kernel, s.Stride, Input: MakeDivisible(s.Input * width), Output: MakeDivisible(s.Output * width), Layers: Depth(s.Layers, p.Depth)))
             .ToArray();
         var total = stages.Sum(s => s.Layers);
         var network = Network.Create().ConvBnAct(stages[0].Input, 3, 2, activation: ActivationKind.SiLU);
@@ -74,10 +69,10 @@ internal static class MobileNetworks
                 body = body.ConvBnAct(expanded, stage.Kernel, stride, groups: expanded, activation: ActivationKind.SiLU)
                     .SqueezeExcitation(System.Math.Max(1, inputChannels / 4), ActivationKind.SiLU)
                     .ConvBnAct(stage.Output, 1, activation: null);
-                var dropPath = stochasticDepth * blockId / total;
+                var dropPath = p.StochasticDepth * blockId / total;
                 network = stride == 1 && inputChannels == stage.Output ? network.Residual(body, dropPath: dropPath) : network.Append(body);
             }
         }
-        return network.ConvBnAct(4 * stages[^1].Output, 1, activation: ActivationKind.SiLU).GlobalAveragePool().Dropout(dropout);
+        return network.ConvBnAct(4 * stages[^1].Output, 1, activation: ActivationKind.SiLU).GlobalAveragePool().Dropout(p.Dropout);
     }
 }

@@ -16,17 +16,18 @@ internal static class ResNets
 {
     public const int MinimumSize = 1;
 
-    public static Network ResNet18(ArchitectureParameters p, int[] input) => ResNet("ResNet18", [2, 2, 2, 2], bottleneck: false, p, input);
+    public static Network ResNet18(ResNetParameters p, int[] input) => ResNet("ResNet18", [2, 2, 2, 2], bottleneck: false, p, input);
 
-    public static Network ResNet34(ArchitectureParameters p, int[] input) => ResNet("ResNet34", [3, 4, 6, 3], bottleneck: false, p, input);
+    public static Network ResNet34(ResNetParameters p, int[] input) => ResNet("ResNet34", [3, 4, 6, 3], bottleneck: false, p, input);
 
-    public static Network ResNet50(ArchitectureParameters p, int[] input) => ResNet("ResNet50", [3, 4, 6, 3], bottleneck: true, p, input);
+    public static Network ResNet50(ResNetParameters p, int[] input) => ResNet("ResNet50", [3, 4, 6, 3], bottleneck: true, p, input);
 
-    private static Network ResNet(string name, int[] defaultBlocks, bool bottleneck, ArchitectureParameters p, int[] input)
+    // torchvisionBlocks: the variant's blocks per stage, used when ResNetParameters.Blocks is unset.
+    private static Network ResNet(string name, int[] torchvisionBlocks, bool bottleneck, ResNetParameters p, int[] input)
     {
-        var (width, _) = CheckInput(name, p, input, 3, MinimumSize);
-        var blocks = CheckBlocks(p.GetInts("blocks", defaultBlocks), defaultBlocks);
-        var smallInput = p.GetBool("smallInput", false);
+        var width = CheckInput(name, p, input, MinimumSize);
+        var blocks = CheckBlocks(p.Blocks ?? torchvisionBlocks, torchvisionBlocks);
+        var smallInput = p.SmallInput;
         var expansion = bottleneck ? 4 : 1;
         var stem = Scale(64, width);
         var network = smallInput

@@ -16,7 +16,8 @@ namespace ML.DeepExtensions.Vision.Zoo;
 /// <param name="Mean">Per-channel mean subtracted from pixel values scaled to [0, 1].</param>
 /// <param name="Std">Per-channel standard deviation the centred values are divided by.</param>
 /// <param name="Reference">The definition the default structure reproduces, layer for layer and tensor for tensor.</param>
-/// <param name="Parameters">Names of the architecture parameters the builder reads, with their meaning and default.</param>
+/// <param name="Parameters">The architecture parameters by stored name, each with its meaning and default, generated from the
+/// architecture's parameter class (e.g. <see cref="ResNetParameters"/>).</param>
 public sealed record VisionArchitecture(
     string Name,
     int Channels,

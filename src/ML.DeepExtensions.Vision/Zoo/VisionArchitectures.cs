@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using ML.DeepExtensions.Networks;
@@ -22,38 +21,18 @@ public static class VisionArchitectures
     private static readonly float[] ImageNetMean = [0.485f, 0.456f, 0.406f];
     private static readonly float[] ImageNetStd = [0.229f, 0.224f, 0.225f];
 
-    private static readonly Dictionary<string, string> CommonParameters = new()
-    {
-        ["width"] = "Channel multiplier, > 0 (default 1 = the reference).",
-        ["channels"] = "Input channels the network checks for (default: the contract's Channels).",
-    };
-
-    private static readonly (VisionArchitecture Contract, ArchitectureBuilder Builder)[] Entries =
+    private static readonly Registration[] Entries =
     [
-        (ImageNet("AlexNet", ClassicNetworks.AlexNetMinimumSize, "torchvision.models.alexnet (0.14)", ("hidden", "Units of the two hidden Linear layers (default 4096)."),
-            ("dropout", "Dropout before each hidden Linear layer (default 0.5)."), ("poolSize", "Side of the adaptive average pool before the classifier (default 6).")), ClassicNetworks.AlexNet),
-        (ImageNet("EfficientNetB0", MobileNetworks.MinimumSize, "torchvision.models.efficientnet_b0 (0.14)", ("depth", "Block-count multiplier (compound scaling), > 0 (default 1)."),
-            ("dropout", "Dropout before the classifier (default 0.2)."), ("stochasticDepth", "Largest stochastic-depth drop probability (default 0.2).")), MobileNetworks.EfficientNetB0),
-        (new VisionArchitecture("LeNet5", 1, 32, 32, ClassicNetworks.LeNet5MinimumSize, [0.5f], [0.5f], "LeCun et al. 1998, with ReLU and max pooling by default; 28×28 images work",
-            Describe(("activation", "Activation after every layer (default ReLU; Tanh for the original)."), ("pooling", "Max (default) or Average (the original's subsampling)."))), ClassicNetworks.LeNet5),
-        (ImageNet("MobileNetV2", MobileNetworks.MinimumSize, "torchvision.models.mobilenet_v2 (0.14)", ("depth", "Block-count multiplier, > 0 (default 1)."),
-            ("dropout", "Dropout before the classifier (default 0.2).")), MobileNetworks.MobileNetV2),
-        (ImageNet("ResNet18", ResNets.MinimumSize, "torchvision.models.resnet18 (0.14)", ("smallInput", "3×3 stride-1 stem without max-pool for 28–32 px images (default false)."),
-            ("blocks", "Blocks per stage, four comma-separated counts (default 2,2,2,2).")), ResNets.ResNet18),
-        (ImageNet("ResNet34", ResNets.MinimumSize, "torchvision.models.resnet34 (0.14)", ("smallInput", "3×3 stride-1 stem without max-pool for 28–32 px images (default false)."),
-            ("blocks", "Blocks per stage, four comma-separated counts (default 3,4,6,3).")), ResNets.ResNet34),
-        (ImageNet("ResNet50", ResNets.MinimumSize, "torchvision.models.resnet50 (0.14)", ("smallInput", "3×3 stride-1 stem without max-pool for 28–32 px images (default false)."),
-            ("blocks", "Blocks per stage, four comma-separated counts (default 3,4,6,3).")), ResNets.ResNet50),
-        (ImageNet("Vgg11", ClassicNetworks.VggMinimumSize, "torchvision.models.vgg11 / vgg11_bn (0.14)", VggParameters), ClassicNetworks.Vgg11),
-        (ImageNet("Vgg16", ClassicNetworks.VggMinimumSize, "torchvision.models.vgg16 / vgg16_bn (0.14)", VggParameters), ClassicNetworks.Vgg16),
-    ];
-
-    private static (string, string)[] VggParameters =>
-    [
-        ("batchNorm", "Batch norm after every convolution, as vgg*_bn (default false)."),
-        ("hidden", "Units of the two hidden Linear layers (default 4096)."),
-        ("dropout", "Dropout after each hidden Linear layer (default 0.5)."),
-        ("poolSize", "Side of the adaptive average pool before the classifier (default 7)."),
+        Entry<AlexNetParameters>("AlexNet", ClassicNetworks.AlexNetMinimumSize, "torchvision.models.alexnet (0.14)", ClassicNetworks.AlexNet),
+        Entry<EfficientNetParameters>("EfficientNetB0", MobileNetworks.MinimumSize, "torchvision.models.efficientnet_b0 (0.14)", MobileNetworks.EfficientNetB0),
+        Entry<LeNet5Parameters>("LeNet5", ClassicNetworks.LeNet5MinimumSize, "LeCun et al. 1998, with ReLU and max pooling by default; 28×28 images work",
+            ClassicNetworks.LeNet5, size: 32, mean: [0.5f], std: [0.5f]),
+        Entry<MobileNetV2Parameters>("MobileNetV2", MobileNetworks.MinimumSize, "torchvision.models.mobilenet_v2 (0.14)", MobileNetworks.MobileNetV2),
+        Entry<ResNetParameters>("ResNet18", ResNets.MinimumSize, "torchvision.models.resnet18 (0.14)", ResNets.ResNet18),
+        Entry<ResNetParameters>("ResNet34", ResNets.MinimumSize, "torchvision.models.resnet34 (0.14)", ResNets.ResNet34),
+        Entry<ResNetParameters>("ResNet50", ResNets.MinimumSize, "torchvision.models.resnet50 (0.14)", ResNets.ResNet50),
+        Entry<VggParameters>("Vgg11", ClassicNetworks.VggMinimumSize, "torchvision.models.vgg11 / vgg11_bn (0.14)", ClassicNetworks.Vgg11),
+        Entry<VggParameters>("Vgg16", ClassicNetworks.VggMinimumSize, "torchvision.models.vgg16 / vgg16_bn (0.14)", ClassicNetworks.Vgg16),
     ];
 
     /// <summary>Registers every architecture. Runs when this assembly is first used or loaded by a model that names it.</summary>
@@ -62,8 +41,8 @@ public static class VisionArchitectures
 #pragma warning restore CA2255
     internal static void Register()
     {
-        foreach (var (contract, builder) in Entries)
-            ArchitectureRegistry.Register(contract.Name, builder);
+        foreach (var entry in Entries)
+            entry.Register();
     }
 
     /// <summary>The contracts of every architecture of the zoo, by name.</summary>
@@ -78,113 +57,198 @@ public static class VisionArchitectures
             ?? throw new KeyNotFoundException($"'{name}' is not a vision architecture. Available: {string.Join(", ", All.Select(a => a.Name))}.");
     }
 
-    /// <summary>LeNet-5 for 32×32 (or 28×28) grey images: conv 6@5×5, pool, conv 16@5×5, pool, Dense 120, Dense 84.</summary>
-    /// <param name="width">Channel and unit multiplier, &gt; 0 (default 1).</param>
-    /// <param name="channels">Image channels (default 1).</param>
-    /// <param name="activation">Activation after every layer (default ReLU; Tanh for the original).</param>
-    /// <param name="pooling">Max (default) or Average pooling.</param>
-    public static Network LeNet5(double width = 1, int channels = 1, ActivationKind activation = ActivationKind.ReLU, PoolingKind pooling = PoolingKind.Max)
-        => Create("LeNet5", ("width", Number(width)), ("channels", Number(channels)), ("activation", activation.ToString()), ("pooling", pooling.ToString()));
-
-    /// <summary>AlexNet as torchvision's, up to its final Linear layer.</summary>
-    /// <param name="width">Channel multiplier of the convolutions, &gt; 0 (default 1).</param>
-    /// <param name="hidden">Units of the two hidden Linear layers (default 4096).</param>
-    /// <param name="dropout">Dropout before each hidden Linear layer (default 0.5).</param>
-    /// <param name="poolSize">Side of the adaptive average pool before the classifier (default 6).</param>
-    /// <param name="channels">Image channels (default 3).</param>
-    public static Network AlexNet(double width = 1, int hidden = 4096, double dropout = 0.5, int poolSize = 6, int channels = 3)
-        => Create("AlexNet", ("width", Number(width)), ("hidden", Number(hidden)), ("dropout", Number(dropout)), ("poolSize", Number(poolSize)), ("channels", Number(channels)));
-
-    /// <summary>VGG-11 (configuration A) as torchvision's vgg11 / vgg11_bn, up to its final Linear layer.</summary>
-    /// <param name="width">Channel multiplier of the convolutions, &gt; 0 (default 1).</param>
-    /// <param name="batchNorm">Batch norm after every convolution (default false).</param>
-    /// <param name="hidden">Units of the two hidden Linear layers (default 4096).</param>
-    /// <param name="dropout">Dropout after each hidden Linear layer (default 0.5).</param>
-    /// <param name="poolSize">Side of the adaptive average pool before the classifier (default 7).</param>
-    /// <param name="channels">Image channels (default 3).</param>
-    public static Network Vgg11(double width = 1, bool batchNorm = false, int hidden = 4096, double dropout = 0.5, int poolSize = 7, int channels = 3)
-        => Vgg("Vgg11", width, batchNorm, hidden, dropout, poolSize, channels);
-
-    /// <summary>VGG-16 (configuration D) as torchvision's vgg16 / vgg16_bn, up to its final Linear layer.</summary>
-    /// <param name="width">Channel multiplier of the convolutions, &gt; 0 (default 1).</param>
-    /// <param name="batchNorm">Batch norm after every convolution (default false).</param>
-    /// <param name="hidden">Units of the two hidden Linear layers (default 4096).</param>
-    /// <param name="dropout">Dropout after each hidden Linear layer (default 0.5).</param>
-    /// <param name="poolSize">Side of the adaptive average pool before the classifier (default 7).</param>
-    /// <param name="channels">Image channels (default 3).</param>
-    public static Network Vgg16(double width = 1, bool batchNorm = false, int hidden = 4096, double dropout = 0.5, int poolSize = 7, int channels = 3)
-        => Vgg("Vgg16", width, batchNorm, hidden, dropout, poolSize, channels);
-
-    /// <summary>ResNet-18 as torchvision's, up to the global average pool (512·width features).</summary>
-    /// <param name="width">Channel multiplier, &gt; 0 (default 1).</param>
-    /// <param name="smallInput">3×3 stride-1 stem without max-pool, for 28–32 px images (default false: 7×7 stride-2 stem + max-pool).</param>
-    /// <param name="channels">Image channels (default 3).</param>
-    /// <param name="blocks">Blocks per stage, four positive counts (default null: torchvision's 2, 2, 2, 2); e.g. [2, 2, 2, 3] for the ImageNet weights of <see cref="Pretrained.ImageNetWeights"/>.</param>
-    public static Network ResNet18(double width = 1, bool smallInput = false, int channels = 3, int[]? blocks = null) => ResNet("ResNet18", width, smallInput, channels, blocks);
-
-    /// <summary>ResNet-34 as torchvision's, up to the global average pool (512·width features).</summary>
-    /// <param name="width">Channel multiplier, &gt; 0 (default 1).</param>
-    /// <param name="smallInput">3×3 stride-1 stem without max-pool, for 28–32 px images (default false).</param>
-    /// <param name="channels">Image channels (default 3).</param>
-    /// <param name="blocks">Blocks per stage, four positive counts (default null: torchvision's 3, 4, 6, 3).</param>
-    public static Network ResNet34(double width = 1, bool smallInput = false, int channels = 3, int[]? blocks = null) => ResNet("ResNet34", width, smallInput, channels, blocks);
-
-    /// <summary>ResNet-50 (bottleneck blocks) as torchvision's, up to the global average pool (2048·width features).</summary>
-    /// <param name="width">Channel multiplier, &gt; 0 (default 1).</param>
-    /// <param name="smallInput">3×3 stride-1 stem without max-pool, for 28–32 px images (default false).</param>
-    /// <param name="channels">Image channels (default 3).</param>
-    /// <param name="blocks">Blocks per stage, four positive counts (default null: torchvision's 3, 4, 6, 3).</param>
-    public static Network ResNet50(double width = 1, bool smallInput = false, int channels = 3, int[]? blocks = null) => ResNet("ResNet50", width, smallInput, channels, blocks);
-
-    /// <summary>EfficientNet-B0 as torchvision's, up to its final Linear layer (1280 features at width 1).</summary>
-    /// <param name="width">Channel multiplier (compound scaling), &gt; 0 (default 1); channels are rounded to multiples of 8.</param>
-    /// <param name="depth">Block-count multiplier (compound scaling), &gt; 0 (default 1).</param>
-    /// <param name="dropout">Dropout before the classifier (default 0.2).</param>
-    /// <param name="stochasticDepth">Largest stochastic-depth drop probability, reached by the last block (default 0.2).</param>
-    /// <param name="channels">Image channels (default 3).</param>
-    public static Network EfficientNetB0(double width = 1, double depth = 1, double dropout = 0.2, double stochasticDepth = 0.2, int channels = 3)
-        => Create("EfficientNetB0", ("width", Number(width)), ("depth", Number(depth)), ("dropout", Number(dropout)), ("stochasticDepth", Number(stochasticDepth)), ("channels", Number(channels)));
-
-    /// <summary>MobileNetV2 as torchvision's, up to its final Linear layer (1280 features for width ≤ 1).</summary>
-    /// <param name="width">The reference's width_mult, &gt; 0 (default 1); channels are rounded to multiples of 8.</param>
-    /// <param name="depth">Block-count multiplier, &gt; 0 (default 1).</param>
-    /// <param name="dropout">Dropout before the classifier (default 0.2).</param>
-    /// <param name="channels">Image channels (default 3).</param>
-    public static Network MobileNetV2(double width = 1, double depth = 1, double dropout = 0.2, int channels = 3)
-        => Create("MobileNetV2", ("width", Number(width)), ("depth", Number(depth)), ("dropout", Number(dropout)), ("channels", Number(channels)));
-
-    private static Network Vgg(string name, double width, bool batchNorm, int hidden, double dropout, int poolSize, int channels)
-        => Create(name, ("width", Number(width)), ("batchNorm", batchNorm ? "true" : "false"), ("hidden", Number(hidden)), ("dropout", Number(dropout)), ("poolSize", Number(poolSize)), ("channels", Number(channels)));
-
-    private static Network ResNet(string name, double width, bool smallInput, int channels, int[]? blocks)
+    /// <summary>LeNet-5 for 32×32 (or 28×28) grey images: conv 6@5×5, pool, conv 16@5×5, pool, Dense 120, Dense 84.
+    /// Arguments left null take the defaults of <see cref="LeNet5Parameters"/>.</summary>
+    /// <param name="width">Channel and unit multiplier, &gt; 0.</param>
+    /// <param name="channels">Image channels.</param>
+    /// <param name="activation">Activation after every layer (<see cref="ActivationKind.Tanh"/> for the original).</param>
+    /// <param name="pooling">Max or Average (the original's) pooling.</param>
+    public static Network LeNet5(double? width = null, int? channels = null, ActivationKind? activation = null, PoolingKind? pooling = null)
     {
-        (string, string)[] parameters = [("width", Number(width)), ("smallInput", smallInput ? "true" : "false"), ("channels", Number(channels))];
-        // Written only when given, so networks with torchvision's blocks persist as before.
-        return blocks is null ? Create(name, parameters) : Create(name, [.. parameters, ("blocks", string.Join(",", blocks.Select(Number)))]);
+        var p = new LeNet5Parameters();
+        p.Width = width ?? p.Width;
+        p.Channels = channels ?? p.Channels;
+        p.Activation = activation ?? p.Activation;
+        p.Pooling = pooling ?? p.Pooling;
+        return LeNet5(p);
     }
 
-    private static Network Create(string name, params (string Key, string Value)[] parameters)
+    /// <summary>LeNet-5 with the given parameters.</summary>
+    /// <exception cref="ArgumentException">A parameter is out of range (checked here, by building the network once at the contract's size).</exception>
+    public static Network LeNet5(LeNet5Parameters parameters) => Create("LeNet5", parameters);
+
+    /// <summary>AlexNet as torchvision's, up to its final Linear layer. Arguments left null take the defaults of <see cref="AlexNetParameters"/>.</summary>
+    /// <param name="width">Channel multiplier of the convolutions, &gt; 0.</param>
+    /// <param name="hidden">Units of the two hidden Linear layers.</param>
+    /// <param name="dropout">Dropout before each hidden Linear layer.</param>
+    /// <param name="poolSize">Side of the adaptive average pool before the classifier.</param>
+    /// <param name="channels">Image channels.</param>
+    public static Network AlexNet(double? width = null, int? hidden = null, double? dropout = null, int? poolSize = null, int? channels = null)
     {
-        var network = Network.Create().Architecture(name, parameters.ToDictionary(p => p.Key, p => p.Value));
+        var p = new AlexNetParameters();
+        p.Width = width ?? p.Width;
+        p.Hidden = hidden ?? p.Hidden;
+        p.Dropout = dropout ?? p.Dropout;
+        p.PoolSize = poolSize ?? p.PoolSize;
+        p.Channels = channels ?? p.Channels;
+        return AlexNet(p);
+    }
+
+    /// <summary>AlexNet with the given parameters.</summary>
+    /// <exception cref="ArgumentException">A parameter is out of range (checked here, by building the network once at the contract's size).</exception>
+    public static Network AlexNet(AlexNetParameters parameters) => Create("AlexNet", parameters);
+
+    /// <summary>VGG-11 (configuration A) as torchvision's vgg11 / vgg11_bn, up to its final Linear layer.
+    /// Arguments left null take the defaults of <see cref="VggParameters"/>.</summary>
+    /// <param name="width">Channel multiplier of the convolutions, &gt; 0.</param>
+    /// <param name="batchNorm">Batch norm after every convolution (vgg11_bn).</param>
+    /// <param name="hidden">Units of the two hidden Linear layers.</param>
+    /// <param name="dropout">Dropout after each hidden Linear layer.</param>
+    /// <param name="poolSize">Side of the adaptive average pool before the classifier.</param>
+    /// <param name="channels">Image channels.</param>
+    public static Network Vgg11(double? width = null, bool? batchNorm = null, int? hidden = null, double? dropout = null, int? poolSize = null, int? channels = null)
+        => Vgg11(Vgg(width, batchNorm, hidden, dropout, poolSize, channels));
+
+    /// <summary>VGG-11 with the given parameters.</summary>
+    /// <exception cref="ArgumentException">A parameter is out of range (checked here, by building the network once at the contract's size).</exception>
+    public static Network Vgg11(VggParameters parameters) => Create("Vgg11", parameters);
+
+    /// <summary>VGG-16 (configuration D) as torchvision's vgg16 / vgg16_bn, up to its final Linear layer.
+    /// Arguments left null take the defaults of <see cref="VggParameters"/>.</summary>
+    /// <param name="width">Channel multiplier of the convolutions, &gt; 0.</param>
+    /// <param name="batchNorm">Batch norm after every convolution (vgg16_bn).</param>
+    /// <param name="hidden">Units of the two hidden Linear layers.</param>
+    /// <param name="dropout">Dropout after each hidden Linear layer.</param>
+    /// <param name="poolSize">Side of the adaptive average pool before the classifier.</param>
+    /// <param name="channels">Image channels.</param>
+    public static Network Vgg16(double? width = null, bool? batchNorm = null, int? hidden = null, double? dropout = null, int? poolSize = null, int? channels = null)
+        => Vgg16(Vgg(width, batchNorm, hidden, dropout, poolSize, channels));
+
+    /// <summary>VGG-16 with the given parameters.</summary>
+    /// <exception cref="ArgumentException">A parameter is out of range (checked here, by building the network once at the contract's size).</exception>
+    public static Network Vgg16(VggParameters parameters) => Create("Vgg16", parameters);
+
+    /// <summary>ResNet-18 as torchvision's, up to the global average pool (512·width features).
+    /// Arguments left null take the defaults of <see cref="ResNetParameters"/>.</summary>
+    /// <param name="width">Channel multiplier, &gt; 0.</param>
+    /// <param name="smallInput">3×3 stride-1 stem without max-pool, for 28–32 px images (otherwise a 7×7 stride-2 stem and max-pool).</param>
+    /// <param name="channels">Image channels.</param>
+    /// <param name="blocks">Blocks per stage, four positive counts (null: torchvision's); e.g. [2, 2, 2, 3] for the ImageNet weights of <see cref="Pretrained.ImageNetWeights"/>.</param>
+    public static Network ResNet18(double? width = null, bool? smallInput = null, int? channels = null, int[]? blocks = null)
+        => ResNet18(ResNet(width, smallInput, channels, blocks));
+
+    /// <summary>ResNet-18 with the given parameters.</summary>
+    /// <exception cref="ArgumentException">A parameter is out of range (checked here, by building the network once at the contract's size).</exception>
+    public static Network ResNet18(ResNetParameters parameters) => Create("ResNet18", parameters);
+
+    /// <summary>ResNet-34 as torchvision's, up to the global average pool (512·width features).
+    /// Arguments left null take the defaults of <see cref="ResNetParameters"/>.</summary>
+    /// <param name="width">Channel multiplier, &gt; 0.</param>
+    /// <param name="smallInput">3×3 stride-1 stem without max-pool, for 28–32 px images.</param>
+    /// <param name="channels">Image channels.</param>
+    /// <param name="blocks">Blocks per stage, four positive counts (null: torchvision's).</param>
+    public static Network ResNet34(double? width = null, bool? smallInput = null, int? channels = null, int[]? blocks = null)
+        => ResNet34(ResNet(width, smallInput, channels, blocks));
+
+    /// <summary>ResNet-34 with the given parameters.</summary>
+    /// <exception cref="ArgumentException">A parameter is out of range (checked here, by building the network once at the contract's size).</exception>
+    public static Network ResNet34(ResNetParameters parameters) => Create("ResNet34", parameters);
+
+    /// <summary>ResNet-50 (bottleneck blocks) as torchvision's, up to the global average pool (2048·width features).
+    /// Arguments left null take the defaults of <see cref="ResNetParameters"/>.</summary>
+    /// <param name="width">Channel multiplier, &gt; 0.</param>
+    /// <param name="smallInput">3×3 stride-1 stem without max-pool, for 28–32 px images.</param>
+    /// <param name="channels">Image channels.</param>
+    /// <param name="blocks">Blocks per stage, four positive counts (null: torchvision's).</param>
+    public static Network ResNet50(double? width = null, bool? smallInput = null, int? channels = null, int[]? blocks = null)
+        => ResNet50(ResNet(width, smallInput, channels, blocks));
+
+    /// <summary>ResNet-50 with the given parameters.</summary>
+    /// <exception cref="ArgumentException">A parameter is out of range (checked here, by building the network once at the contract's size).</exception>
+    public static Network ResNet50(ResNetParameters parameters) => Create("ResNet50", parameters);
+
+    /// <summary>EfficientNet-B0 as torchvision's, up to its final Linear layer (1280 features at width 1).
+    /// Arguments left null take the defaults of <see cref="EfficientNetParameters"/>.</summary>
+    /// <param name="width">Channel multiplier (compound scaling), &gt; 0; channels are rounded to multiples of 8.</param>
+    /// <param name="depth">Block-count multiplier (compound scaling), &gt; 0.</param>
+    /// <param name="dropout">Dropout before the classifier.</param>
+    /// <param name="stochasticDepth">Largest stochastic-depth drop probability, reached by the last block.</param>
+    /// <param name="channels">Image channels.</param>
+    public static Network EfficientNetB0(double? width = null, double? depth = null, double? dropout = null, double? stochasticDepth = null, int? channels = null)
+    {
+        var p = new EfficientNetParameters();
+        p.Width = width ?? p.Width;
+        p.Depth = depth ?? p.Depth;
+        p.Dropout = dropout ?? p.Dropout;
+        p.StochasticDepth = stochasticDepth ?? p.StochasticDepth;
+        p.Channels = channels ?? p.Channels;
+        return EfficientNetB0(p);
+    }
+
+    /// <summary>EfficientNet-B0 with the given parameters (B1, B2, … through <see cref="EfficientNetParameters.Width"/> and <see cref="EfficientNetParameters.Depth"/>).</summary>
+    /// <exception cref="ArgumentException">A parameter is out of range (checked here, by building the network once at the contract's size).</exception>
+    public static Network EfficientNetB0(EfficientNetParameters parameters) => Create("EfficientNetB0", parameters);
+
+    /// <summary>MobileNetV2 as torchvision's, up to its final Linear layer (1280 features for width ≤ 1).
+    /// Arguments left null take the defaults of <see cref="MobileNetV2Parameters"/>.</summary>
+    /// <param name="width">The reference's width_mult, &gt; 0; channels are rounded to multiples of 8.</param>
+    /// <param name="depth">Block-count multiplier, &gt; 0.</param>
+    /// <param name="dropout">Dropout before the classifier.</param>
+    /// <param name="channels">Image channels.</param>
+    public static Network MobileNetV2(double? width = null, double? depth = null, double? dropout = null, int? channels = null)
+    {
+        var p = new MobileNetV2Parameters();
+        p.Width = width ?? p.Width;
+        p.Depth = depth ?? p.Depth;
+        p.Dropout = dropout ?? p.Dropout;
+        p.Channels = channels ?? p.Channels;
+        return MobileNetV2(p);
+    }
+
+    /// <summary>MobileNetV2 with the given parameters.</summary>
+    /// <exception cref="ArgumentException">A parameter is out of range (checked here, by building the network once at the contract's size).</exception>
+    public static Network MobileNetV2(MobileNetV2Parameters parameters) => Create("MobileNetV2", parameters);
+
+    private static VggParameters Vgg(double? width, bool? batchNorm, int? hidden, double? dropout, int? poolSize, int? channels)
+    {
+        var p = new VggParameters();
+        p.Width = width ?? p.Width;
+        p.BatchNorm = batchNorm ?? p.BatchNorm;
+        p.Hidden = hidden ?? p.Hidden;
+        p.Dropout = dropout ?? p.Dropout;
+        p.PoolSize = poolSize ?? p.PoolSize;
+        p.Channels = channels ?? p.Channels;
+        return p;
+    }
+
+    private static ResNetParameters ResNet(double? width, bool? smallInput, int? channels, int[]? blocks)
+    {
+        var p = new ResNetParameters();
+        p.Width = width ?? p.Width;
+        p.SmallInput = smallInput ?? p.SmallInput;
+        p.Channels = channels ?? p.Channels;
+        p.Blocks = blocks ?? p.Blocks;
+        return p;
+    }
+
+    private static Network Create<TParameters>(string name, TParameters parameters) where TParameters : class, IImageArchitectureParameters, new()
+    {
+        var network = Network.Create().Architecture(name, ArchitectureParameters.From(parameters).Values);
         // Expanding once at the contract's size checks every parameter here, where it is given, not at training time.
         var contract = Get(name);
-        var channels = Guard.Positive(int.Parse(parameters.Single(p => p.Key == "channels").Value, CultureInfo.InvariantCulture), "channels");
-        network.OutputShape(channels, contract.Height, contract.Width);
+        network.OutputShape(Guard.Positive(parameters.Channels, "channels"), contract.Height, contract.Width);
         return network;
     }
 
-    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
-
-    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
-
-    private static VisionArchitecture ImageNet(string name, int minimumSize, string reference, params (string Name, string Meaning)[] parameters)
-        => new(name, 3, 224, 224, minimumSize, ImageNetMean, ImageNetStd, reference, Describe(parameters));
-
-    private static IReadOnlyDictionary<string, string> Describe(params (string Name, string Meaning)[] parameters)
+    /// <summary>A contract whose parameter descriptions and default channel count come from <typeparamref name="TParameters"/>, and its registration.</summary>
+    private static Registration Entry<TParameters>(string name, int minimumSize, string reference, Func<TParameters, int[], Network> builder,
+        int size = 224, float[]? mean = null, float[]? std = null)
+        where TParameters : class, IImageArchitectureParameters, new()
     {
-        var all = new Dictionary<string, string>(CommonParameters, StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, meaning) in parameters)
-            all[name] = meaning;
-        return all;
+        var parameters = ArchitectureParameters.Describe<TParameters>().ToDictionary(p => p.Name, p => p.ToString(), StringComparer.OrdinalIgnoreCase);
+        var contract = new VisionArchitecture(name, new TParameters().Channels, size, size, minimumSize, mean ?? ImageNetMean, std ?? ImageNetStd, reference, parameters);
+        return new Registration(contract, () => ArchitectureRegistry.Register(name, builder));
     }
+
+    private sealed record Registration(VisionArchitecture Contract, Action Register);
 }

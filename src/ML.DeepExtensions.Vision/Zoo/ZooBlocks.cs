@@ -31,24 +31,25 @@ internal static class ZooBlocks
         return network;
     }
 
-    /// <summary>Reads the common parameters and checks the image against the contract.</summary>
-    public static (double Width, int Channels) CheckInput(string name, ArchitectureParameters parameters, int[] input, int defaultChannels, int minimumSize)
+    /// <summary>Checks the common parameters and the image against the contract; returns the width multiplier.</summary>
+    public static double CheckInput<TParameters>(string name, TParameters parameters, int[] input, int minimumSize)
+        where TParameters : class, IImageArchitectureParameters, new()
     {
-        var width = parameters.GetDouble("width", 1);
+        var width = parameters.Width;
         if (!(width > 0) || !double.IsFinite(width))
             throw new ArgumentException($"Architecture parameter 'width' must be a positive number. Received: width={width}", "width");
-        var channels = parameters.GetInt("channels", defaultChannels);
+        var channels = parameters.Channels;
         if (channels <= 0)
             throw new ArgumentException($"Architecture parameter 'channels' must be positive. Received: channels={channels}", "channels");
         if (input.Length != 3 || input[0] != channels || input[1] < minimumSize || input[2] < minimumSize)
         {
-            var layer = new ArchitectureLayer(name, parameters.Values);
+            var layer = new ArchitectureLayer(name, ArchitectureParameters.From(parameters).Values);
             var expected = $"images (channels, height, width) with {channels} channel{(channels == 1 ? "" : "s")} and height and width of at least {minimumSize} pixels"
                 + (input.Length == 3 && input[0] != channels ? $" (set the architecture parameter channels={input[0]} to accept {input[0]}-channel images)" : "")
                 + (input.Length != 3 ? "; add Reshape(channels, height, width) before it" : "");
             throw new NetworkShapeException(0, layer, input, expected);
         }
-        return (width, channels);
+        return width;
     }
 
     public static int Depth(int layers, double depth) => (int)Math.Ceiling(layers * depth);

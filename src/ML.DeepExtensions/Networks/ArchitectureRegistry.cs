@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Reflection;
@@ -21,29 +20,81 @@ public delegate Network ArchitectureBuilder(ArchitectureParameters parameters, i
 /// register their architectures from a <c>[ModuleInitializer]</c>), so a model using <c>ResNet18</c> loads in a process
 /// that never touched the vision package. Builders registered from application code must be registered again, by the
 /// application, before such a model is loaded.
-/// Built-ins: <c>Mlp</c>.
+/// Built-ins: <c>Mlp</c> (<see cref="MlpParameters"/>).
 /// </summary>
+/// <remarks>
+/// Parameters are stored as invariant-culture strings. An architecture registered with a parameter class
+/// (<see cref="Register{TParameters}(string, Func{TParameters, int[], Network})"/>) declares them once: the class's
+/// property initializers are the defaults, its <see cref="ArchitectureParameterAttribute"/>s the descriptions
+/// (<see cref="ParametersOf"/>), and a stored name the class does not declare is rejected with the valid names.
+/// </remarks>
 public static class ArchitectureRegistry
 {
-    private static readonly ConcurrentDictionary<string, (ArchitectureBuilder Builder, Assembly Assembly)> Builders = new(StringComparer.OrdinalIgnoreCase);
+    private sealed record Entry(ArchitectureBuilder Builder, Assembly Assembly, Delegate Registered, Type? ParametersType);
+
+    private static readonly ConcurrentDictionary<string, Entry> Builders = new(StringComparer.OrdinalIgnoreCase);
 
     static ArchitectureRegistry()
     {
-        Builders["Mlp"] = (BuiltInArchitectures.Mlp, typeof(ArchitectureRegistry).Assembly);
+        Register<MlpParameters>("Mlp", BuiltInArchitectures.Mlp);
     }
 
     /// <summary>Names of every registered architecture.</summary>
     public static IReadOnlyCollection<string> Names => Builders.Keys.OrderBy(n => n, StringComparer.Ordinal).ToArray();
 
     /// <summary>Registers <paramref name="builder"/> under <paramref name="name"/> (case-insensitive). The assembly that
-    /// declares the builder's method is remembered and persisted with networks using the name.</summary>
+    /// declares the builder's method is remembered and persisted with networks using the name. The builder reads its
+    /// parameters from <see cref="ArchitectureParameters"/> by name; stored names it does not read are ignored.</summary>
     /// <exception cref="ArgumentException">The name is already taken by a different builder.</exception>
     public static void Register(string name, ArchitectureBuilder builder)
     {
         Guard.NotEmpty(name);
         Guard.NotNull(builder);
-        var existing = Builders.GetOrAdd(name, (builder, builder.Method.Module.Assembly));
-        if (existing.Builder != builder)
+        Add(name, new Entry(builder, builder.Method.Module.Assembly, builder, null));
+    }
+
+    /// <summary>
+    /// Registers <paramref name="builder"/> under <paramref name="name"/> (case-insensitive) with typed parameters: the
+    /// stored strings are bound to a new <typeparamref name="TParameters"/> (missing ones keep its initializers, the
+    /// defaults) before each call. <see cref="ArchitectureParameters.From{TParameters}"/> gives the stored form of a
+    /// parameter object.
+    /// </summary>
+    /// <typeparam name="TParameters">A class whose public settable properties, each marked with an
+    /// <see cref="ArchitectureParameterAttribute"/>, are the parameters: int, long, double, float, bool, string, enums,
+    /// int[] or their nullable forms (null = unset, not stored).</typeparam>
+    /// <param name="name">The architecture name.</param>
+    /// <param name="builder">Builds the layers from the parameters and the shape of one example.</param>
+    /// <exception cref="ArgumentException">The name is already taken by a different builder.</exception>
+    /// <exception cref="InvalidOperationException"><typeparamref name="TParameters"/> has a property without a description or of a type that cannot be stored.</exception>
+    public static void Register<TParameters>(string name, Func<TParameters, int[], Network> builder) where TParameters : class, new()
+    {
+        Guard.NotEmpty(name);
+        Guard.NotNull(builder);
+        ArchitectureParameterBinding.For(typeof(TParameters)); // checks the class here, not when a model is first built
+        Add(name, new Entry((p, shape) => builder(p.Bind<TParameters>($"Architecture '{name}'"), shape), builder.Method.Module.Assembly, builder, typeof(TParameters)));
+    }
+
+    /// <summary>
+    /// The declared parameters of <paramref name="name"/> (stored name, type, default, description) in stored order;
+    /// <c>null</c> when it was registered with an untyped <see cref="ArchitectureBuilder"/>, whose parameters are not declared.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">The name is not registered; the message lists the registered ones.</exception>
+    public static IReadOnlyList<ArchitectureParameterInfo>? ParametersOf(string name)
+        => ParametersTypeOf(name) is { } type ? ArchitectureParameterBinding.For(type).Parameters : null;
+
+    /// <summary>The parameter class of <paramref name="name"/>; null for an untyped builder.</summary>
+    internal static Type? ParametersTypeOf(string name)
+    {
+        Guard.NotEmpty(name);
+        return Builders.TryGetValue(name, out var entry)
+            ? entry.ParametersType
+            : throw new KeyNotFoundException($"Architecture '{name}' is not registered. Registered: {string.Join(", ", Names)}.");
+    }
+
+    private static void Add(string name, Entry entry)
+    {
+        var existing = Builders.GetOrAdd(name, entry);
+        if (!existing.Registered.Equals(entry.Registered))
             throw new ArgumentException($"An architecture named '{name}' is already registered. Choose another name.", nameof(name));
     }
 
@@ -104,61 +155,77 @@ public sealed class ArchitectureParameters
     /// <summary>The raw values.</summary>
     public IReadOnlyDictionary<string, string> Values => _values;
 
+    /// <summary>The stored form of a parameter object: every non-null property, in declaration order (base class first),
+    /// as invariant-culture strings (see <see cref="ArchitectureParameterAttribute"/>).</summary>
+    /// <exception cref="InvalidOperationException"><typeparamref name="TParameters"/> has a property without a description or of a type that cannot be stored.</exception>
+    public static ArchitectureParameters From<TParameters>(TParameters parameters) where TParameters : class, new()
+        => new(ArchitectureParameterBinding.For(typeof(TParameters)).ToDictionary(Guard.NotNull(parameters)));
+
+    /// <summary>The declared parameters of <typeparamref name="TParameters"/> (stored name, type, default, description) in stored order.</summary>
+    /// <exception cref="InvalidOperationException"><typeparamref name="TParameters"/> has a property without a description or of a type that cannot be stored.</exception>
+    public static IReadOnlyList<ArchitectureParameterInfo> Describe<TParameters>() where TParameters : class, new()
+        => ArchitectureParameterBinding.For(typeof(TParameters)).Parameters;
+
+    /// <summary>A new <typeparamref name="TParameters"/> with these values; missing ones keep its defaults.</summary>
+    /// <exception cref="ArgumentException">A name the class does not declare (the message lists the valid ones), or a value that does not parse.</exception>
+    public TParameters Bind<TParameters>() where TParameters : class, new() => Bind<TParameters>(typeof(TParameters).Name);
+
+    internal TParameters Bind<TParameters>(string owner) where TParameters : class, new()
+        => (TParameters)ArchitectureParameterBinding.For(typeof(TParameters)).Bind(_values, owner);
+
     /// <summary>An integer parameter, or <paramref name="defaultValue"/> when absent.</summary>
-    public int GetInt(string name, int defaultValue) => Get(name, defaultValue, s => int.Parse(s, CultureInfo.InvariantCulture));
+    public int GetInt(string name, int defaultValue) => Get(name, defaultValue);
 
     /// <summary>A number parameter, or <paramref name="defaultValue"/> when absent.</summary>
-    public double GetDouble(string name, double defaultValue) => Get(name, defaultValue, s => double.Parse(s, CultureInfo.InvariantCulture));
+    public double GetDouble(string name, double defaultValue) => Get(name, defaultValue);
 
     /// <summary>A comma-separated integer list, or <paramref name="defaultValue"/> when absent.</summary>
-    public int[] GetInts(string name, int[] defaultValue)
-        => Get(name, defaultValue, s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray());
+    public int[] GetInts(string name, int[] defaultValue) => Get(name, defaultValue);
 
     /// <summary>A boolean parameter (<c>true</c>/<c>false</c> or <c>1</c>/<c>0</c>), or <paramref name="defaultValue"/> when absent.</summary>
-    public bool GetBool(string name, bool defaultValue) => Get(name, defaultValue, s => s.Trim() switch
-    {
-        "1" => true,
-        "0" => false,
-        var text => bool.Parse(text),
-    });
+    public bool GetBool(string name, bool defaultValue) => Get(name, defaultValue);
 
     /// <summary>An enum parameter, or <paramref name="defaultValue"/> when absent.</summary>
-    public T GetEnum<T>(string name, T defaultValue) where T : struct, Enum => Get(name, defaultValue, s => Enum.Parse<T>(s, ignoreCase: true));
+    public T GetEnum<T>(string name, T defaultValue) where T : struct, Enum => Get(name, defaultValue);
 
-    private T Get<T>(string name, T defaultValue, Func<string, T> parse)
-    {
-        if (!_values.TryGetValue(name, out var text))
-            return defaultValue;
-        try
-        {
-            return parse(text);
-        }
-        catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException)
-        {
-            throw new ArgumentException($"Architecture parameter '{name}' must be a {typeof(T).Name}. Received: {name}='{text}'", name, ex);
-        }
-    }
+    private T Get<T>(string name, T defaultValue)
+        => _values.TryGetValue(name, out var text) ? (T)ParameterText.Parse(typeof(T), name, text) : defaultValue;
+}
+
+/// <summary>Parameters of the built-in <c>Mlp</c> architecture (<see cref="Network.Mlp"/>); the initializers are the defaults.</summary>
+public sealed class MlpParameters
+{
+    /// <summary>Units of each hidden Dense layer, in order.</summary>
+    [ArchitectureParameter("Units of each hidden Dense layer, in order.")]
+    public int[] Hidden { get; set; } = [128, 64];
+
+    /// <summary>Activation after each hidden layer.</summary>
+    [ArchitectureParameter("Activation after each hidden layer.")]
+    public ActivationKind Activation { get; set; } = ActivationKind.ReLU;
+
+    /// <summary>Dropout after each activation, in [0, 1); 0 adds no dropout layer.</summary>
+    [ArchitectureParameter("Dropout after each activation, in [0, 1); 0 adds no dropout layer.")]
+    public double Dropout { get; set; } = 0;
+
+    /// <summary>Batch normalization after each hidden Dense layer.</summary>
+    [ArchitectureParameter("Batch normalization after each hidden Dense layer.", WriteBoolAsDigit = true)]
+    public bool BatchNorm { get; set; } = false;
 }
 
 internal static class BuiltInArchitectures
 {
     /// <summary>Multi-layer perceptron: (Dense → [BatchNorm] → activation → [Dropout]) per hidden size. Flattens first.</summary>
-    public static Network Mlp(ArchitectureParameters p, int[] inputShape)
+    public static Network Mlp(MlpParameters p, int[] inputShape)
     {
-        var hidden = p.GetInts("hidden", [128, 64]);
-        var activation = p.GetEnum("activation", ActivationKind.ReLU);
-        var dropout = p.GetDouble("dropout", 0);
-        var batchNorm = p.GetInt("batchNorm", 0) != 0;
         var network = inputShape.Length > 1 ? Network.Create().Flatten() : Network.Create();
-        foreach (var units in hidden)
+        foreach (var units in p.Hidden)
         {
             network = network.Dense(units);
-            if (batchNorm)
+            if (p.BatchNorm)
                 network = network.BatchNorm();
-            network = network.Add(new ActivationLayer(activation));
-            if (dropout > 0)
-                network = network.Dropout(dropout);
+            network = network.Add(new ActivationLayer(p.Activation));
+            if (p.Dropout > 0)
+                network = network.Dropout(p.Dropout);
         }
         return network;
     }

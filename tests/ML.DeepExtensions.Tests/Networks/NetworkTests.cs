@@ -137,6 +137,152 @@ public class NetworkTests
         Assert.Throws<ArgumentException>(() => ArchitectureRegistry.Register("testtwotower", (p, s) => Network.Create()));
     }
 
+    /// <summary>A user parameter class with every supported kind of property.</summary>
+    public sealed class TowerParameters
+    {
+        [ArchitectureParameter("Units of each Dense layer.")]
+        public int Units { get; set; } = 4;
+
+        [ArchitectureParameter("Dropout after the first layer.")]
+        public double Dropout { get; set; } = 0.25;
+
+        [ArchitectureParameter("Second Dense layer.")]
+        public bool Twice { get; set; } = true;
+
+        [ArchitectureParameter("Activation between the layers.")]
+        public ActivationKind Activation { get; set; } = ActivationKind.Tanh;
+
+        [ArchitectureParameter("Extra Dense layers after the tower.")]
+        public int[] Extra { get; set; } = [];
+
+        [ArchitectureParameter("A label, unused.")]
+        public string Label { get; set; } = "tower";
+
+        [ArchitectureParameter("Output units; unset: none.")]
+        public int? Output { get; set; }
+
+        [ArchitectureParameter("Unused long.")]
+        public long Seed { get; set; } = 7;
+
+        [ArchitectureParameter("Unused float.")]
+        public float Scale { get; set; } = 1.5f;
+
+        [ArchitectureParameter("Unused flag stored as 1/0.", WriteBoolAsDigit = true)]
+        public bool Flag { get; set; }
+    }
+
+    private static Network Tower(TowerParameters p, int[] inputShape)
+    {
+        var network = Network.Create().Dense(p.Units).Add(new ActivationLayer(p.Activation)).Dropout(p.Dropout);
+        if (p.Twice)
+            network = network.Dense(p.Units);
+        foreach (var units in p.Extra)
+            network = network.Dense(units);
+        return p.Output is { } output ? network.Dense(output) : network;
+    }
+
+    private static Network TypedTower(IReadOnlyDictionary<string, string>? parameters = null)
+    {
+        ArchitectureRegistry.Register<TowerParameters>("TestTypedTower", Tower);
+        return Network.Create().Architecture("TestTypedTower", parameters);
+    }
+
+    [Fact]
+    public void Registry_TypedArchitecture_BindsStoredStringsAndKeepsDefaultsForMissingOnes()
+    {
+        // Defaults: Dense 4, Tanh, Dropout, Dense 4.
+        Assert.Equal(new[] { "Dense", "Activation", "Dropout", "Dense" }, TypedTower().Expand([3]).Select(d => d.Layer.GetType().Name.Replace("Layer", "")));
+        var network = TypedTower(new Dictionary<string, string> { ["units"] = "6", ["twice"] = "0", ["extra"] = "5,2", ["OUTPUT"] = "1", ["activation"] = "relu" });
+        var layers = network.Expand([3]);
+        Assert.Equal(new[] { 6, 6, 6, 5, 2, 1 }, layers.Select(d => d.Output[0]));
+        Assert.Equal(ActivationKind.ReLU, Assert.IsType<ActivationLayer>(layers[1].Layer).Kind);
+        Assert.Equal(new[] { 1 }, network.OutputShape(3));
+    }
+
+    [Fact]
+    public void Registry_TypedArchitecture_UnknownParameter_ThrowsListingTheValidOnes()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => TypedTower(new Dictionary<string, string> { ["unit"] = "6", ["depth"] = "2" }).OutputShape(3));
+        Assert.Equal("unit", ex.ParamName);
+        Assert.Contains("Architecture 'TestTypedTower' has no parameter 'unit', 'depth'.", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Valid parameters: units, dropout, twice, activation, extra, label, output, seed, scale, flag.", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Registry_TypedArchitecture_BadlyTypedValue_ThrowsTheArchitectureParameterMessage()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => TypedTower(new Dictionary<string, string> { ["units"] = "6.5" }).OutputShape(3));
+        Assert.Equal("units", ex.ParamName);
+        Assert.StartsWith("Architecture parameter 'units' must be a Int32. Received: units='6.5'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("must be a Int32[]. Received: extra='5,x'",
+            Assert.Throws<ArgumentException>(() => TypedTower(new Dictionary<string, string> { ["extra"] = "5,x" }).OutputShape(3)).Message, StringComparison.Ordinal);
+        Assert.Contains("must be a Boolean. Received: twice='yes'",
+            Assert.Throws<ArgumentException>(() => TypedTower(new Dictionary<string, string> { ["twice"] = "yes" }).OutputShape(3)).Message, StringComparison.Ordinal);
+        Assert.Contains("Received: activation='42'", // a number is not a member name
+            Assert.Throws<ArgumentException>(() => TypedTower(new Dictionary<string, string> { ["activation"] = "42" }).OutputShape(3)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Registry_TypedParameters_WriteEveryNonNullValueInDeclaredOrder_AndRoundTrip()
+    {
+        var stored = ArchitectureParameters.From(new TowerParameters { Units = 8, Extra = [3, 2] }).Values;
+        Assert.Equal(new[] { "units", "dropout", "twice", "activation", "extra", "label", "seed", "scale", "flag" }, stored.Keys); // output is null: not stored
+        Assert.Equal(new[] { "8", "0.25", "true", "Tanh", "3,2", "tower", "7", "1.5", "0" }, stored.Values);
+        var back = new ArchitectureParameters(stored).Bind<TowerParameters>();
+        Assert.Equal(8, back.Units);
+        Assert.Equal(new[] { 3, 2 }, back.Extra);
+        Assert.Null(back.Output);
+        ML.DeepExtensions.TestSupport.ArchitectureParameterRoundTrip.Check(typeof(TowerParameters));
+        ML.DeepExtensions.TestSupport.ArchitectureParameterRoundTrip.Check(typeof(MlpParameters));
+    }
+
+    [Fact]
+    public void Registry_Mlp_IsTyped_AndDescribesItsParametersWithDefaults()
+    {
+        var mlp = ArchitectureRegistry.ParametersOf("mlp")!;
+        Assert.Equal(new[] { "hidden", "activation", "dropout", "batchNorm" }, mlp.Select(p => p.Name));
+        Assert.Equal(new[] { "128,64", "ReLU", "0", "0" }, mlp.Select(p => p.DefaultValue));
+        Assert.Equal(typeof(int[]), mlp[0].Type);
+        Assert.Equal("Units of each hidden Dense layer, in order (default 128,64).", mlp[0].ToString());
+        Assert.Equal("""{"layers":[{"type":"Architecture","name":"Mlp","parameters":{"hidden":"128,64","activation":"ReLU","dropout":"0","batchNorm":"0"}}]}""", Network.Mlp().ToJson());
+        // Mlp zips store batchNorm as 1/0; true/false reads too.
+        Assert.Equal(Network.Mlp([4], batchNorm: true).Describe(3).Count,
+            Network.Create().Architecture("Mlp", new Dictionary<string, string> { ["hidden"] = "4", ["batchNorm"] = "true" }).Describe(3).Count);
+
+        ArchitectureRegistry.Register("TestUntypedTower", (p, shape) => Network.Create().Dense(p.GetInt("width", 4)));
+        Assert.Null(ArchitectureRegistry.ParametersOf("TestUntypedTower"));
+        Assert.Contains("Mlp", Assert.Throws<KeyNotFoundException>(() => ArchitectureRegistry.ParametersOf("NoSuchNet")).Message);
+    }
+
+    public sealed class UndescribedParameters
+    {
+        [ArchitectureParameter("Described.")]
+        public int Units { get; set; } = 4;
+
+        public int Depth { get; set; } = 2;
+    }
+
+    public sealed class UnstorableParameters
+    {
+        [ArchitectureParameter("A list of doubles, which parameters cannot store.")]
+        public double[] Rates { get; set; } = [0.5];
+    }
+
+    [Fact]
+    public void Registry_TypedArchitecture_ParameterClassIsCheckedWhenRegistered()
+    {
+        var undescribed = Assert.Throws<InvalidOperationException>(() => ArchitectureRegistry.Register<UndescribedParameters>("TestUndescribed", (p, s) => Network.Create()));
+        Assert.Contains("UndescribedParameters.Depth has no [ArchitectureParameter", undescribed.Message, StringComparison.Ordinal);
+        var unstorable = Assert.Throws<InvalidOperationException>(() => ArchitectureRegistry.Register<UnstorableParameters>("TestUnstorable", (p, s) => Network.Create()));
+        Assert.Contains("UnstorableParameters.Rates is a Double[]", unstorable.Message, StringComparison.Ordinal);
+        Assert.False(ArchitectureRegistry.IsRegistered("TestUndescribed"));
+
+        // Registering the same typed builder again is a no-op; another builder under the name is refused.
+        ArchitectureRegistry.Register<TowerParameters>("TestTypedTower", Tower);
+        ArchitectureRegistry.Register<TowerParameters>("TestTypedTower", Tower);
+        Assert.Throws<ArgumentException>(() => ArchitectureRegistry.Register<TowerParameters>("testtypedtower", (p, s) => Network.Create()));
+    }
+
     [Fact]
     public void Mlp_BadParameter_ThrowsNamingIt()
     {

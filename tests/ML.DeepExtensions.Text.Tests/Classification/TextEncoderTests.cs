@@ -138,4 +138,54 @@ public sealed class TextEncoderTests
             Assert.Equal(model.Network.Summary(Length), back.Summary(Length));
         }
     }
+
+    /// <summary>
+    /// The networks the neural text trainers store (<see cref="TextEncoder"/> parameters as the trainer passes them:
+    /// vocabulary 100, 32 dimensions, padding 0, max length 40, dropout 0.25), captured from the code before typed
+    /// parameters (commit db71e88): byte for byte the same JSON.
+    /// </summary>
+    public static TheoryData<string, string> StoredEncodersBeforeTypedParameters => new()
+    {
+        { "Lstm()", """{"layers":[{"type":"Architecture","name":"TextRecurrentEncoder","parameters":{"vocabularySize":"100","dimensions":"32","paddingId":"0","layers":"1","dropout":"0.25","kind":"Lstm","hiddenSize":"64","bidirectional":"1","pooling":"LastState"},"assembly":"ML.DeepExtensions.Text"}]}""" },
+        { "Gru(8, 2, false, Mean)", """{"layers":[{"type":"Architecture","name":"TextRecurrentEncoder","parameters":{"vocabularySize":"100","dimensions":"32","paddingId":"0","layers":"2","dropout":"0.25","kind":"Gru","hiddenSize":"8","bidirectional":"0","pooling":"Mean"},"assembly":"ML.DeepExtensions.Text"}]}""" },
+        { "Transformer()", """{"layers":[{"type":"Architecture","name":"TextTransformerEncoder","parameters":{"vocabularySize":"100","dimensions":"32","paddingId":"0","layers":"2","dropout":"0.25","maxLength":"40","heads":"4","feedForward":"128","pooling":"ClassToken","classTokenId":"-1"},"assembly":"ML.DeepExtensions.Text"}]}""" },
+        { "Transformer(3, 2, 16, Mean) with [CLS] 5", """{"layers":[{"type":"Architecture","name":"TextTransformerEncoder","parameters":{"vocabularySize":"100","dimensions":"32","paddingId":"0","layers":"3","dropout":"0.25","maxLength":"40","heads":"2","feedForward":"16","pooling":"Mean","classTokenId":"5"},"assembly":"ML.DeepExtensions.Text"}]}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(StoredEncodersBeforeTypedParameters))]
+    public void StoredEncoderNetwork_IsByteIdenticalToBeforeTypedParameters(string call, string json)
+    {
+        var (encoder, classTokenId) = call switch
+        {
+            "Lstm()" => (TextEncoder.Lstm(), (int?)null),
+            "Gru(8, 2, false, Mean)" => (TextEncoder.Gru(8, 2, false, TextPooling.Mean), null),
+            "Transformer()" => (TextEncoder.Transformer(), null),
+            _ => (TextEncoder.Transformer(3, 2, 16, TextPooling.Mean), 5),
+        };
+        var name = encoder.Kind == TextEncoderKind.Transformer ? TextArchitectures.TransformerEncoder : TextArchitectures.RecurrentEncoder;
+        Assert.Equal(json, Network.Create().Architecture(name, encoder.Parameters(100, 32, 0, 40, 0.25, classTokenId)).ToJson());
+    }
+
+    [Theory]
+    [InlineData(TextArchitectures.RecurrentEncoder)]
+    [InlineData(TextArchitectures.TransformerEncoder)]
+    public void EncoderParameters_RoundTripThroughTheStoredStrings(string name)
+    {
+        Assert.NotNull(TextEncoder.Lstm()); // the encoders register from this package's module initializer, run on first use
+        ML.DeepExtensions.TestSupport.ArchitectureParameterRoundTrip.Check(ArchitectureRegistry.ParametersTypeOf(name)!);
+        Assert.Equal(new TextTransformerEncoderParameters().Heads, TextEncoder.Transformer().Heads);
+        Assert.Equal(new TextRecurrentEncoderParameters().HiddenSize, TextEncoder.Gru().HiddenSize);
+        Assert.Equal(new TextRecurrentEncoderParameters().Bidirectional, TextEncoder.Lstm().Bidirectional);
+    }
+
+    [Fact]
+    public void EncoderNetwork_UnknownParameter_ThrowsListingTheValidOnes()
+    {
+        var parameters = new Dictionary<string, string>(TextEncoder.Lstm(hiddenSize: 8).Parameters(Vocabulary, 8, Padding, Length, 0, null)) { ["heads"] = "2" };
+        var ex = Assert.Throws<ArgumentException>(() => Network.Create().Architecture(TextArchitectures.RecurrentEncoder, parameters).OutputShape(Length));
+        Assert.Equal("heads", ex.ParamName);
+        Assert.Contains($"Architecture '{TextArchitectures.RecurrentEncoder}' has no parameter 'heads'.", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Valid parameters: vocabularySize, dimensions, paddingId, layers, dropout, kind, hiddenSize, bidirectional, pooling.", ex.Message, StringComparison.Ordinal);
+    }
 }
