@@ -1,5 +1,6 @@
 using System.IO;
 using Microsoft.ML;
+using ML.DeepExtensions.Text.Interop;
 using ML.DeepExtensions.Text.Persistence;
 using ML.DeepExtensions.Text.Tokenization;
 

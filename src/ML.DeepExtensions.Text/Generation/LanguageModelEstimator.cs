@@ -3,6 +3,7 @@ using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using ML.DeepExtensions.Interop;
 using ML.DeepExtensions.Persistence;
 using ML.DeepExtensions.Text.Tokenization;
 using ML.DeepExtensions.Tasks;

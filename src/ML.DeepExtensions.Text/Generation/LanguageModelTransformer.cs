@@ -6,6 +6,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using ML.DeepExtensions.Networks;
 using ML.DeepExtensions.Scoring;
+using ML.DeepExtensions.Text.Interop;
 using ML.DeepExtensions.Text.Persistence;
 using ML.DeepExtensions.Text.Tokenization;
 using ML.DeepExtensions.Training;

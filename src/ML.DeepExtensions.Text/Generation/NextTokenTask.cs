@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using ML.DeepExtensions.Interop;
 using ML.DeepExtensions.Networks;
 using ML.DeepExtensions.Persistence;
 using ML.DeepExtensions.Tasks;

@@ -3,6 +3,7 @@ using System.IO;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using ML.DeepExtensions.Interop;
 using ML.DeepExtensions.Persistence;
 using ML.DeepExtensions.Text.Tokenization;
 

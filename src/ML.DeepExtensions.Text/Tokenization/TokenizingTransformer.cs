@@ -4,6 +4,7 @@ using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using ML.DeepExtensions.Text.Interop;
 using ML.DeepExtensions.Text.Persistence;
 
 namespace ML.DeepExtensions.Text.Tokenization;

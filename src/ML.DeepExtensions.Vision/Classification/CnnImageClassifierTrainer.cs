@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -34,7 +33,7 @@ public sealed class CnnImageClassifierTrainer : IEstimator<TransformerChain<Neur
         Options = Guard.NotNull(options);
         options.Validate();
         _host = env.Register(nameof(CnnImageClassifierTrainer));
-        _transforms = Persistence.MLNetInternals.Transforms(env);
+        _transforms = Interop.MLNetInternals.Transforms(env);
     }
 
     /// <summary>The options this trainer was created with.</summary>
@@ -150,9 +149,10 @@ public sealed class CnnImageClassifierTrainer : IEstimator<TransformerChain<Neur
     private (int Channels, int Height, int Width) ImageSize(Zoo.VisionArchitecture? contract)
     {
         var options = Options;
-        var architectureChannels = options.Network.Layers.Count > 0 && options.Network.Layers[0] is ArchitectureLayer a
-            && a.Parameters.TryGetValue("channels", out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : (int?)null;
-        var channels = options.Channels ?? architectureChannels ?? contract?.Channels ?? 3;
+        // A zoo architecture's channels: its stored parameter, else its parameter class's default (the contract's).
+        var architectureChannels = contract is not null && options.Network.Layers[0] is ArchitectureLayer a
+            ? new ArchitectureParameters(a.Parameters).GetInt("channels", contract.Channels) : (int?)null;
+        var channels = options.Channels ?? architectureChannels ?? 3;
         var height = options.ImageHeight ?? contract?.Height
             ?? throw new ArgumentException("ImageHeight must be set: the network is not a zoo architecture, so it has no default image size.", nameof(options.ImageHeight));
         var width = options.ImageWidth ?? contract?.Width

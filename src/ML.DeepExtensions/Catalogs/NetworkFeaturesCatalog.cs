@@ -48,7 +48,7 @@ public sealed class NetworkFeaturesEstimator : IEstimator<NeuralNetworkTransform
         foreach (var column in inputSchema)
             columns[column.Name] = column;
         var name = _extractor.OutputColumns.Features;
-        columns[name] = Persistence.MLNetInternals.Column(name, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);
+        columns[name] = Interop.MLNetInternals.Column(name, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);
         return new SchemaShape(columns.Values);
     }
 }

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using ML.DeepExtensions.Interop;
 using ML.DeepExtensions.Networks;
 using ML.DeepExtensions.Scoring;
 using ML.DeepExtensions.Training;

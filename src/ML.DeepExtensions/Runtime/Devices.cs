@@ -1,5 +1,6 @@
 using System;
 using Microsoft.ML.Runtime;
+using ML.DeepExtensions.Interop;
 using ML.DeepExtensions.Persistence;
 using TorchSharp;
 using static TorchSharp.torch;

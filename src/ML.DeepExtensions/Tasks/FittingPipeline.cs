@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using ML.DeepExtensions.Interop;
 using ML.DeepExtensions.Persistence;
 using ML.DeepExtensions.Pretrained;
 using ML.DeepExtensions.Runtime;

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using ML.DeepExtensions.Interop;
 using ML.DeepExtensions.Persistence;
 using ML.DeepExtensions.Scoring;
 using ML.DeepExtensions.Training;

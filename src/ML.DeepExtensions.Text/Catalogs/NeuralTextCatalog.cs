@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using ML.DeepExtensions.Interop;
 using ML.DeepExtensions.Persistence;
 using ML.DeepExtensions.Text.Classification;
 using ML.DeepExtensions.Training;

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using ML.DeepExtensions.Text.Generation;
+using ML.DeepExtensions.Text.Interop;
 using ML.DeepExtensions.Text.Persistence;
 
 namespace ML.DeepExtensions.Text;

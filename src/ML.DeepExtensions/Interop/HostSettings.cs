@@ -1,7 +1,7 @@
 using System;
 using Microsoft.ML.Runtime;
 
-namespace ML.DeepExtensions.Persistence;
+namespace ML.DeepExtensions.Interop;
 
 /// <summary>The settings ML.NET keeps internal on its environment: <c>MLContext.Seed</c>, <c>GpuDeviceId</c>, <c>FallbackToCpu</c>.</summary>
 internal sealed record HostSettings(int? Seed, int? GpuDeviceId, bool FallbackToCpu)

@@ -4,10 +4,12 @@ using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using ML.DeepExtensions.Interop;
 using ML.DeepExtensions.Persistence;
+using ML.DeepExtensions.Text.Persistence;
 using ML.DeepExtensions.Text.Tokenization;
 
-namespace ML.DeepExtensions.Text.Persistence;
+namespace ML.DeepExtensions.Text.Interop;
 
 /// <summary>
 /// Every use of ML.NET internals by the text package outside (de)serialization: the environment behind a

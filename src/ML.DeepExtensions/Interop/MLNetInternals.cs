@@ -5,7 +5,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 
-namespace ML.DeepExtensions.Persistence;
+namespace ML.DeepExtensions.Interop;
 
 /// <summary>
 /// Every use of ML.NET internals outside model (de)serialization goes through here, so that a change in a
