@@ -125,8 +125,6 @@ public class TrainerOptions
     /// <summary>Examples per forward pass when scoring, &gt; 0 (default 256).</summary>
     public int ScoringBatchSize { get; set; } = 256;
 
-    /// <summary>A shallow copy, for estimators that train an inner trainer with a few settings changed.</summary>
-    internal TrainerOptions ShallowCopy() => (TrainerOptions)MemberwiseClone();
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> or <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public virtual void Validate()
