@@ -216,9 +216,14 @@ public sealed class Network
         return result;
     }
 
-    /// <summary>Builds the TorchSharp module for examples of shape <paramref name="inputShape"/>.</summary>
-    internal nn.Module<Tensor, Tensor> Build(int[] inputShape, BuildContext context)
+    /// <summary>Builds the TorchSharp module for examples of shape <paramref name="inputShape"/> (batch dimension excluded):
+    /// one child module per layer, architectures expanded, in a <c>Sequential</c>. Composite layers call it from their own
+    /// <see cref="Layer.Build"/> to build the networks they hold, passing the <paramref name="context"/> they received.</summary>
+    /// <exception cref="NetworkShapeException">A layer cannot take the shape it receives.</exception>
+    public nn.Module<Tensor, Tensor> Build(int[] inputShape, BuildContext context)
     {
+        Guard.NotNull(inputShape);
+        Guard.NotNull(context);
         var modules = Expand(inputShape)
             .Select((e, i) => (i.ToString(CultureInfo.InvariantCulture), e.Layer.Build(e.Input, context)))
             .ToArray();
