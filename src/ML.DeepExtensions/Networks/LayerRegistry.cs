@@ -75,12 +75,6 @@ public static class LayerRegistry
         Add<ReshapeLayer>("Reshape");
         Add<ResidualLayer>("Residual");
         Add<SqueezeExcitationLayer>("SqueezeExcitation");
-        Add<NormalizeLayer>("Normalize");
-        Add<RandomCropLayer>("RandomCrop");
-        Add<RandomFlipLayer>("RandomFlip");
-        Add<RandomRotationLayer>("RandomRotation");
-        Add<ColorJitterLayer>("ColorJitter");
-        Add<RandomErasingLayer>("RandomErasing");
         Add<TokenEmbeddingLayer>("TokenEmbedding");
         Add<TransformerBlockLayer>("TransformerBlock");
         Add<SequencePoolLayer>("SequencePool");

@@ -114,19 +114,6 @@ public sealed class Network
     public Network GELU() => Add(new ActivationLayer(ActivationKind.GELU));
     /// <summary>Appends SiLU.</summary>
     public Network SiLU() => Add(new ActivationLayer(ActivationKind.SiLU));
-    /// <summary>Appends a <see cref="NormalizeLayer"/>: per-channel (x − mean) / std, in training and scoring.</summary>
-    public Network Normalize(float[] mean, float[] std) => Add(new NormalizeLayer(mean, std));
-    /// <summary>Appends a <see cref="RandomCropLayer"/> (training only): pad, then crop back at a random offset.</summary>
-    public Network RandomCrop(int padding, ImagePaddingMode paddingMode = ImagePaddingMode.Zeros) => Add(new RandomCropLayer(padding, paddingMode));
-    /// <summary>Appends a <see cref="RandomFlipLayer"/> (training only).</summary>
-    public Network RandomFlip(bool horizontal = true, bool vertical = false, double probability = 0.5) => Add(new RandomFlipLayer(horizontal, vertical, probability));
-    /// <summary>Appends a <see cref="RandomRotationLayer"/> (training only): a uniform angle in ±<paramref name="maxDegrees"/>.</summary>
-    public Network RandomRotation(double maxDegrees) => Add(new RandomRotationLayer(maxDegrees));
-    /// <summary>Appends a <see cref="ColorJitterLayer"/> (training only): random brightness and contrast.</summary>
-    public Network ColorJitter(double brightness, double contrast = 0) => Add(new ColorJitterLayer(brightness, contrast));
-    /// <summary>Appends a <see cref="RandomErasingLayer"/> (training only): zeroes a random rectangle.</summary>
-    public Network RandomErasing(double probability = 0.5, double minScale = 0.02, double maxScale = 0.33, double minRatio = 0.3, double maxRatio = 3.3)
-        => Add(new RandomErasingLayer(probability, minScale, maxScale, minRatio, maxRatio));
     /// <summary>Appends a registered architecture by name.</summary>
     public Network Architecture(string name, IReadOnlyDictionary<string, string>? parameters = null) => Add(new ArchitectureLayer(name, parameters));
     /// <summary>Appends a <see cref="ResidualLayer"/>: activation(body(x) + (shortcut ?? identity)(x)).</summary>

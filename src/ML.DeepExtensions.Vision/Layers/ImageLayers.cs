@@ -1,10 +1,11 @@
 using System;
 using System.Globalization;
 using System.Linq;
+using ML.DeepExtensions.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ML.DeepExtensions.Networks;
+namespace ML.DeepExtensions.Vision;
 
 // Image preprocessing and augmentation layers, Keras-style: they are part of the network, so the same
 // description is applied in training and scoring, saved in the model zip and rebuilt on load.
