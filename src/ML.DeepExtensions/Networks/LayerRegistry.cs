@@ -75,10 +75,6 @@ public static class LayerRegistry
         Add<ReshapeLayer>("Reshape");
         Add<ResidualLayer>("Residual");
         Add<SqueezeExcitationLayer>("SqueezeExcitation");
-        Add<TokenEmbeddingLayer>("TokenEmbedding");
-        Add<TransformerBlockLayer>("TransformerBlock");
-        Add<SequencePoolLayer>("SequencePool");
-        Add<TransformerLayer>("Transformer");
     }
 
     /// <summary>Every registered JSON type name, sorted.</summary>

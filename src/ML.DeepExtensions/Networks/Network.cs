@@ -128,19 +128,6 @@ public sealed class Network
     /// <summary>Appends Hardswish.</summary>
     public Network Hardswish() => Add(new ActivationLayer(ActivationKind.Hardswish));
 
-    /// <summary>Appends a <see cref="TokenEmbeddingLayer"/>: ids (length) → token + position embeddings (length, dimensions), padding rows zero.</summary>
-    public Network TokenEmbedding(int vocabularySize, int dimensions, int maxLength, int paddingId, bool learnedPositions = true)
-        => Add(new TokenEmbeddingLayer(vocabularySize, dimensions, maxLength, paddingId, learnedPositions));
-    /// <summary>Appends a pre-LN <see cref="TransformerBlockLayer"/> over (length, dimensions).</summary>
-    public Network TransformerBlock(int heads, int feedForward, double dropout = 0.1, bool causal = false)
-        => Add(new TransformerBlockLayer(heads, feedForward, dropout, causal));
-    /// <summary>Appends a <see cref="SequencePoolLayer"/>: (length, dimensions) → (dimensions), padding skipped.</summary>
-    public Network SequencePool(SequencePooling pooling) => Add(new SequencePoolLayer(pooling));
-    /// <summary>Appends a whole <see cref="TransformerLayer"/> over token ids (embedding, blocks, final norm, mask from the ids, optional pooling).</summary>
-    public Network Transformer(int vocabularySize, int dimensions, int maxLength, int paddingId, int layers, int heads,
-        int feedForward = 0, double dropout = 0.1, bool causal = false, SequencePooling pooling = SequencePooling.None, bool learnedPositions = true)
-        => Add(new TransformerLayer(vocabularySize, dimensions, maxLength, paddingId, layers, heads, feedForward, dropout, causal, pooling, learnedPositions));
-
     /// <summary>Output shape of one example of shape <paramref name="inputShape"/>.</summary>
     /// <exception cref="NetworkShapeException">A layer cannot take the shape it receives.</exception>
     public int[] OutputShape(params int[] inputShape) => DescribeCore(inputShape, countParameters: false).LastOrDefault()?.OutputShape ?? Shape.Copy(inputShape);

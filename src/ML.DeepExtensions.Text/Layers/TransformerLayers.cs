@@ -1,8 +1,9 @@
 using System;
+using ML.DeepExtensions.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ML.DeepExtensions.Networks;
+namespace ML.DeepExtensions.Text;
 
 // Transformer building blocks over token ids.
 //
