@@ -88,8 +88,9 @@ public static class LayerRegistry
     /// <typeparam name="TLayer">A concrete layer class. Its public properties are what JSON stores; they must not be
     /// named <c>type</c> or <c>assembly</c> in JSON, which the registry writes itself.</typeparam>
     /// <param name="typeName">The JSON name; letters, digits and underscores.</param>
-    /// <exception cref="ArgumentException"><paramref name="typeName"/> is taken by another class, the class is already
-    /// registered under another name, the class is abstract, or one of its properties collides with a reserved JSON name.</exception>
+    /// <exception cref="ArgumentException"><paramref name="typeName"/> is taken by another class (or reserved for the package
+    /// a version-1 layer kind moved to), the class is already registered under another name, the class is abstract, or one
+    /// of its properties collides with a reserved JSON name.</exception>
     public static void Register<TLayer>(string typeName) where TLayer : Layer
     {
         var type = typeof(TLayer);
@@ -98,6 +99,10 @@ public static class LayerRegistry
             throw new ArgumentException($"typeName must contain only letters, digits and underscores. Received: typeName='{typeName}'", nameof(typeName));
         if (type.IsAbstract)
             throw new ArgumentException($"Only concrete layer classes can be registered; {type.FullName} is abstract. Received: TLayer={type.Name}", nameof(TLayer));
+        if (MovedFromCore.TryGetValue(typeName, out var owner) && type.Assembly.GetName().Name != owner)
+            throw new ArgumentException(
+                $"Layer type '{typeName}' is reserved for {owner}: networks saved before it moved out of the core package name it " +
+                $"without an assembly. Choose another name. Received: typeName='{typeName}'", nameof(typeName));
         var collision = Persistence.JsonFormat.Options.GetTypeInfo(type).Properties
             .FirstOrDefault(p => ReservedPropertyNames.Contains(p.Name, StringComparer.OrdinalIgnoreCase));
         if (collision is not null)

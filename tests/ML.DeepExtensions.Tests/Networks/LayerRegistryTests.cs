@@ -146,6 +146,9 @@ public class LayerRegistryTests
     {
         Assert.Contains("Received: typeName=''", Assert.Throws<ArgumentException>(() => LayerRegistry.Register<NeverRegisteredLayer>("")).Message);
         Assert.Contains("Received: typeName='Has space'", Assert.Throws<ArgumentException>(() => LayerRegistry.Register<NeverRegisteredLayer>("Has space")).Message);
+        // Names of layers that moved out of the core package stay theirs, whether or not the package is loaded yet.
+        Assert.Contains("reserved for ML.DeepExtensions.Vision", Assert.Throws<ArgumentException>(() => LayerRegistry.Register<NeverRegisteredLayer>("Normalize")).Message);
+        Assert.Contains("reserved for ML.DeepExtensions.Text", Assert.Throws<ArgumentException>(() => LayerRegistry.Register<NeverRegisteredLayer>("Transformer")).Message);
         var reserved = Assert.Throws<ArgumentException>(() => LayerRegistry.Register<TypePropertyLayer>("RegistryTestTypeProperty"));
         Assert.Contains("'type'", reserved.Message);
         Assert.False(LayerRegistry.IsRegistered("RegistryTestTypeProperty"));
