@@ -49,10 +49,12 @@ internal sealed class RecurrentTextEncoderLayer : Layer
     public override string ToString()
         => $"{(Bidirectional ? "Bi" : "")}{Kind.ToString().ToUpperInvariant()}TextEncoder(vocabulary {VocabularySize}, embedding {Dimensions}, hidden {HiddenSize}, layers {Layers}, padding {PaddingId}, packed, {Pooling} pooling)";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
         => input.Length == 1 ? [HiddenSize * (Bidirectional ? 2 : 1)] : throw new NetworkShapeException(index, this, input, "(length) token ids");
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new RecurrentTextEncoderModule(this, context.Generator);
 }
 
@@ -70,10 +72,12 @@ internal sealed class TrimPaddingLayer : Layer
 
     public override string ToString() => $"TrimPadding(padding {PaddingId})";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
         => input.Length == 1 ? Shape.Copy(input) : throw new NetworkShapeException(index, this, input, "(length) token ids");
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => new TrimPaddingModule(VocabularySize, PaddingId);
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => new TrimPaddingModule(VocabularySize, PaddingId);
 }
 
 /// <summary>Puts <see cref="TokenId"/> in front of every row: <c>(length)</c> → <c>(length + 1)</c> (a [CLS] token for tokenizers without one).</summary>
@@ -85,10 +89,12 @@ internal sealed class PrependTokenLayer : Layer
 
     public override string ToString() => $"PrependToken({TokenId})";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
         => input.Length == 1 ? [input[0] + 1] : throw new NetworkShapeException(index, this, input, "(length) token ids");
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => new PrependTokenModule(TokenId);
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => new PrependTokenModule(TokenId);
 }
 
 /// <summary>Checks that ids are whole numbers in [0, vocabularySize) with a message naming the range, before a native index error.</summary>

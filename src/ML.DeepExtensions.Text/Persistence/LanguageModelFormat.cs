@@ -25,10 +25,14 @@ internal static class LanguageModelFormat
     private const string ModelSignature = "MLDXLMOD";
     private const string TokenizerFolder = "Tokenizer";
     private const uint Version1 = 0x00010001;
+    /// <summary>The network JSON records the assembly of its Transformer layer (<c>ML.DeepExtensions.Text</c>, see
+    /// <see cref="LayerRegistry"/>); version-1 networks name none and are found by their layer names. Version-1 code reads
+    /// version 2: the layer names are unchanged and it ignores the extra property.</summary>
+    private const uint Version2 = 0x00010002;
 
     private static VersionInfo GetVersionInfo() => new(
         modelSignature: ModelSignature,
-        verWrittenCur: Version1,
+        verWrittenCur: Version2,
         verReadableCur: Version1,
         verWeCanReadBack: Version1,
         loaderSignature: LoaderSignature,

@@ -41,7 +41,9 @@ public sealed class ArchitectureLayer : Layer
 
     internal Network Expand(int[] input) => ArchitectureRegistry.Expand(Name, Assembly, new ArchitectureParameters(Parameters), input);
 
-    internal override int[] InferOutputShape(int[] input, int index) => Expand(input).OutputShape(input);
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index) => Expand(input).OutputShape(input);
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => Expand(input).Build(input, context);
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => Expand(input).Build(input, context);
 }

@@ -128,19 +128,7 @@ public static class ArchitectureRegistry
     }
 
     /// <summary>Loads the assembly by simple name and runs its module initializer (where packages register); null or the failure.</summary>
-    private static string? RunModuleInitializerOf(string assemblyName)
-    {
-        try
-        {
-            var assembly = System.Reflection.Assembly.Load(new AssemblyName(assemblyName));
-            RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
-            return null;
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or BadImageFormatException or ArgumentException)
-        {
-            return ex.Message;
-        }
-    }
+    private static string? RunModuleInitializerOf(string assemblyName) => PackageAssemblies.RunModuleInitializerOf(assemblyName);
 }
 
 /// <summary>Named parameters of an architecture, stored as invariant-culture strings.</summary>

@@ -49,7 +49,8 @@ public sealed class ResidualLayer : Layer
         => $"Residual({Body.Layers.Count} layers{(Shortcut is null ? "" : $", shortcut {Shortcut.Layers.Count} layers")}"
            + $"{(Activation is null ? "" : $", {Activation}")}{(DropPath == 0 ? "" : $", drop path {DropPath}")})";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
     {
         var body = BranchShape(Body, "body", input, index);
         var shortcut = Shortcut is null ? input : BranchShape(Shortcut, "shortcut", input, index);
@@ -60,7 +61,8 @@ public sealed class ResidualLayer : Layer
         return body;
     }
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
     {
         var body = Body.Build(input, context);
         var shortcut = Shortcut?.Build(input, context);
@@ -107,9 +109,11 @@ public sealed class SqueezeExcitationLayer : Layer
     /// <inheritdoc />
     public override string ToString() => $"SqueezeExcitation({SqueezeChannels}, {Activation})";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
         => input.Length == 3 ? Shape.Copy(input) : throw ShapeError(index, input, "(channels, height, width)");
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new SqueezeExcitationModule(input[0], SqueezeChannels, ActivationLayer.CreateModule(Activation));
 }

@@ -26,7 +26,8 @@ public sealed class DenseLayer : Layer
     /// <inheritdoc />
     public override string ToString() => $"Dense({Units})";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
     {
         if (input.Length == 0)
             throw ShapeError(index, input, "with at least one dimension");
@@ -35,7 +36,8 @@ public sealed class DenseLayer : Layer
         return output;
     }
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => nn.Linear(input[^1], Units, UseBias);
 }
 
@@ -93,7 +95,8 @@ public sealed class ConvolutionLayer : Layer
             : $"Conv2d({Filters}, {KernelSize}x{KernelSize}, stride {Stride}, padding {Padding}{extra})";
     }
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
     {
         if (input.Length != Dimensions + 1)
         {
@@ -113,7 +116,8 @@ public sealed class ConvolutionLayer : Layer
         return output;
     }
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => Dimensions == 1
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => Dimensions == 1
         ? nn.Conv1d(input[0], Filters, KernelSize, Stride, Padding, groups: Groups, bias: UseBias)
         : nn.Conv2d(input[0], Filters, KernelSize, Stride, Padding, groups: Groups, bias: UseBias);
 }
@@ -165,7 +169,8 @@ public sealed class PoolingLayer : Layer
     public override string ToString()
         => $"{Kind}Pool{Dimensions}d({KernelSize}, stride {Stride}{(Padding == 0 ? "" : $", padding {Padding}")})";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
     {
         if (input.Length != Dimensions + 1)
             throw ShapeError(index, input, Dimensions == 1 ? "(channels, length)" : "(channels, height, width)");
@@ -179,7 +184,8 @@ public sealed class PoolingLayer : Layer
         return output;
     }
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => (Kind, Dimensions) switch
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => (Kind, Dimensions) switch
     {
         (PoolingKind.Max, 1) => nn.MaxPool1d(KernelSize, Stride, Padding),
         (PoolingKind.Max, _) => nn.MaxPool2d(KernelSize, Stride, Padding),
@@ -205,10 +211,12 @@ public sealed class AdaptiveAveragePoolLayer : Layer
     /// <inheritdoc />
     public override string ToString() => $"AdaptiveAvgPool2d({OutputSize}x{OutputSize})";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
         => input.Length == 3 ? [input[0], OutputSize, OutputSize] : throw ShapeError(index, input, "(channels, height, width)");
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => nn.AdaptiveAvgPool2d(new long[] { OutputSize, OutputSize });
 }
 
@@ -218,10 +226,12 @@ public sealed class GlobalAveragePoolLayer : Layer
     /// <inheritdoc />
     public override string ToString() => "GlobalAveragePool";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
         => input.Length >= 2 ? [input[0]] : throw ShapeError(index, input, "(channels, spatial…) with at least one spatial dimension");
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => new GlobalAveragePoolModule();
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => new GlobalAveragePoolModule();
 }
 
 /// <summary>Flattens everything but the batch dimension.</summary>
@@ -230,9 +240,11 @@ public sealed class FlattenLayer : Layer
     /// <inheritdoc />
     public override string ToString() => "Flatten";
 
-    internal override int[] InferOutputShape(int[] input, int index) => [checked((int)Shape.Size(input))];
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index) => [checked((int)Shape.Size(input))];
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => nn.Flatten();
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => nn.Flatten();
 }
 
 /// <summary>Reshapes each example; at most one dimension may be −1 (inferred).</summary>
@@ -254,7 +266,8 @@ public sealed class ReshapeLayer : Layer
     /// <inheritdoc />
     public override string ToString() => $"Reshape{Networks.Shape.Format(Shape)}";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
     {
         var size = Networks.Shape.Size(input);
         var known = Shape.Where(d => d > 0).Aggregate(1L, (a, d) => a * d);
@@ -273,7 +286,8 @@ public sealed class ReshapeLayer : Layer
         return output;
     }
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new ReshapeModule(InferOutputShape(input, 0));
 }
 
@@ -297,10 +311,12 @@ public sealed class BatchNormLayer : Layer
     /// <inheritdoc />
     public override string ToString() => "BatchNorm";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
         => input.Length is >= 1 and <= 3 ? Shape.Copy(input) : throw ShapeError(index, input, "(features), (channels, length) or (channels, height, width)");
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => input.Length == 3
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => input.Length == 3
         ? nn.BatchNorm2d(input[0], Epsilon, Momentum)
         : nn.BatchNorm1d(input[0], Epsilon, Momentum);
 }
@@ -318,10 +334,12 @@ public sealed class LayerNormLayer : Layer
     /// <inheritdoc />
     public override string ToString() => "LayerNorm";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
         => input.Length >= 1 ? Shape.Copy(input) : throw ShapeError(index, input, "at least one dimension");
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => nn.LayerNorm(new long[] { input[^1] }, Epsilon);
 }
 
@@ -338,9 +356,11 @@ public sealed class DropoutLayer : Layer
     /// <inheritdoc />
     public override string ToString() => $"Dropout({Rate})";
 
-    internal override int[] InferOutputShape(int[] input, int index) => Shape.Copy(input);
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index) => Shape.Copy(input);
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new SeededDropoutModule(Rate, context.Generator);
 }
 
@@ -364,10 +384,12 @@ public sealed class EmbeddingLayer : Layer
     /// <inheritdoc />
     public override string ToString() => $"Embedding({VocabularySize}, {Dimensions})";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
         => input.Length == 1 ? [input[0], Dimensions] : throw ShapeError(index, input, "(length) token ids");
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new EmbeddingModule(VocabularySize, Dimensions);
 }
 
@@ -417,7 +439,8 @@ public sealed class RecurrentLayer : Layer
     public override string ToString()
         => $"{(Bidirectional ? "Bi" : "")}{Kind.ToString().ToUpperInvariant()}({HiddenSize}, layers {Layers}{(ReturnSequences ? ", sequences" : "")})";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
     {
         if (input.Length != 2)
             throw ShapeError(index, input, "(length, features); add Reshape(length, features) or an Embedding before it");
@@ -425,7 +448,8 @@ public sealed class RecurrentLayer : Layer
         return ReturnSequences ? [input[0], width] : [width];
     }
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new RecurrentModule(Kind, input[1], HiddenSize, Layers, Bidirectional, ReturnSequences, Dropout);
 }
 
@@ -472,9 +496,11 @@ public sealed class ActivationLayer : Layer
     /// <inheritdoc />
     public override string ToString() => Kind == ActivationKind.LeakyReLU ? $"LeakyReLU({NegativeSlope})" : Kind.ToString();
 
-    internal override int[] InferOutputShape(int[] input, int index) => Shape.Copy(input);
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index) => Shape.Copy(input);
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => CreateModule(Kind, NegativeSlope);
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => CreateModule(Kind, NegativeSlope);
 
     internal static nn.Module<Tensor, Tensor> CreateModule(ActivationKind kind, double negativeSlope = 0.01) => kind switch
     {

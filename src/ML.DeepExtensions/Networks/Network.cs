@@ -114,19 +114,6 @@ public sealed class Network
     public Network GELU() => Add(new ActivationLayer(ActivationKind.GELU));
     /// <summary>Appends SiLU.</summary>
     public Network SiLU() => Add(new ActivationLayer(ActivationKind.SiLU));
-    /// <summary>Appends a <see cref="NormalizeLayer"/>: per-channel (x − mean) / std, in training and scoring.</summary>
-    public Network Normalize(float[] mean, float[] std) => Add(new NormalizeLayer(mean, std));
-    /// <summary>Appends a <see cref="RandomCropLayer"/> (training only): pad, then crop back at a random offset.</summary>
-    public Network RandomCrop(int padding, ImagePaddingMode paddingMode = ImagePaddingMode.Zeros) => Add(new RandomCropLayer(padding, paddingMode));
-    /// <summary>Appends a <see cref="RandomFlipLayer"/> (training only).</summary>
-    public Network RandomFlip(bool horizontal = true, bool vertical = false, double probability = 0.5) => Add(new RandomFlipLayer(horizontal, vertical, probability));
-    /// <summary>Appends a <see cref="RandomRotationLayer"/> (training only): a uniform angle in ±<paramref name="maxDegrees"/>.</summary>
-    public Network RandomRotation(double maxDegrees) => Add(new RandomRotationLayer(maxDegrees));
-    /// <summary>Appends a <see cref="ColorJitterLayer"/> (training only): random brightness and contrast.</summary>
-    public Network ColorJitter(double brightness, double contrast = 0) => Add(new ColorJitterLayer(brightness, contrast));
-    /// <summary>Appends a <see cref="RandomErasingLayer"/> (training only): zeroes a random rectangle.</summary>
-    public Network RandomErasing(double probability = 0.5, double minScale = 0.02, double maxScale = 0.33, double minRatio = 0.3, double maxRatio = 3.3)
-        => Add(new RandomErasingLayer(probability, minScale, maxScale, minRatio, maxRatio));
     /// <summary>Appends a registered architecture by name.</summary>
     public Network Architecture(string name, IReadOnlyDictionary<string, string>? parameters = null) => Add(new ArchitectureLayer(name, parameters));
     /// <summary>Appends a <see cref="ResidualLayer"/>: activation(body(x) + (shortcut ?? identity)(x)).</summary>
@@ -140,19 +127,6 @@ public sealed class Network
     public Network ReLU6() => Add(new ActivationLayer(ActivationKind.ReLU6));
     /// <summary>Appends Hardswish.</summary>
     public Network Hardswish() => Add(new ActivationLayer(ActivationKind.Hardswish));
-
-    /// <summary>Appends a <see cref="TokenEmbeddingLayer"/>: ids (length) → token + position embeddings (length, dimensions), padding rows zero.</summary>
-    public Network TokenEmbedding(int vocabularySize, int dimensions, int maxLength, int paddingId, bool learnedPositions = true)
-        => Add(new TokenEmbeddingLayer(vocabularySize, dimensions, maxLength, paddingId, learnedPositions));
-    /// <summary>Appends a pre-LN <see cref="TransformerBlockLayer"/> over (length, dimensions).</summary>
-    public Network TransformerBlock(int heads, int feedForward, double dropout = 0.1, bool causal = false)
-        => Add(new TransformerBlockLayer(heads, feedForward, dropout, causal));
-    /// <summary>Appends a <see cref="SequencePoolLayer"/>: (length, dimensions) → (dimensions), padding skipped.</summary>
-    public Network SequencePool(SequencePooling pooling) => Add(new SequencePoolLayer(pooling));
-    /// <summary>Appends a whole <see cref="TransformerLayer"/> over token ids (embedding, blocks, final norm, mask from the ids, optional pooling).</summary>
-    public Network Transformer(int vocabularySize, int dimensions, int maxLength, int paddingId, int layers, int heads,
-        int feedForward = 0, double dropout = 0.1, bool causal = false, SequencePooling pooling = SequencePooling.None, bool learnedPositions = true)
-        => Add(new TransformerLayer(vocabularySize, dimensions, maxLength, paddingId, layers, heads, feedForward, dropout, causal, pooling, learnedPositions));
 
     /// <summary>Output shape of one example of shape <paramref name="inputShape"/>.</summary>
     /// <exception cref="NetworkShapeException">A layer cannot take the shape it receives.</exception>
@@ -216,9 +190,14 @@ public sealed class Network
         return result;
     }
 
-    /// <summary>Builds the TorchSharp module for examples of shape <paramref name="inputShape"/>.</summary>
-    internal nn.Module<Tensor, Tensor> Build(int[] inputShape, BuildContext context)
+    /// <summary>Builds the TorchSharp module for examples of shape <paramref name="inputShape"/> (batch dimension excluded):
+    /// one child module per layer, architectures expanded, in a <c>Sequential</c>. Composite layers call it from their own
+    /// <see cref="Layer.Build"/> to build the networks they hold, passing the <paramref name="context"/> they received.</summary>
+    /// <exception cref="NetworkShapeException">A layer cannot take the shape it receives.</exception>
+    public nn.Module<Tensor, Tensor> Build(int[] inputShape, BuildContext context)
     {
+        Guard.NotNull(inputShape);
+        Guard.NotNull(context);
         var modules = Expand(inputShape)
             .Select((e, i) => (i.ToString(CultureInfo.InvariantCulture), e.Layer.Build(e.Input, context)))
             .ToArray();

@@ -24,10 +24,14 @@ internal static class ModelFormat
     private const string ModelSignature = "MLDXNNET";
     private const string WeightsStream = "Weights.bin";
     private const uint Version1 = 0x00010001;
+    /// <summary>Layers declared outside the core package record their assembly in the network JSON (see <see cref="LayerRegistry"/>);
+    /// version-1 networks name none, and the layer kinds that moved out of the core package since are found by their names.
+    /// Version-1 code reads version 2: the layer names are unchanged and it ignores the extra property.</summary>
+    private const uint Version2 = 0x00010002;
 
     private static VersionInfo GetVersionInfo() => new(
         modelSignature: ModelSignature,
-        verWrittenCur: Version1,
+        verWrittenCur: Version2,
         verReadableCur: Version1,
         verWeCanReadBack: Version1,
         loaderSignature: LoaderSignature,

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,7 +15,7 @@ namespace ML.DeepExtensions.Training;
 /// plateau state, the weights, the optimizer state and (when restoring best weights) the best weights.
 /// Written to a temporary file and moved into place, so a crash never leaves a half-written checkpoint.
 /// </summary>
-internal sealed class Checkpoint
+internal sealed partial class Checkpoint
 {
     public const string FileName = "checkpoint.bin";
     private const string Magic = "MLDX-CHECKPOINT";
@@ -73,7 +74,7 @@ internal sealed class Checkpoint
                 throw new InvalidDataException($"Checkpoint '{path}' has format version {version}; this version reads {FormatVersion}.");
             var checkpoint = JsonSerializer.Deserialize<Checkpoint>(reader.ReadString(), Persistence.JsonFormat.Options)
                 ?? throw new InvalidDataException($"Checkpoint '{path}' has no header.");
-            if (checkpoint.Network != network)
+            if (!SameNetwork(checkpoint.Network, network))
                 throw new InvalidDataException(
                     $"Checkpoint '{path}' was written for a different network or input: expected {network}, found {checkpoint.Network}.");
             module.load(reader);
@@ -97,4 +98,15 @@ internal sealed class Checkpoint
             throw new InvalidDataException($"Checkpoint '{path}' is damaged or incomplete: {ex.Message}", ex);
         }
     }
+
+    /// <summary>Whether two network fingerprints describe the same network. The assembly names layers record in JSON
+    /// (since model format 2) say where a layer kind is registered, not what the network is: a checkpoint written before
+    /// layers recorded them still resumes.</summary>
+    internal static bool SameNetwork(string stored, string expected)
+        => stored == expected || WithoutAssemblies(stored) == WithoutAssemblies(expected);
+
+    private static string WithoutAssemblies(string fingerprint) => AssemblyProperty().Replace(fingerprint, "");
+
+    [GeneratedRegex("\"assembly\":\"[^\"]*\",?")]
+    private static partial Regex AssemblyProperty();
 }

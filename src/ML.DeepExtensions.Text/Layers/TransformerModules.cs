@@ -2,7 +2,7 @@ using System;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ML.DeepExtensions.Networks;
+namespace ML.DeepExtensions.Text;
 
 // TorchSharp modules behind TransformerLayers.cs. A "keep" mask is a (batch, length) bool tensor, true at real tokens.
 

@@ -3,7 +3,7 @@ using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ML.DeepExtensions.Networks;
+namespace ML.DeepExtensions.Vision;
 
 // TorchSharp modules behind the image layers of ImageLayers.cs. Inputs are (batch, channels, height, width).
 // Random layers are the identity unless the module is in training mode, and draw every random number from

@@ -11,13 +11,13 @@ using Xunit;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
-namespace ML.DeepExtensions.Tests.Networks;
+namespace ML.DeepExtensions.Vision.Tests.Layers;
 
 /// <summary>Image preprocessing and augmentation layers, checked on the real 8×8 digits reshaped to (1, 8, 8).</summary>
 public class ImageLayerTests(ITestOutputHelper output)
 {
     private static readonly Lazy<float[][]> DigitPixels = new(() =>
-        TestData.Digits(new MLContext(seed: 1)).GetColumn<float[]>("Features").ToArray());
+        DigitsData.Digits(new MLContext(seed: 1)).GetColumn<float[]>("Features").ToArray());
 
     /// <summary>The first <paramref name="count"/> digits as a (count, 1, 8, 8) batch with values in [0, 1].</summary>
     private static Tensor Digits(int count)
@@ -309,7 +309,8 @@ public class ImageLayerTests(ITestOutputHelper output)
         Assert.Equal(json, back.ToJson());
         Assert.Equal(network.Layers.Select(l => l.ToString()), back.Layers.Select(l => l.ToString()));
         foreach (var type in new[] { "RandomCrop", "RandomFlip", "RandomRotation", "ColorJitter", "RandomErasing", "Normalize" })
-            Assert.Contains($"\"type\":\"{type}\"", json);
+            Assert.Contains($"\"type\":\"{type}\",\"assembly\":\"ML.DeepExtensions.Vision\"", json);
+        Assert.Contains("{\"type\":\"Reshape\",\"shape\"", json);   // core layers name no assembly
         Assert.Equal(new[] { 3, 8, 8 }, back.OutputShape(192));
         var erasing = Assert.IsType<RandomErasingLayer>(back.Layers[5]);
         Assert.Equal((0.4, 0.05, 0.2, 0.5, 2.0), (erasing.Probability, erasing.MinScale, erasing.MaxScale, erasing.MinRatio, erasing.MaxRatio));
@@ -391,7 +392,7 @@ public class ImageLayerTests(ITestOutputHelper output)
     public void Training_WithAugmentationLayers_OnDigits_ReachesSaneAccuracy_AndScoresDeterministically()
     {
         var mlContext = new MLContext(seed: 1);
-        var (train, test) = TestData.DigitsSplit(mlContext);
+        var (train, test) = DigitsData.DigitsSplit(mlContext);
         var network = Network.Create().Reshape(1, 8, 8)
             .RandomCrop(1).RandomRotation(10).ColorJitter(0.2, 0.2).RandomErasing(0.25)
             .Normalize([0.3f], [0.4f])
@@ -411,13 +412,13 @@ public class ImageLayerTests(ITestOutputHelper output)
         // A short run (8 epochs of a small CNN) on strongly distorted 8×8 images: it must still learn the digits.
         Assert.True(metrics.MicroAccuracy >= 0.90, $"Test accuracy {metrics.MicroAccuracy:P2} < 90%");
         // Scoring runs in eval mode, where every augmentation is the identity: two passes agree bit for bit.
-        var scores = TestData.Scores(scored);
-        Assert.Equal(scores, TestData.Scores(model.Transform(test)));
+        var scores = DigitsData.Scores(scored);
+        Assert.Equal(scores, DigitsData.Scores(model.Transform(test)));
         // The zip keeps the augmentation layers in the spec; they hold no weights, so the weights load unchanged.
         using var zip = new MemoryStream();
         mlContext.Model.Save(model, test.Schema, zip);
         zip.Position = 0;
         var loaded = new MLContext().Model.Load(zip, out _);
-        Assert.Equal(scores, TestData.Scores(loaded.Transform(test)));
+        Assert.Equal(scores, DigitsData.Scores(loaded.Transform(test)));
     }
 }

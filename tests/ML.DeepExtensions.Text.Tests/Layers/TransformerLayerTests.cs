@@ -5,7 +5,7 @@ using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace ML.DeepExtensions.Tests.Networks;
+namespace ML.DeepExtensions.Text.Tests.Layers;
 
 public class TransformerLayerTests
 {
@@ -75,8 +75,8 @@ public class TransformerLayerTests
             .TransformerBlock(4, 32, 0.2, causal: true).SequencePool(SequencePooling.Last)
             .Add(new TransformerLayer(Vocabulary, 8, 16, 3, 2, 2, 0, 0.05, true, SequencePooling.Mean, false));
         var json = network.ToJson();
-        Assert.Contains("\"type\":\"Transformer\"", json);
-        Assert.Contains("\"type\":\"TransformerBlock\"", json);
+        Assert.Contains("\"type\":\"Transformer\",\"assembly\":\"ML.DeepExtensions.Text\"", json);
+        Assert.Contains("\"type\":\"TransformerBlock\",\"assembly\":\"ML.DeepExtensions.Text\"", json);
         Assert.Equal(json, Network.FromJson(json).ToJson());
         var composite = (TransformerLayer)Network.FromJson(json).Layers[3];
         Assert.Equal((8, 3, 32, true, SequencePooling.Mean, false), (composite.Dimensions, composite.PaddingId, composite.FeedForward, composite.Causal, composite.Pooling, composite.LearnedPositions));

@@ -1,8 +1,9 @@
 using System;
+using ML.DeepExtensions.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ML.DeepExtensions.Networks;
+namespace ML.DeepExtensions.Text;
 
 // Transformer building blocks over token ids.
 //
@@ -74,7 +75,8 @@ public sealed class TokenEmbeddingLayer : Layer
     public override string ToString()
         => $"TokenEmbedding({VocabularySize}, {Dimensions}, max length {MaxLength}, padding {PaddingId}{(LearnedPositions ? "" : ", sinusoidal")})";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
     {
         if (input.Length != 1)
             throw ShapeError(index, input, "(length) token ids");
@@ -83,7 +85,8 @@ public sealed class TokenEmbeddingLayer : Layer
         return [input[0], Dimensions];
     }
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new TokenEmbeddingModule(VocabularySize, Dimensions, MaxLength, PaddingId, LearnedPositions);
 }
 
@@ -123,7 +126,8 @@ public sealed class TransformerBlockLayer : Layer
     /// <inheritdoc />
     public override string ToString() => $"TransformerBlock({Heads} heads, feed-forward {FeedForward}{(Causal ? ", causal" : "")}{(Dropout == 0 ? "" : $", dropout {Dropout}")})";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
     {
         if (input.Length != 2)
             throw ShapeError(index, input, "(length, dimensions); put a TokenEmbedding before it");
@@ -132,7 +136,8 @@ public sealed class TransformerBlockLayer : Layer
         return Shape.Copy(input);
     }
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new TransformerBlockModule(input[1], Heads, FeedForward, Dropout, Causal, context.Generator);
 }
 
@@ -157,10 +162,12 @@ public sealed class SequencePoolLayer : Layer
     /// <inheritdoc />
     public override string ToString() => $"SequencePool({Pooling})";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
         => input.Length == 2 ? [input[1]] : throw ShapeError(index, input, "(length, dimensions)");
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => new SequencePoolModule(Pooling);
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => new SequencePoolModule(Pooling);
 }
 
 /// <summary>
@@ -232,12 +239,14 @@ public sealed class TransformerLayer : Layer
         => $"Transformer({(Causal ? "causal, " : "")}{Layers} layers, width {Dimensions}, {Heads} heads, feed-forward {FeedForward}, vocabulary {VocabularySize}, max length {MaxLength}"
            + $"{(Pooling == SequencePooling.None ? "" : $", {Pooling} pooling")})";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
     {
         var sequence = Embedding.InferOutputShape(input, index);
         return Pooling == SequencePooling.None ? sequence : [Dimensions];
     }
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new TransformerModule(this, context.Generator);
 }

@@ -1,10 +1,11 @@
 using System;
 using System.Globalization;
 using System.Linq;
+using ML.DeepExtensions.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ML.DeepExtensions.Networks;
+namespace ML.DeepExtensions.Vision;
 
 // Image preprocessing and augmentation layers, Keras-style: they are part of the network, so the same
 // description is applied in training and scoring, saved in the model zip and rebuilt on load.
@@ -51,7 +52,8 @@ public sealed class NormalizeLayer : Layer
     /// <inheritdoc />
     public override string ToString() => $"Normalize(mean {ImageLayerText.List(Mean)}, std {ImageLayerText.List(Std)})";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
     {
         if (input.Length < 1)
             throw ShapeError(index, input, "(channels, height, width)");
@@ -61,7 +63,8 @@ public sealed class NormalizeLayer : Layer
         return Shape.Copy(input);
     }
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new NormalizeModule(Mean, Std);
 
     private static float[] CheckValues(float[] values, string name, bool positive)
@@ -113,7 +116,8 @@ public sealed class RandomCropLayer : Layer
     /// <inheritdoc />
     public override string ToString() => $"RandomCrop(padding {Padding}, {PaddingMode})";
 
-    internal override int[] InferOutputShape(int[] input, int index)
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index)
     {
         ImageLayerText.RequireImage(this, input, index);
         if (PaddingMode == ImagePaddingMode.Reflect && (Padding >= input[1] || Padding >= input[2]))
@@ -121,7 +125,8 @@ public sealed class RandomCropLayer : Layer
         return Shape.Copy(input);
     }
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new RandomCropModule(Padding, PaddingMode, context.Generator);
 }
 
@@ -159,9 +164,11 @@ public sealed class RandomFlipLayer : Layer
     public override string ToString()
         => ImageLayerText.Invariant($"RandomFlip({(Horizontal && Vertical ? "horizontal and vertical" : Horizontal ? "horizontal" : "vertical")}, p {Probability})");
 
-    internal override int[] InferOutputShape(int[] input, int index) => ImageLayerText.RequireImage(this, input, index);
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index) => ImageLayerText.RequireImage(this, input, index);
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new RandomFlipModule(Horizontal, Vertical, Probability, context.Generator);
 }
 
@@ -184,9 +191,11 @@ public sealed class RandomRotationLayer : Layer
     /// <inheritdoc />
     public override string ToString() => ImageLayerText.Invariant($"RandomRotation(±{MaxDegrees}°)");
 
-    internal override int[] InferOutputShape(int[] input, int index) => ImageLayerText.RequireImage(this, input, index);
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index) => ImageLayerText.RequireImage(this, input, index);
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new RandomRotationModule(MaxDegrees, context.Generator);
 }
 
@@ -218,9 +227,11 @@ public sealed class ColorJitterLayer : Layer
     /// <inheritdoc />
     public override string ToString() => ImageLayerText.Invariant($"ColorJitter(brightness {Brightness}, contrast {Contrast})");
 
-    internal override int[] InferOutputShape(int[] input, int index) => ImageLayerText.RequireImage(this, input, index);
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index) => ImageLayerText.RequireImage(this, input, index);
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new ColorJitterModule(Brightness, Contrast, context.Generator);
 }
 
@@ -273,9 +284,11 @@ public sealed class RandomErasingLayer : Layer
     public override string ToString()
         => ImageLayerText.Invariant($"RandomErasing(p {Probability}, scale {MinScale}–{MaxScale}, ratio {MinRatio}–{MaxRatio})");
 
-    internal override int[] InferOutputShape(int[] input, int index) => ImageLayerText.RequireImage(this, input, index);
+    /// <inheritdoc />
+    public override int[] InferOutputShape(int[] input, int index) => ImageLayerText.RequireImage(this, input, index);
 
-    internal override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    /// <inheritdoc />
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new RandomErasingModule(Probability, MinScale, MaxScale, MinRatio, MaxRatio, context.Generator);
 }
 
