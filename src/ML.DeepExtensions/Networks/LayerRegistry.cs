@@ -103,7 +103,7 @@ public static class LayerRegistry
             throw new ArgumentException(
                 $"Layer type '{typeName}' is reserved for {owner}: networks saved before it moved out of the core package name it " +
                 $"without an assembly. Choose another name. Received: typeName='{typeName}'", nameof(typeName));
-        var collision = Persistence.JsonFormat.Options.GetTypeInfo(type).Properties
+        var collision = JsonFormat.Options.GetTypeInfo(type).Properties
             .FirstOrDefault(p => ReservedPropertyNames.Contains(p.Name, StringComparer.OrdinalIgnoreCase));
         if (collision is not null)
             throw new ArgumentException(

@@ -24,7 +24,7 @@ public sealed record LayerDescription(Layer Layer, int[] OutputShape, long Param
 /// </summary>
 public sealed class Network
 {
-    private static readonly JsonSerializerOptions Json = Persistence.JsonFormat.Options;
+    private static readonly JsonSerializerOptions Json = JsonFormat.Options;
 
     /// <summary>Creates a network from layers.</summary>
     [JsonConstructor]
@@ -42,24 +42,22 @@ public sealed class Network
     /// <summary>An empty network (the identity).</summary>
     public static Network Create() => new(Array.Empty<Layer>());
 
-    /// <summary>A multi-layer perceptron from the built-in <c>Mlp</c> architecture.</summary>
-    /// <param name="hiddenUnits">Units per hidden layer (default 128, 64).</param>
-    /// <param name="activation">Activation after each hidden layer (default ReLU).</param>
-    /// <param name="dropout">Dropout after each activation in [0, 1) (default 0).</param>
-    /// <param name="batchNorm">Batch normalization after each hidden Dense layer (default false).</param>
-    public static Network Mlp(int[]? hiddenUnits = null, ActivationKind activation = ActivationKind.ReLU, double dropout = 0, bool batchNorm = false)
+    /// <summary>A multi-layer perceptron from the built-in <c>Mlp</c> architecture; arguments left null take the defaults of <see cref="MlpParameters"/>.</summary>
+    /// <param name="hiddenUnits">Units per hidden layer.</param>
+    /// <param name="activation">Activation after each hidden layer.</param>
+    /// <param name="dropout">Dropout after each activation in [0, 1).</param>
+    /// <param name="batchNorm">Batch normalization after each hidden Dense layer.</param>
+    public static Network Mlp(int[]? hiddenUnits = null, ActivationKind? activation = null, double? dropout = null, bool? batchNorm = null)
     {
-        hiddenUnits ??= [128, 64];
-        foreach (var units in hiddenUnits)
+        var p = new MlpParameters();
+        p.Hidden = hiddenUnits ?? p.Hidden;
+        p.Activation = activation ?? p.Activation;
+        p.Dropout = dropout ?? p.Dropout;
+        p.BatchNorm = batchNorm ?? p.BatchNorm;
+        foreach (var units in p.Hidden)
             Guard.Positive(units, nameof(hiddenUnits));
-        Guard.InRange(dropout, 0, 1);
-        return Create().Architecture("Mlp", new Dictionary<string, string>
-        {
-            ["hidden"] = string.Join(",", hiddenUnits.Select(u => u.ToString(CultureInfo.InvariantCulture))),
-            ["activation"] = activation.ToString(),
-            ["dropout"] = dropout.ToString("R", CultureInfo.InvariantCulture),
-            ["batchNorm"] = batchNorm ? "1" : "0",
-        });
+        Guard.InRange(p.Dropout, 0, 1, name: nameof(dropout));
+        return Create().Architecture("Mlp", ArchitectureParameters.From(p).Values);
     }
 
     /// <summary>A copy with <paramref name="layer"/> appended.</summary>

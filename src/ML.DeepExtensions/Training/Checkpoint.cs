@@ -41,7 +41,7 @@ internal sealed partial class Checkpoint
         {
             writer.Write(Magic);
             writer.Write(FormatVersion);
-            writer.Write(JsonSerializer.Serialize(this, Persistence.JsonFormat.Options));
+            writer.Write(JsonSerializer.Serialize(this, JsonFormat.Options));
             module.save(writer);
             optimizer.save_state_dict(writer);
             writer.Write(bestWeights is not null);
@@ -72,7 +72,7 @@ internal sealed partial class Checkpoint
             var version = reader.ReadInt32();
             if (version != FormatVersion)
                 throw new InvalidDataException($"Checkpoint '{path}' has format version {version}; this version reads {FormatVersion}.");
-            var checkpoint = JsonSerializer.Deserialize<Checkpoint>(reader.ReadString(), Persistence.JsonFormat.Options)
+            var checkpoint = JsonSerializer.Deserialize<Checkpoint>(reader.ReadString(), JsonFormat.Options)
                 ?? throw new InvalidDataException($"Checkpoint '{path}' has no header.");
             if (!SameNetwork(checkpoint.Network, network))
                 throw new InvalidDataException(

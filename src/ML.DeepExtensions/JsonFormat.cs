@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using ML.DeepExtensions.Networks;
 
-namespace ML.DeepExtensions.Persistence;
+namespace ML.DeepExtensions;
 
 /// <summary>The JSON settings of every file this project writes (model headers, checkpoints, networks).</summary>
 internal static class JsonFormat
