@@ -16,6 +16,8 @@ namespace ML.DeepExtensions.Vision.Tests.Classification;
 public class CnnImageClassifierTests(ITestOutputHelper output)
 {
     [Fact]
+    [Trait("Category", "Accuracy")]
+    [Trait("Category", "Slow")]
     public void LeNet5_OnRealFashionImages_EarnsTheStatedAccuracy_AndWorksWithTheEvaluator()
     {
         var mlContext = new MLContext(1);

@@ -33,6 +33,7 @@ public sealed class FreshProcessLoadTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void ResNetModel_SavedHere_ScoresIdenticallyInAProcessThatNeverReferencedTheZoo()
     {
         var mlContext = new MLContext(1);
