@@ -39,13 +39,13 @@ public class PersistenceTests : IDisposable
 
         var features = test.GetColumn<float[]>("Features").ToArray();
         var featuresFile = Path.Combine(_directory, "features.bin");
-        ScoringProbeRunner.WriteFeatures(featuresFile, features);
+        ProbeRunner.WriteFeatures(featuresFile, features);
 
         var scoresFile = Path.Combine(_directory, "scores.bin");
-        var (exitCode, stdout, stderr) = ScoringProbeRunner.Run(zip, featuresFile, scoresFile);
+        var (exitCode, stdout, stderr) = ProbeRunner.Run("features", zip, featuresFile, scoresFile);
         Assert.True(exitCode == 0, $"probe failed ({exitCode}): {stderr}");
         Assert.Contains(typeof(NeuralNetworkTransformer).FullName!, stdout);
-        Assert.Equal(expected, ScoringProbeRunner.ReadScores(scoresFile));
+        Assert.Equal(expected, ProbeRunner.ReadScores(scoresFile));
     }
 
     [Fact]

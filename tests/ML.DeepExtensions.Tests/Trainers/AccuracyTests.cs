@@ -13,6 +13,8 @@ namespace ML.DeepExtensions.Tests.Trainers;
 public class AccuracyTests(ITestOutputHelper output)
 {
     [Fact]
+    [Trait("Category", "Accuracy")]
+    [Trait("Category", "Slow")]
     public void MulticlassCnn_OnDigits_ReachesAtLeast97PercentTestAccuracy()
     {
         var mlContext = new MLContext(seed: 1);
@@ -33,6 +35,7 @@ public class AccuracyTests(ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Category", "Accuracy")]
     public void RegressionMlp_OnDiabetes_BeatsTheMeanPredictorByAWideMargin()
     {
         var mlContext = new MLContext(seed: 1);
@@ -54,6 +57,7 @@ public class AccuracyTests(ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Category", "Accuracy")]
     public void BinaryMlp_OnDigits_SeparatesLowFromHighDigits_AndWorksWithTheEvaluator()
     {
         var mlContext = new MLContext(seed: 1);

@@ -77,6 +77,7 @@ public class InputAndFineTuningTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void ExtractNetworkFeatures_GivesThePenultimateActivations_UsableByAnMLNetTrainer_AndSurvivesSaveLoad()
     {
         var mlContext = new MLContext(1);
@@ -204,6 +205,7 @@ public class InputAndFineTuningTests
 public class PretrainedFineTuningTests
 {
     [Fact]
+    [Trait("Category", "Slow")]
     public void SavedWeights_StartANewTraining_WithAFreshHeadForANewClassCount_AndAFrozenBackbone()
     {
         var mlContext = new MLContext(1);

@@ -15,6 +15,7 @@ namespace ML.DeepExtensions.Text.Tests.Classification;
 public sealed class FortunesTopicTests(ITestOutputHelper output)
 {
     [Fact]
+    [Trait("Category", "Accuracy")]
     public void FortunesTopics_HeldOutMacroAccuracy_IsFarAboveChance()
     {
         var mlContext = new MLContext(seed: 1);

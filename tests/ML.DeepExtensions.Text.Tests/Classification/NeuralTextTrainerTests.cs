@@ -218,10 +218,10 @@ public sealed class NeuralTextTrainerTests : IDisposable
         var textsFile = Path.Combine(_directory, "texts.json");
         var scoresFile = Path.Combine(_directory, "scores.bin");
         File.WriteAllText(textsFile, JsonSerializer.Serialize(texts));
-        var (exit, stdout, stderr) = ScoringProbeRunner.Run("texts", zip, textsFile, scoresFile);
+        var (exit, stdout, stderr) = ProbeRunner.Run("texts", zip, textsFile, scoresFile);
         Assert.True(exit == 0, $"probe failed ({exit}): {stderr}");
         Assert.Contains("TransformerChain", stdout);
-        Assert.Equal(expected, ScoringProbeRunner.ReadScores(scoresFile));
+        Assert.Equal(expected, ProbeRunner.ReadScores(scoresFile));
     }
 
     public sealed class BinaryPrediction

@@ -9,6 +9,7 @@ namespace ML.DeepExtensions.Text.Tests.Generation;
 public class LanguageModelAccuracyTests(FortunesModel fortunes, ITestOutputHelper output)
 {
     [Fact]
+    [Trait("Category", "Accuracy")]
     public void HeldOutPerplexity_BeatsTheUnigramBaseline_ByAFactorOf0Point6()
     {
         var model = fortunes.MLContext.Transforms.Text.EvaluateLanguageModel(fortunes.Model, fortunes.TestData_);

@@ -1,11 +1,11 @@
 using System;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
 using Microsoft.ML;
 using ML.DeepExtensions.Text.Generation;
 using ML.DeepExtensions.Text.Tokenization;
+using ML.DeepExtensions.TestSupport;
 using Xunit;
 
 namespace ML.DeepExtensions.Text.Tests.Generation;
@@ -71,23 +71,11 @@ public sealed class LanguageModelPersistenceTests(FortunesModel fortunes) : IDis
 
     private (string Type, string[] Continuations, float[][] LogProbabilities) RunProbe(string zip)
     {
-        var probe = Path.Combine(AppContext.BaseDirectory, "ML.DeepExtensions.Text.TokenProbe.dll");
-        Assert.True(File.Exists(probe), $"{probe} is missing");
         var input = Path.Combine(_directory, "prompts.json");
         var output = Path.Combine(_directory, "generated.json");
         File.WriteAllText(input, JsonSerializer.Serialize(Prompts));
-        var start = new ProcessStartInfo(Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? Environment.ProcessPath : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in new[] { probe, "generate", zip, input, output })
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(180_000), "probe timed out");
-        Assert.True(process.ExitCode == 0, $"probe failed ({process.ExitCode}): {stderr.Result} {stdout.Result}");
+        var (exitCode, stdout, stderr) = ProbeRunner.Run("generate", zip, input, output);
+        Assert.True(exitCode == 0, $"probe failed ({exitCode}): {stderr} {stdout}");
         var result = JsonSerializer.Deserialize<ProbeResult>(File.ReadAllText(output))!;
         return (result.Type, result.Continuations, result.LogProbabilities);
     }

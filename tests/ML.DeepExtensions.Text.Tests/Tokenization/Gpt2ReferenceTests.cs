@@ -11,6 +11,7 @@ public sealed class Gpt2ReferenceTests
     private const int MaxLength = 1024;
 
     [Fact]
+    [Trait("Category", "Reference")]
     public void ReferenceEncoder_KnownSentence_GivesOpenAIsPublishedIds()
     {
         // "Hello world" is [15496, 995] in every GPT-2 tokenizer (OpenAI's, HF's, tiktoken's): checks the test's own BPE.
@@ -18,6 +19,7 @@ public sealed class Gpt2ReferenceTests
     }
 
     [Fact]
+    [Trait("Category", "Reference")]
     public void TokenizeToIds_Gpt2_IdsEqualReferenceFilesOnRealSentences()
     {
         var mlContext = new MLContext();
@@ -29,6 +31,7 @@ public sealed class Gpt2ReferenceTests
     }
 
     [Fact]
+    [Trait("Category", "Reference")]
     public void TokenizeToIdsWithBpe_Gpt2Files_IdsEqualReferenceFilesOnRealSentences()
     {
         var mlContext = new MLContext();

@@ -1,12 +1,12 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using ML.DeepExtensions.Text.Tokenization;
+using ML.DeepExtensions.TestSupport;
 using Xunit;
 
 namespace ML.DeepExtensions.Text.Tests.Tokenization;
@@ -104,24 +104,12 @@ public sealed class PersistenceTests : IDisposable
 
     private (string TypeName, int[][] Ids) RunProbe(string zip, IReadOnlyList<string> texts, string column)
     {
-        var probe = Path.Combine(AppContext.BaseDirectory, "ML.DeepExtensions.Text.TokenProbe.dll");
-        Assert.True(File.Exists(probe), $"{probe} is missing");
         var input = Path.Combine(_directory, "texts.json");
         var output = Path.Combine(_directory, "ids.json");
         File.WriteAllText(input, JsonSerializer.Serialize(texts));
-        var start = new ProcessStartInfo(Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? Environment.ProcessPath : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in new[] { probe, zip, input, output, column })
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(120_000), "probe timed out");
-        Assert.True(process.ExitCode == 0, $"probe failed ({process.ExitCode}): {stderr.Result}");
-        return (stdout.Result.Trim(), JsonSerializer.Deserialize<int[][]>(File.ReadAllText(output))!);
+        var (exitCode, stdout, stderr) = ProbeRunner.Run("tokens", zip, input, output, column);
+        Assert.True(exitCode == 0, $"probe failed ({exitCode}): {stderr}");
+        return (stdout.Trim(), JsonSerializer.Deserialize<int[][]>(File.ReadAllText(output))!);
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);

@@ -16,6 +16,8 @@ namespace ML.DeepExtensions.Vision.Tests.Classification;
 public class CnnImageClassifierTests(ITestOutputHelper output)
 {
     [Fact]
+    [Trait("Category", "Accuracy")]
+    [Trait("Category", "Slow")]
     public void LeNet5_OnRealFashionImages_EarnsTheStatedAccuracy_AndWorksWithTheEvaluator()
     {
         var mlContext = new MLContext(1);
@@ -75,10 +77,10 @@ public class CnnImageClassifierBehaviourTests
             var list = Path.Combine(dir, "images.txt");
             File.WriteAllLines(list, VisionTestData.Files("test", 3).Select(f => f.ImagePath));
             var outFile = Path.Combine(dir, "scores.bin");
-            var (exit, stdout, stderr) = ScoringProbeRunner.Run("images", zip, list, outFile);
+            var (exit, stdout, stderr) = ProbeRunner.Run("images", zip, list, outFile);
             Assert.True(exit == 0, stderr);
             Assert.Contains("TransformerChain", stdout);
-            Assert.Equal(scores, ScoringProbeRunner.ReadScores(outFile));
+            Assert.Equal(scores, ProbeRunner.ReadScores(outFile));
         }
         finally
         {

@@ -389,6 +389,8 @@ public class ImageLayerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Category", "Accuracy")]
+    [Trait("Category", "Slow")]
     public void Training_WithAugmentationLayers_OnDigits_ReachesSaneAccuracy_AndScoresDeterministically()
     {
         var mlContext = new MLContext(seed: 1);

@@ -24,6 +24,8 @@ public sealed class ImageNetTrainerTests(ITestOutputHelper output)
     private const int OnnxSide = 224; // the ONNX model's fixed input size
 
     [Fact]
+    [Trait("Category", "Accuracy")]
+    [Trait("Category", "Slow")]
     public void CnnImageClassifier_FrozenImageNetResNet18_OnRealFashionMnist_BeatsRandomWeights()
     {
         // 64 px: a multiple of 32 (where the import is exact) and ~12× cheaper than 224 px; 100 training images.
@@ -79,6 +81,8 @@ public sealed class ImageNetTrainerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Category", "Reference")]
+    [Trait("Category", "Slow")]
     public void CnnImageClassifier_WithFrozenImageNetResNet18_ExtractsOnnxRuntimeFeatures_OnRealImages()
     {
         var backbone = ImageNetWeights.ResNet18();
@@ -124,6 +128,7 @@ public sealed class ImageNetTrainerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Category", "Reference")]
     public void ChannelMeans_ApproximateThePackagesMeanImage_WithinTenPercentOfTheFeatures()
     {
         // The package's own preprocessing (ResNetPreprocess.onnx) subtracts a 224×224 mean image; the contract subtracts its channel averages.

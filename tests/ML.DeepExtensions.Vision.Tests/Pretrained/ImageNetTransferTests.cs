@@ -73,6 +73,7 @@ public sealed class ImageNetTransferTests
     }
 
     [Fact]
+    [Trait("Category", "Accuracy")]
     public void FrozenImageNetBackbone_OnRealFashionMnist_BeatsRandomWeights()
     {
         var train = Load("train", PerClassTrain);

@@ -48,6 +48,7 @@ public sealed class ImageNetWeightsTests
     }
 
     [Fact]
+    [Trait("Category", "Reference")]
     public void ResNet18FromOnnx_ImportedIntoTorchvisionResNet18_MatchesOnnxRuntimeFeatures()
     {
         var image = Image(seed: 3);
@@ -101,6 +102,7 @@ public sealed class ImageNetWeightsTests
     }
 
     [Fact]
+    [Trait("Category", "Reference")]
     public void ResNet18FromOnnx_IntoOurDslResNet_MatchesOnnxRuntimeFeatures()
     {
         var image = Image(seed: 4);

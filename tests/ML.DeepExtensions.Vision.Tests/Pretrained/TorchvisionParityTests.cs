@@ -34,6 +34,7 @@ public sealed class TorchvisionParityTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Reference")]
     public void PyTorchStateDict_SmallCnnWithOtherNames_ReproducesPyTorchOutputs()
     {
         var meta = ReferenceTools.Generate("small", _dir);
@@ -60,6 +61,7 @@ public sealed class TorchvisionParityTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Reference")]
     public void PyTorchStateDict_TorchvisionResNet18_ReproducesLogitsAndFeatures()
     {
         var meta = ReferenceTools.Generate("resnet18", _dir);
@@ -84,6 +86,7 @@ public sealed class TorchvisionParityTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Reference")]
     public void PyTorchStateDict_ZooResNet18_ReproducesTorchvisionLogits()
     {
         Assert.True(ArchitectureRegistry.IsRegistered("ResNet18") || TryRegisterVision(), "ResNet18 is not registered by ML.DeepExtensions.Vision.");

@@ -33,6 +33,7 @@ public sealed class FreshProcessLoadTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void ResNetModel_SavedHere_ScoresIdenticallyInAProcessThatNeverReferencedTheZoo()
     {
         var mlContext = new MLContext(1);
@@ -57,11 +58,11 @@ public sealed class FreshProcessLoadTests : IDisposable
 
         var features = test.GetColumn<float[]>("Features").ToArray();
         var featuresFile = Path.Combine(_directory, "features.bin");
-        ScoringProbeRunner.WriteFeatures(featuresFile, features);
+        ProbeRunner.WriteFeatures(featuresFile, features);
         var scoresFile = Path.Combine(_directory, "scores.bin");
-        var (exitCode, stdout, stderr) = ScoringProbeRunner.Run(zip, featuresFile, scoresFile);
+        var (exitCode, stdout, stderr) = ProbeRunner.Run("features", zip, featuresFile, scoresFile);
         Assert.True(exitCode == 0, $"probe failed ({exitCode}): {stdout} {stderr}");
-        var actual = ScoringProbeRunner.ReadScores(scoresFile);
+        var actual = ProbeRunner.ReadScores(scoresFile);
         Assert.Equal(40 * 10, actual.Length);
         Assert.Equal(expected, actual);
     }

@@ -70,6 +70,7 @@ public class OutputParityTests
     }
 
     [Theory]
+    [Trait("Category", "Reference")]
     [MemberData(nameof(Cases))]
     public void SameWeights_GiveTorchvisionsOutputs(string section)
     {

@@ -77,6 +77,7 @@ public class StateDictOrderTests
     };
 
     [Theory]
+    [Trait("Category", "Reference")]
     [MemberData(nameof(ResNets))]
     public void ResNet_StateDict_HasTorchvisionsTensorsInTorchvisionsOrder(string name, int[] blocks, bool bottleneck)
     {
@@ -153,6 +154,7 @@ public class StateDictOrderTests
     };
 
     [Theory]
+    [Trait("Category", "Reference")]
     [MemberData(nameof(TorchvisionModels))]
     public void DefaultStructure_StateDict_MatchesTorchvisionEntryByEntry(string section)
     {

@@ -5,12 +5,15 @@ using Xunit;
 
 namespace ML.DeepExtensions.TestSupport;
 
-/// <summary>Runs tests/ML.DeepExtensions.ScoringProbe (copied beside the tests) in a separate process.</summary>
-internal static class ScoringProbeRunner
+/// <summary>
+/// Runs tests/ML.DeepExtensions.Probe (copied beside the tests) in a separate process: the first argument is its mode
+/// (features, images, texts, tokens, generate, transform; see its Program.cs).
+/// </summary>
+internal static class ProbeRunner
 {
     public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
     {
-        var probe = Path.Combine(AppContext.BaseDirectory, "ML.DeepExtensions.ScoringProbe.dll");
+        var probe = Path.Combine(AppContext.BaseDirectory, "ML.DeepExtensions.Probe.dll");
         Assert.True(File.Exists(probe), $"{probe} is missing");
         var start = new ProcessStartInfo(Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? Environment.ProcessPath : "dotnet")
         {
