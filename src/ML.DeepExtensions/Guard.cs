@@ -37,4 +37,9 @@ internal static class Guard
 
     public static T NotNull<T>(T? value, [CallerArgumentExpression(nameof(value))] string name = "") where T : class
         => value ?? throw new ArgumentNullException(name);
+
+    /// <summary>Checks that <paramref name="value"/> is a named member of its enum.</summary>
+    public static T Defined<T>(T value, [CallerArgumentExpression(nameof(value))] string name = "") where T : struct, Enum
+        => Enum.IsDefined(value) ? value
+            : throw new ArgumentOutOfRangeException(name, value, $"{name} must be one of {string.Join(", ", Enum.GetNames<T>())}. Received: {name}={value}");
 }

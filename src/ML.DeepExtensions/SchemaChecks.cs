@@ -35,11 +35,11 @@ internal static class SchemaChecks
     public static int FeatureVector(DataViewSchema schema, string name, int? size = null, string role = "feature")
     {
         var column = Find(schema, Capitalized(role), name);
-        var expected = size is { } s ? $"{FeatureVectors.AcceptedTypes} with {s} values" : FeatureVectors.AcceptedTypes;
+        // A wrong type is reported exactly as the shape form reports it; a wrong size (which only data knows) names the size.
         if (column.Type is not VectorDataViewType { IsKnownSize: true } vector || !FeatureVectors.IsAccepted(vector.ItemType))
-            throw Mismatch(role, name, expected, column.Type);
+            throw Mismatch(role, name, FeatureVectors.AcceptedTypes, column.Type);
         if (size is { } required && vector.Size != required)
-            throw Mismatch(role, name, expected, column.Type);
+            throw Mismatch(role, name, $"{FeatureVectors.AcceptedTypes} with {required} values", column.Type);
         return vector.Size;
     }
 

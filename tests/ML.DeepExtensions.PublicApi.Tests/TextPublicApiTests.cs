@@ -25,7 +25,7 @@ public class TextPublicApiTests
         var data = mlContext.Data.LoadFromEnumerable(emails);
         var model = mlContext.BinaryClassification.Trainers.NeuralTextClassifier(new NeuralTextBinaryOptions
         {
-            Encoder = TextEncoder.Lstm(hiddenSize: 16),
+            Network = TextEncoder.Lstm(hiddenSize: 16),
             EmbeddingDimensions = 16,
             MaxLength = 48,
             MinFrequency = 1,

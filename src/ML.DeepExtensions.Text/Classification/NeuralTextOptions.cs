@@ -75,6 +75,16 @@ public abstract class NeuralTextOptions : SupervisedTrainerOptions
     {
         base.Validate();
         Guard.NotEmpty(TextColumnName);
+        var tokenizerInput = Tokenizer switch
+        {
+            TokenizingEstimator t => t.InputColumnName,
+            WordVocabularyEstimator w => w.InputColumnName,
+            _ => null,
+        };
+        if (tokenizerInput is not null && tokenizerInput != TextColumnName)
+            throw new ArgumentException(
+                $"The tokenizer reads column '{tokenizerInput}' but TextColumnName is '{TextColumnName}'; create the tokenizer with inputColumnName: \"{TextColumnName}\". " +
+                $"Received: Tokenizer input '{tokenizerInput}', TextColumnName='{TextColumnName}'", nameof(Tokenizer));
         Guard.Positive(MaxLength);
         if (MaxVocabularySize < 3)
             throw new ArgumentOutOfRangeException(nameof(MaxVocabularySize), MaxVocabularySize,
@@ -124,4 +134,11 @@ public sealed class NeuralTextRegressionOptions : NeuralTextOptions
     public RegressionLoss Loss { get; set; } = RegressionLoss.MeanSquaredError;
 
     internal override ObjectiveSettings Objective => new(RegressionLoss: Loss);
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Guard.Defined(Loss);
+    }
 }

@@ -35,7 +35,7 @@ public sealed class LanguageModelEstimator : IEstimator<LanguageModelTransformer
     {
         Guard.NotNull(input);
         var options = Options;
-        SchemaChecks.Find(input.Schema, "token-id", options.TokenColumnName);
+        NextTokenTask.CheckTokenType(input.Schema, options.TokenColumnName);
         var tokenizer = options.Tokenizer ?? TokenizedDataView.FindProducer(input, options.TokenColumnName)
             ?? throw new ArgumentException(
                 $"No tokenizer produced token-id column '{options.TokenColumnName}' in this pipeline. Append the language model after " +
@@ -46,17 +46,5 @@ public sealed class LanguageModelEstimator : IEstimator<LanguageModelTransformer
     }
 
     /// <inheritdoc />
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        Guard.NotNull(inputSchema);
-        if (Options.Tokenizer is { } tokenizer)
-            return new NextTokenTask(tokenizer, Options).OutputSchema(inputSchema);
-        var tokens = SchemaChecks.Find(inputSchema, "token-id", Options.TokenColumnName);
-        if (tokens.Kind != SchemaShape.Column.VectorKind.Vector || tokens.ItemType != NumberDataViewType.Int32)
-            throw SchemaChecks.Mismatch("token-id", tokens.Name, "a known-size vector of Int32 (a tokenizer's output)", SchemaChecks.Describe(tokens));
-        var columns = inputSchema.ToDictionary(c => c.Name);
-        var output = Options.Generation.OutputColumnName;
-        columns[output] = MLNetInternals.Column(output, SchemaShape.Column.VectorKind.Scalar, TextDataViewType.Instance, false);
-        return new SchemaShape(columns.Values);
-    }
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => NextTokenTask.OutputSchema(Guard.NotNull(inputSchema), Options);
 }

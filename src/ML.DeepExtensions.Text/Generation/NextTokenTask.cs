@@ -54,16 +54,29 @@ internal sealed class NextTokenTask : TrainingTask
     }
 
     /// <inheritdoc />
-    public override SchemaShape OutputSchema(SchemaShape input)
+    public override SchemaShape OutputSchema(SchemaShape input) => OutputSchema(input, _options);
+
+    /// <summary>The output shape for <paramref name="options"/>; checks the token column as far as a shape can tell.</summary>
+    public static SchemaShape OutputSchema(SchemaShape input, LanguageModelOptions options)
     {
-        var tokens = SchemaChecks.Find(input, "token-id", _options.TokenColumnName);
+        var tokens = SchemaChecks.Find(input, "token-id", options.TokenColumnName);
         if (tokens.Kind != SchemaShape.Column.VectorKind.Vector || tokens.ItemType != NumberDataViewType.Int32)
-            throw SchemaChecks.Mismatch("token-id", tokens.Name, ExpectedTokens, SchemaChecks.Describe(tokens));
+            throw SchemaChecks.Mismatch("token-id", tokens.Name, ExpectedTokenColumn, SchemaChecks.Describe(tokens));
         var columns = input.ToDictionary(c => c.Name);
-        var output = _options.Generation.OutputColumnName;
+        var output = options.Generation.OutputColumnName;
         columns[output] = MLNetInternals.Column(output, SchemaShape.Column.VectorKind.Scalar, TextDataViewType.Instance, false);
         return new SchemaShape(columns.Values);
     }
+
+    /// <summary>Checks the token column's type (not yet its length) exactly as <see cref="OutputSchema(SchemaShape, LanguageModelOptions)"/> does.</summary>
+    public static void CheckTokenType(DataViewSchema schema, string name, string role = "token-id")
+    {
+        var column = SchemaChecks.Find(schema, role, name);
+        if (column.Type is not VectorDataViewType { IsKnownSize: true, ItemType: var item } || item != NumberDataViewType.Int32)
+            throw SchemaChecks.Mismatch(role, name, ExpectedTokenColumn, column.Type);
+    }
+
+    private const string ExpectedTokenColumn = "a known-size vector of Int32 (the output of mlContext.Transforms.Text.TokenizeToIds*)";
 
     /// <inheritdoc />
     public override BatchSource Read(IDataView data, Func<long, bool>? rows, string role, TrainerOptions options)
@@ -80,12 +93,11 @@ internal sealed class NextTokenTask : TrainingTask
     /// <inheritdoc />
     public override TrainingObjective CreateObjective() => new NextTokenObjective(PaddingId);
 
-    private string ExpectedTokens => $"a known-size vector of Int32 with {_tokenizer.MaxLength} values (the tokenizer's MaxLength)";
-
     private void CheckTokenColumn(DataViewSchema schema, string role)
     {
-        var column = SchemaChecks.Find(schema, role, _options.TokenColumnName);
-        if (column.Type is not VectorDataViewType { IsKnownSize: true, ItemType: var item } vector || item != NumberDataViewType.Int32 || vector.Size != _tokenizer.MaxLength)
-            throw SchemaChecks.Mismatch(role, column.Name, ExpectedTokens, column.Type);
+        CheckTokenType(schema, _options.TokenColumnName, role);
+        var column = schema[_options.TokenColumnName];
+        if (((VectorDataViewType)column.Type).Size != _tokenizer.MaxLength)
+            throw SchemaChecks.Mismatch(role, column.Name, $"a known-size vector of Int32 with {_tokenizer.MaxLength} values (the tokenizer's MaxLength)", column.Type);
     }
 }

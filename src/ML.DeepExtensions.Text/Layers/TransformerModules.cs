@@ -19,18 +19,21 @@ internal sealed class TokenEmbeddingModule : nn.Module<Tensor, Tensor>
         _paddingId = paddingId;
         token = nn.Embedding(vocabularySize, dimensions);
         register_module("token", token);
+        // A scope frees the handle nn.init returns (TorchSharp makes a new one); the weight itself is not in it.
+        using (torch.NewDisposeScope())
         using (torch.no_grad())
             nn.init.normal_(token.weight!, 0, 0.02);
         if (learnedPositions)
         {
             position = nn.Embedding(maxLength, dimensions);
             register_module("position", position);
+            using (torch.NewDisposeScope())
             using (torch.no_grad())
                 nn.init.normal_(position.weight!, 0, 0.02);
         }
         else
         {
-            register_buffer("sinusoids", Sinusoids(maxLength, dimensions), persistent: false);
+            register_buffer("sinusoids", Sinusoids(maxLength, dimensions).DetachFromDisposeScope(), persistent: false);
         }
     }
 

@@ -36,6 +36,9 @@ public sealed class TokenizingEstimator : IEstimator<TokenizingTransformer>
 
     /// <inheritdoc />
     public SchemaShape GetOutputSchema(SchemaShape inputSchema) => OutputShape.Of(Guard.NotNull(inputSchema), _settings);
+
+    /// <summary>The text column the tokenizer reads.</summary>
+    public string InputColumnName => _settings.InputColumnName;
 }
 
 /// <summary>
@@ -91,6 +94,9 @@ public sealed class WordVocabularyEstimator : IEstimator<TokenizingTransformer>
 
     /// <inheritdoc />
     public SchemaShape GetOutputSchema(SchemaShape inputSchema) => OutputShape.Of(Guard.NotNull(inputSchema), _settings);
+
+    /// <summary>The text column the tokenizer reads.</summary>
+    public string InputColumnName => _settings.InputColumnName;
 }
 
 internal static class OutputShape

@@ -136,20 +136,15 @@ internal static class TextColumn
 
     public static void Check(DataViewSchema schema, string name)
     {
-        var column = SchemaChecks.Find(schema, "Text", name);
+        var column = SchemaChecks.Find(schema, "text", name);
         if (column.Type is not TextDataViewType)
             throw SchemaChecks.Mismatch("text", name, Expected, column.Type);
     }
 
     public static void Check(SchemaShape schema, string name)
     {
-        var column = schema.FirstOrDefault(c => c.Name == name);
-        if (column.Name is null)
-            throw new ArgumentOutOfRangeException(nameof(schema), $"Text column '{name}' not found in the input.");
+        var column = SchemaChecks.Find(schema, "text", name);
         if (column.Kind != SchemaShape.Column.VectorKind.Scalar || column.ItemType is not TextDataViewType)
-        {
-            var received = column.Kind == SchemaShape.Column.VectorKind.Scalar ? column.ItemType.ToString() : $"a vector of {column.ItemType}";
-            throw new ArgumentOutOfRangeException(nameof(schema), $"Schema mismatch for text column '{name}': expected {Expected}, got {received}.");
-        }
+            throw SchemaChecks.Mismatch("text", name, Expected, SchemaChecks.Describe(column));
     }
 }

@@ -53,7 +53,7 @@ public static class VisionCatalog
     /// <param name="catalog">The transforms catalog.</param>
     /// <param name="classifier">A chain returned by <see cref="CnnImageClassifierTrainer.Fit"/>.</param>
     /// <param name="outputColumnName">The added column (default <c>Features</c>).</param>
-    public static TransformerChain<NeuralNetworkTransformer> ExtractImageFeatures(this TransformsCatalog catalog, TransformerChain<NeuralNetworkTransformer> classifier,
+    public static ImageFeaturesEstimator ExtractImageFeatures(this TransformsCatalog catalog, TransformerChain<NeuralNetworkTransformer> classifier,
         string outputColumnName = "Features")
     {
         Guard.NotNull(catalog);
@@ -61,6 +61,6 @@ public static class VisionCatalog
         var network = classifier.LastTransformer;
         var extractor = network.CreateFeatureExtractor(Guard.NotEmpty(outputColumnName), network.FeatureColumnName);
         var preprocessing = classifier.Take(classifier.Count() - 1);
-        return new TransformerChain<NeuralNetworkTransformer>(preprocessing.Append(extractor).ToArray());
+        return new ImageFeaturesEstimator(new TransformerChain<NeuralNetworkTransformer>(preprocessing.Append(extractor).ToArray()));
     }
 }

@@ -21,9 +21,6 @@ namespace ML.DeepExtensions.Vision.Classification;
 /// </summary>
 public sealed class CnnImageClassifierTrainer : IEstimator<TransformerChain<NeuralNetworkTransformer>>
 {
-    private const string ExpectedImage =
-        "an image (load with mlContext.Transforms.LoadImages) or pixels as a known-size vector of Single or Byte with InputShape (channels, height, width)";
-
     private readonly IHost _host;
     private readonly TransformsCatalog _transforms;
 
@@ -60,18 +57,14 @@ public sealed class CnnImageClassifierTrainer : IEstimator<TransformerChain<Neur
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         Guard.NotNull(inputSchema);
-        var image = SchemaChecks.Find(inputSchema, "image", Options.ImageColumnName);
+        var image = ImageColumn.Check(inputSchema, Options.ImageColumnName);
         var shape = inputSchema;
         var pixels = Options.ImageColumnName;
-        if (image.ItemType is ImageDataViewType && image.Kind == SchemaShape.Column.VectorKind.Scalar)
+        if (ImageColumn.IsImage(image))
         {
             var (channels, height, width) = ImageSize(Options.Contract);
             shape = Preprocessing(channels, height, width).GetOutputSchema(inputSchema);
             pixels = PixelColumnName;
-        }
-        else if (image.Kind != SchemaShape.Column.VectorKind.Vector || !FeatureVectors.IsAccepted(image.ItemType))
-        {
-            throw SchemaChecks.Mismatch("image", image.Name, ExpectedImage, SchemaChecks.Describe(image));
         }
         return CreateTask(pixels, null, Options.Network).OutputSchema(shape);
     }
@@ -93,7 +86,7 @@ public sealed class CnnImageClassifierTrainer : IEstimator<TransformerChain<Neur
     {
         var options = Options;
         var contract = options.Contract;
-        var column = SchemaChecks.Find(schema, "image", options.ImageColumnName);
+        var column = ImageColumn.Check(schema, options.ImageColumnName);
         int[] shape;
         EstimatorChain<ITransformer>? preprocessing = null;
         var pixels = options.ImageColumnName;
@@ -104,19 +97,16 @@ public sealed class CnnImageClassifierTrainer : IEstimator<TransformerChain<Neur
             preprocessing = Preprocessing(channels, height, width);
             pixels = PixelColumnName;
         }
-        else if (column.Type is VectorDataViewType { IsKnownSize: true } vector && FeatureVectors.IsAccepted(vector.ItemType))
-        {
-            shape = options.InputShape ?? (contract is null ? null : ContractShape(contract, vector.Size))
-                ?? throw new ArgumentException(
-                    $"Image column '{column.Name}' holds pixel vectors of {vector.Size} values; set InputShape to their (channels, height, width).", nameof(options.InputShape));
-            if (shape.Length != 3 || Shape.Size(shape) != vector.Size)
-                throw new ArgumentException(
-                    $"InputShape {Shape.Format(shape)} does not describe the {vector.Size} pixels of image column '{column.Name}': expected (channels, height, width) with channels·height·width = {vector.Size}.",
-                    nameof(options.InputShape));
-        }
         else
         {
-            throw SchemaChecks.Mismatch("image", column.Name, ExpectedImage, column.Type);
+            var size = ((VectorDataViewType)column.Type).Size;
+            shape = options.InputShape ?? (contract is null ? null : ContractShape(contract, size))
+                ?? throw new ArgumentException(
+                    $"Image column '{column.Name}' holds pixel vectors of {size} values; set InputShape to their (channels, height, width).", nameof(options.InputShape));
+            if (shape.Length != 3 || Shape.Size(shape) != size)
+                throw new ArgumentException(
+                    $"InputShape {Shape.Format(shape)} does not describe the {size} pixels of image column '{column.Name}': expected (channels, height, width) with channels·height·width = {size}.",
+                    nameof(options.InputShape));
         }
 
         var network = Network.Create();
@@ -131,7 +121,7 @@ public sealed class CnnImageClassifierTrainer : IEstimator<TransformerChain<Neur
 
     private void CheckImageColumn(DataViewSchema schema, FitPlan plan)
     {
-        var column = SchemaChecks.Find(schema, "validation image", Options.ImageColumnName);
+        var column = ImageColumn.Check(schema, Options.ImageColumnName, "validation image");
         var isImage = column.Type is ImageDataViewType;
         if (isImage != plan.FromImages)
             throw SchemaChecks.Mismatch("validation image", column.Name, plan.FromImages ? "an image like the training data's" : "pixels like the training data's", column.Type);

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using ML.DeepExtensions.Interop;
 using ML.DeepExtensions.Scoring;
 
 namespace ML.DeepExtensions;
@@ -44,11 +45,12 @@ public sealed class NetworkFeaturesEstimator : IEstimator<NeuralNetworkTransform
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         Guard.NotNull(inputSchema);
+        SchemaChecks.FeatureVector(inputSchema, _extractor.FeatureColumnName);
         var columns = new System.Collections.Generic.Dictionary<string, SchemaShape.Column>();
         foreach (var column in inputSchema)
             columns[column.Name] = column;
         var name = _extractor.OutputColumns.Features;
-        columns[name] = Interop.MLNetInternals.Column(name, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);
+        columns[name] = MLNetInternals.Column(name, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);
         return new SchemaShape(columns.Values);
     }
 }

@@ -34,6 +34,9 @@ internal static class MLNetInternals
     public static SchemaShape.Column Column(string name, SchemaShape.Column.VectorKind kind, DataViewType itemType, bool isKey, SchemaShape? annotations = null)
         => new(name, kind, itemType, isKey, annotations);
 
+    /// <summary>The <see cref="SchemaShape"/> of a schema (its factory is internal).</summary>
+    public static SchemaShape Shape(DataViewSchema schema) => SchemaShape.Create(schema);
+
     /// <summary>Throws <see cref="InvalidOperationException"/> naming the missing member if this ML.NET lacks one we use.</summary>
     public static void SelfCheck()
     {

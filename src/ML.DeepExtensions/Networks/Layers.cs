@@ -117,9 +117,16 @@ public sealed class ConvolutionLayer : Layer
     }
 
     /// <inheritdoc />
-    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => Dimensions == 1
-        ? nn.Conv1d(input[0], Filters, KernelSize, Stride, Padding, groups: Groups, bias: UseBias)
-        : nn.Conv2d(input[0], Filters, KernelSize, Stride, Padding, groups: Groups, bias: UseBias);
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+    {
+        // TorchSharp's convolutions allocate their weights through a temporary tensor they never dispose; its setters
+        // detach the parameters from the current scope, so this scope frees only that temporary (no live tensor is left
+        // behind once the model is disposed).
+        using var scope = torch.NewDisposeScope();
+        return Dimensions == 1
+            ? nn.Conv1d(input[0], Filters, KernelSize, Stride, Padding, groups: Groups, bias: UseBias)
+            : nn.Conv2d(input[0], Filters, KernelSize, Stride, Padding, groups: Groups, bias: UseBias);
+    }
 }
 
 /// <summary>Kind of window pooling.</summary>

@@ -51,6 +51,13 @@ public sealed class NeuralNetworkRegressionOptions : NeuralNetworkOptions
     public RegressionLoss Loss { get; set; } = RegressionLoss.MeanSquaredError;
 
     internal override ObjectiveSettings Objective => new(RegressionLoss: Loss);
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Guard.Defined(Loss);
+    }
 }
 
 /// <summary>Options of <see cref="Trainers.NeuralNetworkBinaryTrainer"/>. Label: Boolean. Loss: binary cross-entropy.</summary>

@@ -101,7 +101,7 @@ public class CnnImageClassifierBehaviourTests
         options.InputShape = [1, 28, 28];
         var model = mlContext.MulticlassClassification.Trainers.CnnImageClassifier(options).Fit(pixels);
         Assert.Single(model); // no preprocessing: the pixels go straight in
-        var features = mlContext.Transforms.ExtractImageFeatures(model, "Embedding").Transform(pixels);
+        var features = mlContext.Transforms.ExtractImageFeatures(model, "Embedding").Fit(pixels).Transform(pixels);
         var embedding = features.GetColumn<float[]>("Embedding").First();
         Assert.Equal(42, embedding.Length); // LeNet5 at width 0.5: Dense(84 × 0.5)
     }

@@ -100,7 +100,7 @@ public sealed class ImageNetTrainerTests(ITestOutputHelper output)
         string[] files = [VisionTestData.RepoPath(Path.Combine("data", "photos", "chelsea.png")), .. VisionTestData.Files("test", 1).Take(2).Select(f => f.ImagePath)];
         var data = mlContext.Data.LoadFromEnumerable(files.Select(f => new ImageFile { ImagePath = f }));
         var images = mlContext.Transforms.LoadImages("Image", null, nameof(ImageFile.ImagePath)).Fit(data).Transform(data);
-        var scored = extractor.Transform(images);
+        var scored = extractor.Fit(images).Transform(images);
         var pixels = scored.GetColumn<VBuffer<float>>("Image.Pixels").Select(v => v.DenseValues().ToArray()).ToArray();
         var features = scored.GetColumn<VBuffer<float>>("Features").Select(v => v.DenseValues().ToArray()).ToArray();
         Assert.Equal(backbone.Features, features[0].Length);
