@@ -54,20 +54,28 @@ public static class TorchRuntime
 
         string fix;
         if (!hasLibTorch)
-            fix = "libtorch is not in the application's output. Reference a native backend package in the application " +
-                  "project, e.g. <PackageReference Include=\"libtorch-cpu-linux-x64\" Version=\"2.10.0\" /> on Linux x64 " +
-                  "or TorchSharp-cpu on other platforms.";
+            fix = "No libtorch native backend is in the application's output. Add one to the application project: " +
+                  "`dotnet add package libtorch-cpu-linux-x64 --version 2.10.0` (Linux x64, CPU) or " +
+                  "`dotnet add package TorchSharp-cpu --version 0.107.0` (Linux, Windows, macOS).";
         else if (!hasLibTorchSharp)
-            fix = "libLibTorchSharp is not in the application's output; reference the TorchSharp package from the application.";
+            fix = "libLibTorchSharp is not in the application's output; add the TorchSharp package (0.107.0) to the application project.";
         else if (detail.Contains("GLIBCXX", StringComparison.Ordinal) || OperatingSystem.IsLinux())
             fix = "On Debian 12 / Ubuntu 22.04 the system libstdc++ lacks GLIBCXX_3.4.32, which TorchSharp 0.107 asks for. " +
-                  "Build the application with this repository's eng/LibTorchNativeFix.targets imported (it is automatic " +
-                  "inside this repository), which marks that one requirement weak in the build-output copy of libLibTorchSharp.so.";
+                  "Building an application that references the ML.DeepExtensions package marks that one requirement weak " +
+                  "in the output copy of libLibTorchSharp.so: rebuild it with `dotnet build` or `dotnet publish`, " +
+                  "and check that LibTorchNativeFixEnabled is not set to false.";
         else
             fix = "Check that the native backend matches this operating system and architecture.";
 
         return new NativeLibraryException(
-            $"libtorch could not be loaded from '{nativeDir}'. {fix} Loader error: {detail}", failure);
+            $"libtorch could not be loaded from '{nativeDir}'. {fix} TorchSharp said: {FirstLine(detail)}", failure);
+    }
+
+    // TorchSharp's loader message carries a multi-line trace; the message keeps its first line, InnerException all of it.
+    private static string FirstLine(string text)
+    {
+        var end = text.IndexOfAny(['\r', '\n']);
+        return end < 0 ? text : text[..end].TrimEnd() + " (full trace: see InnerException)";
     }
 
     private static Exception Innermost(Exception ex)

@@ -1,4 +1,5 @@
-// MSBuild inline task (RoslynCodeTaskFactory, Type="Class") used by eng/LibTorchNativeFix.targets.
+// The MSBuild task behind ML.DeepExtensions.targets (beside this file), compiled into the prebuilt
+// ML.DeepExtensions.LibTorchNativeFix.dll that the core package ships under tasks/netstandard2.0/.
 //
 // TorchSharp's native shim libLibTorchSharp.so is linked against GCC 13's libstdc++ and therefore
 // carries a version requirement on GLIBCXX_3.4.32. The only symbol bound to that version is
@@ -12,8 +13,7 @@
 // the NuGet package cache is replaced, never written through. The original timestamp is kept so that
 // MSBuild's incremental copy (size + timestamp) treats the patched file as up to date.
 //
-// Compiled against netstandard2.0 reference assemblies by RoslynCodeTaskFactory: no Span, no
-// BinaryPrimitives, no File.Move(..., overwrite).
+// netstandard2.0 (loadable by every MSBuild): no Span, no BinaryPrimitives, no File.Move(..., overwrite).
 
 using System;
 using System.Collections.Generic;
@@ -23,6 +23,9 @@ using System.Text;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
+namespace ML.DeepExtensions.Build;
+
+/// <summary>Marks one libstdc++ version requirement of libLibTorchSharp.so weak in build or publish output copies.</summary>
 public class LibTorchNativeFix : Task
 {
     private const ushort VerFlgWeak = 0x2;

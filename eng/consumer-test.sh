@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The consumer path, end to end, the way a user outside this repository meets the packages:
+#   1. `dotnet pack` of the solution into a local folder feed (must yield exactly the 4 library packages + symbols);
+#   2. in a fresh folder outside the repository, with an empty NuGet package cache (NUGET_PACKAGES) and a NuGet.config
+#      listing that feed + the repository's own package source(s):
+#      a. an app with ML.DeepExtensions.Text only (ML.DeepExtensions comes transitively) and no libtorch backend
+#         must fail to build with the package's MLDX001 error naming the backend package to add;
+#      b. `dotnet new console` + `dotnet add package ML.DeepExtensions` + `dotnet add package libtorch-cpu-linux-x64`,
+#         with README.md's Program.cs (trains a tiny network on 200 rows, saves, loads in the same process, predicts);
+#         `dotnet run` must print its "OK: ..." line;
+#      c. the libLibTorchSharp.so in the build and publish outputs must load on this system (ldd, dlopen), the copy
+#         in the package cache must be untouched, and a second build must change nothing.
+# Runs standalone: bash eng/consumer-test.sh (KEEP_CONSUMER_TEST=1 keeps the temporary folder).
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+start=$SECONDS
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+work="$(mktemp -d)"
+if [[ "${KEEP_CONSUMER_TEST:-}" == 1 ]]; then
+  echo "consumer-test: keeping $work"
+else
+  trap 'rm -rf "$work"' EXIT
+fi
+case "$work/" in "$repo"/*) echo "consumer-test: $work is inside the repository" >&2; exit 1 ;; esac
+feed="$work/feed"
+mkdir -p "$feed"
+libtorch_version=2.10.0                          # the libtorch that TorchSharp 0.107 is built for
+
+step() { echo "== consumer-test: $* ($((SECONDS - start)) s)"; }
+fail() { echo "consumer-test: FAILED: $*" >&2; exit 1; }
+
+step "pack the solution into $feed"
+dotnet pack "$repo/ML.DeepExtensions.sln" -c Release -o "$feed" -p:ContinuousIntegrationBuild=true -v:q -nologo
+version="$(dotnet msbuild "$repo/src/ML.DeepExtensions/ML.DeepExtensions.csproj" -getProperty:Version -p:Configuration=Release)"
+expected="ML.DeepExtensions ML.DeepExtensions.Plots ML.DeepExtensions.Text ML.DeepExtensions.Vision"
+packed="$(cd "$feed" && ls *.nupkg | sed "s/\.$version\.nupkg\$//" | sort | tr '\n' ' ' | sed 's/ $//')"
+[[ "$packed" == "$expected" ]] || fail "expected packages '$expected' $version, got: $(ls "$feed")"
+[[ "$(ls "$feed"/*.snupkg | wc -l)" == 4 ]] || fail "expected 4 symbol packages, got: $(ls "$feed")"
+echo "packed $version: $(ls "$feed" | tr '\n' ' ')"
+
+# From here on, as on a fresh machine: an empty package cache (the repository's own restores above used the usual one).
+export NUGET_PACKAGES="$work/nuget-packages"
+mkdir -p "$NUGET_PACKAGES"
+
+# The repository's package sources (NuGet.config), with the local feed added and source mapping so that the
+# ML.DeepExtensions ids can only come from the feed.
+sources="$(sed -n '/<packageSources>/,/<\/packageSources>/p' "$repo/NuGet.config" | grep '<add ')"
+keys="$(sed -n 's/.*key="\([^"]*\)".*/\1/p' <<<"$sources")"
+write_nuget_config() {
+  {
+    echo '<?xml version="1.0" encoding="utf-8"?>'
+    echo '<configuration>'
+    echo '  <packageSources>'
+    echo '    <clear />'
+    echo "    <add key=\"local-feed\" value=\"$feed\" />"
+    echo "$sources"
+    echo '  </packageSources>'
+    echo '  <packageSourceMapping>'
+    echo '    <packageSource key="local-feed"><package pattern="ML.DeepExtensions" /><package pattern="ML.DeepExtensions.*" /></packageSource>'
+    for key in $keys; do echo "    <packageSource key=\"$key\"><package pattern=\"*\" /></packageSource>"; done
+    echo '  </packageSourceMapping>'
+    echo '</configuration>'
+  } > "$1/NuGet.config"
+}
+
+step "an app without a libtorch backend must not build (MLDX001)"
+nobackend="$work/NoBackend"
+dotnet new console -o "$nobackend" --framework net10.0 --no-restore >/dev/null
+write_nuget_config "$nobackend"
+(cd "$nobackend" && dotnet add package ML.DeepExtensions.Text --version "$version" >/dev/null)
+if (cd "$nobackend" && dotnet build -nologo > build.log 2>&1); then
+  cat "$nobackend/build.log"; fail "an app with no libtorch backend built"
+fi
+grep -q 'error MLDX001: .*dotnet add package libtorch-cpu-linux-x64 --version 2.10.0' "$nobackend/build.log" \
+  || { cat "$nobackend/build.log"; fail "the build did not fail with MLDX001"; }
+grep -m1 -o 'error MLDX001: [^[]*' "$nobackend/build.log"
+[[ ! -e "$nobackend/bin/Debug/net10.0/cpu" ]] || fail "libtorch was copied into the output"
+
+step "dotnet new console + dotnet add package ML.DeepExtensions $version + libtorch-cpu-linux-x64 $libtorch_version"
+app="$work/ConsumerApp"
+dotnet new console -o "$app" --framework net10.0 --no-restore >/dev/null
+write_nuget_config "$app"
+cd "$app"
+dotnet add package ML.DeepExtensions --version "$version" >/dev/null
+dotnet add package libtorch-cpu-linux-x64 --version "$libtorch_version" >/dev/null
+# README.md's Program.cs (between its "consumer-test Program.cs" markers), so that CI runs what users copy.
+awk '/<!-- consumer-test Program.cs: end -->/ {f = 0} f {print} /<!-- consumer-test Program.cs: begin -->/ {f = 1}' \
+  "$repo/README.md" > Program.md
+[[ "$(head -n 1 Program.md)" == '```csharp' && "$(tail -n 1 Program.md)" == '```' ]] \
+  || fail "README.md has no csharp block between the consumer-test Program.cs markers"
+sed '1d;$d' Program.md > Program.cs && rm Program.md
+echo "--- ConsumerApp.csproj"; cat ConsumerApp.csproj
+
+step "dotnet run"
+dotnet run > run.log 2>&1 || { cat run.log; fail "dotnet run failed"; }
+cat run.log
+grep -q '^OK: ' run.log || fail "the app did not print OK"
+
+# The build-output and publish copies of libLibTorchSharp.so must load here; the package cache copy stays original.
+is_weak() {   # readelf's whole output first: grep -q would stop reading early and fail the pipe (pipefail)
+  readelf -V "$1" > "$work/readelf.txt"
+  grep -q 'Name: GLIBCXX_3.4.32  Flags: WEAK' "$work/readelf.txt"
+}
+check_library() {
+  local lib="$1" ldd_out
+  [[ -f "$lib" ]] || fail "no $lib"
+  is_weak "$lib" || [[ "$(needs_fix)" == no ]] || fail "$lib: GLIBCXX_3.4.32 is not weak"
+  ldd_out="$(ldd "$lib" 2>&1)"
+  if grep 'not found' <<<"$ldd_out" | grep -v 'weak version'; then fail "ldd $lib: missing dependencies"; fi
+  python3 -c 'import ctypes, sys; ctypes.CDLL(sys.argv[1]); print("dlopen ok:", sys.argv[1])' "$lib" \
+    || fail "dlopen $lib"
+}
+needs_fix() {
+  if grep -q 'GLIBCXX_3\.4\.32' "$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')"; then echo no; else echo yes; fi
+}
+echo "system libstdc++ lacks GLIBCXX_3.4.32 (fix needed): $(needs_fix)"
+
+step "ldd / dlopen of the build output's libLibTorchSharp.so"
+built="$(find "$app/bin" -name libLibTorchSharp.so | head -n 1)"
+check_library "$built"
+echo "ldd $built:"; ldd "$built" 2>&1 | sed 's/^/  /'
+cached="$NUGET_PACKAGES/torchsharp/0.107.0/runtimes/linux-x64/native/libLibTorchSharp.so"
+[[ -f "$cached" ]] || fail "no $cached"
+if is_weak "$cached"; then fail "the package cache copy was modified"; fi
+echo "package cache copy untouched: $cached"
+
+step "a second build changes nothing (idempotent)"
+sum_before="$(sha256sum "$built")"
+dotnet build -nologo -v:q >/dev/null
+[[ "$(sha256sum "$built")" == "$sum_before" ]] || fail "the second build changed $built"
+
+step "dotnet publish, then ldd / dlopen and run of the published app"
+dotnet publish -c Release -r linux-x64 --self-contained false -o "$work/publish" -nologo -v:q >/dev/null
+check_library "$work/publish/libLibTorchSharp.so"
+(cd "$work/publish" && dotnet ConsumerApp.dll) | tee publish-run.log
+grep -q '^OK: ' publish-run.log || fail "the published app did not print OK"
+
+step "passed"
+echo "consumer-test: passed in $((SECONDS - start)) s"
