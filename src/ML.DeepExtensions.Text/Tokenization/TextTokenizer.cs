@@ -179,10 +179,28 @@ internal sealed class TextTokenizer
             return [];
         return _library switch
         {
-            BertTokenizer bert => bert.EncodeToIds(text, addSpecialTokens: false, considerPreTokenization: true, considerNormalization: true),
+            BertTokenizer bert => bert.EncodeToIds(WellFormed(text), addSpecialTokens: false, considerPreTokenization: true, considerNormalization: true),
             { } library => library.EncodeToIds(text, considerPreTokenization: true, considerNormalization: true),
             null => _words!.Encode(text),
         };
+    }
+
+    /// <summary>
+    /// The text with every lone surrogate (invalid UTF-16) replaced by U+FFFD, as a UTF-8 decoder replaces invalid bytes.
+    /// BERT's normalizer rejects invalid UTF-16 (.NET's Unicode normalization throws) and drops U+FFFD, as Hugging Face's
+    /// BERT tokenizer does; so a lone surrogate tokenizes like a U+FFFD, instead of failing the whole transform.
+    /// </summary>
+    private static string WellFormed(ReadOnlySpan<char> text)
+    {
+        char[]? chars = null;
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+                i++;
+            else if (char.IsSurrogate(text[i]))
+                (chars ??= text.ToArray())[i] = '\uFFFD';
+        }
+        return chars is null ? text.ToString() : new string(chars);
     }
 
     /// <summary>Token ids with the special tokens, untruncated and unpadded (empty text gives none).</summary>

@@ -21,6 +21,10 @@ namespace ML.DeepExtensions.Text.Tokenization;
 /// white space only) gives all padding and length 0, without special tokens. Saved with
 /// <c>mlContext.Model.Save</c> together with its vocabulary (user files are copied into the zip) and loaded back
 /// as this type by <c>mlContext.Model.Load</c> in any process.
+/// <para>
+/// Invalid UTF-16 (a lone surrogate) never fails the transform: the byte-level tokenizers encode it as its 3-byte
+/// form, as Microsoft.ML.Tokenizers does; WordPiece reads it as U+FFFD, which BERT's normalizer drops.
+/// </para>
 /// </remarks>
 public sealed class TokenizingTransformer : ITransformer
 {
