@@ -74,7 +74,11 @@ internal sealed class TextTokenizer
                 // No padding token in these vocabularies: padding gets the first id after them, so it never collides with a real token.
                 var padding = maxId + 1;
                 var suffix = definition.AppendEndOfText && endOfText is { } e ? new[] { e } : [];
-                return new TextTokenizer(definition, tiktoken, null, padding + 1, padding, special, [], suffix) { EndOfTextId = endOfText };
+                return new TextTokenizer(definition, tiktoken, null, padding + 1, padding, special, [], suffix)
+                {
+                    EndOfTextId = endOfText,
+                    SpanBounds = () => TiktokenBounds(definition.Kind, tiktoken, maxId),
+                };
             }
             case TokenizerKind.BytePairEncoding:
                 return CreateBpe(definition);
@@ -149,7 +153,12 @@ internal sealed class TextTokenizer
             if (endOfText is { } id)
                 special[EndOfText] = id;
             var maxId = tokens.Values.Max();
-            return new TextTokenizer(definition, byteLevel, null, maxId + 2, maxId + 1, special, [], []) { EndOfTextId = endOfText };
+            var byteBounds = new Lazy<TokenSpanBounds>(() => TokenSpanBounds.ForByteLevel(byteLevel.Vocabulary));
+            return new TextTokenizer(definition, byteLevel, null, maxId + 2, maxId + 1, special, [], [])
+            {
+                EndOfTextId = endOfText,
+                SpanBounds = () => byteBounds.Value,
+            };
         }
 
         var bpe = BpeTokenizer.Create(new MemoryStream(vocabulary), new MemoryStream(merges), PreTokenizer.CreateWordOrNonWord(), normalizer: null,
@@ -159,7 +168,12 @@ internal sealed class TextTokenizer
         int? unknown = definition.UnknownToken is { } unk && bpe.Vocabulary.TryGetValue(unk, out var unkId) ? unkId : null;
         if (definition.UnknownToken is { } token && unknown is { } u)
             classicSpecial[token] = u;
-        return new TextTokenizer(definition, bpe, null, classicMax + 2, classicMax + 1, classicSpecial, [], []) { UnknownTokenId = unknown };
+        var classicBounds = new Lazy<TokenSpanBounds>(() => TokenSpanBounds.ForClassicBpe(bpe.Vocabulary, bpe.UnknownToken));
+        return new TextTokenizer(definition, bpe, null, classicMax + 2, classicMax + 1, classicSpecial, [], [])
+        {
+            UnknownTokenId = unknown,
+            SpanBounds = () => classicBounds.Value,
+        };
     }
 
     private static int LineCount(byte[] file)
@@ -184,6 +198,41 @@ internal sealed class TextTokenizer
             null => _words!.Encode(text),
         };
     }
+
+    /// <summary>
+    /// The first (or last, per <paramref name="truncation"/>) <paramref name="maxTokens"/> ids of <see cref="EncodeContent(ReadOnlySpan{char})"/>,
+    /// with work bounded by <paramref name="maxTokens"/> rather than by the text (see <see cref="TruncatingEncoder"/>).
+    /// </summary>
+    public IReadOnlyList<int> EncodeContent(ReadOnlySpan<char> text, int maxTokens, TruncationSide truncation)
+    {
+        if (text.IsEmpty || maxTokens <= 0)
+            return [];
+        if (_library is null)
+            return _words!.Encode(text, maxTokens, truncation);
+        // The library's own steps for a whole text: normalize, pre-tokenize, then encode each pre-token on its own.
+        var source = _library is BertTokenizer ? WellFormed(text) : text.ToString();
+        var normalized = _library.Normalizer?.Normalize(source) ?? source;
+        var pieces = _library.PreTokenizer?.PreTokenize(normalized) ?? [(0, normalized.Length)];
+        return TruncatingEncoder.Encode(normalized, pieces, maxTokens, truncation, EncodePiece, SpanBounds);
+    }
+
+    private IReadOnlyList<int> EncodePiece(ReadOnlySpan<char> piece) => _library switch
+    {
+        BertTokenizer bert => bert.EncodeToIds(piece, addSpecialTokens: false, considerPreTokenization: false, considerNormalization: false),
+        _ => _library!.EncodeToIds(piece, considerPreTokenization: false, considerNormalization: false),
+    };
+
+    /// <summary>Proof of over-long pre-tokens for the BPE tokenizers (built on first use); null where every pre-token is cheap to encode.</summary>
+    private Func<TokenSpanBounds>? SpanBounds { get; init; }
+
+    private static TokenSpanBounds? _gpt2Bounds;
+    private static TokenSpanBounds? _cl100kBounds;
+
+    /// <summary>The Tiktoken vocabularies are fixed data, so their bounds are computed once per process.</summary>
+    private static TokenSpanBounds TiktokenBounds(TokenizerKind kind, TiktokenTokenizer tokenizer, int largestId)
+        => kind == TokenizerKind.Gpt2
+            ? System.Threading.LazyInitializer.EnsureInitialized(ref _gpt2Bounds, () => TokenSpanBounds.ForTiktoken(tokenizer, largestId))
+            : System.Threading.LazyInitializer.EnsureInitialized(ref _cl100kBounds, () => TokenSpanBounds.ForTiktoken(tokenizer, largestId));
 
     /// <summary>
     /// The text with every lone surrogate (invalid UTF-16) replaced by U+FFFD, as a UTF-8 decoder replaces invalid bytes.
@@ -216,17 +265,15 @@ internal sealed class TextTokenizer
     /// </summary>
     public int Fill(ReadOnlySpan<char> text, Span<int> ids, TruncationSide truncation)
     {
-        var content = EncodeContent(text);
+        var room = ids.Length - _prefix.Length - _suffix.Length;
+        var content = EncodeContent(text, room, truncation);
         var length = 0;
         if (content.Count > 0)
         {
-            var room = ids.Length - _prefix.Length - _suffix.Length;
-            var take = Math.Min(room, content.Count);
-            var start = truncation == TruncationSide.KeepLast ? content.Count - take : 0;
             _prefix.CopyTo(ids);
             length = _prefix.Length;
-            for (var i = 0; i < take; i++)
-                ids[length++] = content[start + i];
+            for (var i = 0; i < content.Count; i++)
+                ids[length++] = content[i];
             _suffix.CopyTo(ids[length..]);
             length += _suffix.Length;
         }
