@@ -84,7 +84,11 @@ internal sealed class TextTokenizer
                 return CreateBpe(definition);
             case TokenizerKind.WordPiece:
             {
-                var bert = BertTokenizer.Create(new MemoryStream(Required(definition.VocabularyFile, "vocabulary")), new BertOptions
+                var vocabularyFile = Required(definition.VocabularyFile, "vocabulary");
+                if (IsBlank(vocabularyFile))
+                    throw new InvalidDataException("The WordPiece vocabulary file is empty: expected a BERT vocab.txt with one token per line " +
+                        "(id = line number from 0), including [UNK], [CLS], [SEP], [PAD] and [MASK].");
+                var bert = BertTokenizer.Create(new MemoryStream(vocabularyFile), new BertOptions
                 {
                     LowerCaseBeforeTokenization = definition.LowerCase,
                 });
@@ -132,35 +136,54 @@ internal sealed class TextTokenizer
             .Where(line => line.Length > 0 && !line.StartsWith("#version", StringComparison.Ordinal))
             .ToList();
 
+    private const string BpeVocabularyExpected = "expected a JSON object mapping each token to its id (vocab.json, GPT-2's encoder.json)";
+
     private static TextTokenizer CreateBpe(TokenizerDefinition definition)
     {
         var vocabulary = Required(definition.VocabularyFile, "vocabulary");
         var merges = Required(definition.MergesFile, "merges");
-        if (definition.ByteLevel)
+        if (IsBlank(vocabulary))
+            throw new InvalidDataException($"The BPE vocabulary file is empty: {BpeVocabularyExpected}.");
+        var tokens = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, int>>(vocabulary)
+            ?? throw new InvalidDataException($"The BPE vocabulary file holds no JSON object: {BpeVocabularyExpected}.");
+        if (tokens.Count == 0)
+            throw new InvalidDataException($"The BPE vocabulary file holds no tokens: {BpeVocabularyExpected}.");
+        try
         {
-            // Microsoft.ML.Tokenizers' BPE in byte-level mode with GPT-2's pre-tokenization is GPT-2's encoder. (Its
-            // CodeGenTokenizer is not: it maps runs of spaces to ids outside the vocabulary file.)
-            var tokens = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, int>>(vocabulary)
-                ?? throw new InvalidDataException("The BPE vocabulary file holds no JSON object.");
-            var byteLevel = BpeTokenizer.Create(new BpeOptions(tokens)
-            {
-                Merges = MergeLines(merges),
-                ByteLevel = true,
-                PreTokenizer = new RegexPreTokenizer(Gpt2Pattern, null),
-            });
-            var special = new Dictionary<string, int>();
-            int? endOfText = tokens.TryGetValue(EndOfText, out var eos) ? eos : null;
-            if (endOfText is { } id)
-                special[EndOfText] = id;
-            var maxId = tokens.Values.Max();
-            var byteBounds = new Lazy<TokenSpanBounds>(() => TokenSpanBounds.ForByteLevel(byteLevel.Vocabulary));
-            return new TextTokenizer(definition, byteLevel, null, maxId + 2, maxId + 1, special, [], [])
-            {
-                EndOfTextId = endOfText,
-                SpanBounds = () => byteBounds.Value,
-            };
+            return definition.ByteLevel ? CreateByteLevelBpe(definition, tokens, merges) : CreateClassicBpe(definition, vocabulary, merges);
         }
+        catch (InvalidOperationException ex)
+        {
+            // Merges naming tokens missing from the vocabulary, an unknown token missing from it.
+            throw new InvalidDataException($"The BPE vocabulary and merges files do not fit together: {ex.Message}", ex);
+        }
+    }
 
+    private static TextTokenizer CreateByteLevelBpe(TokenizerDefinition definition, Dictionary<string, int> tokens, byte[] merges)
+    {
+        // Microsoft.ML.Tokenizers' BPE in byte-level mode with GPT-2's pre-tokenization is GPT-2's encoder. (Its
+        // CodeGenTokenizer is not: it maps runs of spaces to ids outside the vocabulary file.)
+        var byteLevel = BpeTokenizer.Create(new BpeOptions(tokens)
+        {
+            Merges = MergeLines(merges),
+            ByteLevel = true,
+            PreTokenizer = new RegexPreTokenizer(Gpt2Pattern, null),
+        });
+        var special = new Dictionary<string, int>();
+        int? endOfText = tokens.TryGetValue(EndOfText, out var eos) ? eos : null;
+        if (endOfText is { } id)
+            special[EndOfText] = id;
+        var maxId = tokens.Values.Max();
+        var byteBounds = new Lazy<TokenSpanBounds>(() => TokenSpanBounds.ForByteLevel(byteLevel.Vocabulary));
+        return new TextTokenizer(definition, byteLevel, null, maxId + 2, maxId + 1, special, [], [])
+        {
+            EndOfTextId = endOfText,
+            SpanBounds = () => byteBounds.Value,
+        };
+    }
+
+    private static TextTokenizer CreateClassicBpe(TokenizerDefinition definition, byte[] vocabulary, byte[] merges)
+    {
         var bpe = BpeTokenizer.Create(new MemoryStream(vocabulary), new MemoryStream(merges), PreTokenizer.CreateWordOrNonWord(), normalizer: null,
             specialTokens: null, unknownToken: definition.UnknownToken, continuingSubwordPrefix: null, endOfWordSuffix: null, fuseUnknownTokens: false);
         var classicMax = bpe.Vocabulary.Values.Max();
@@ -182,6 +205,9 @@ internal sealed class TextTokenizer
         var lines = System.Text.Encoding.UTF8.GetString(file).Split('\n');
         return lines.Length > 0 && lines[^1].Length == 0 ? lines.Length - 1 : lines.Length;
     }
+
+    /// <summary>True for a file with nothing but white space (or a byte-order mark) in it.</summary>
+    private static bool IsBlank(byte[] file) => string.IsNullOrWhiteSpace(System.Text.Encoding.UTF8.GetString(file).TrimStart('\uFEFF'));
 
     private static byte[] Required(byte[]? file, string what)
         => file ?? throw new InvalidDataException($"The tokenizer's {what} file is missing from its definition.");

@@ -7,7 +7,7 @@ using Xunit;
 
 namespace ML.DeepExtensions.Text.Tests.Reliability;
 
-/// <summary>Hostile text: every tokenizer tokenizes invalid UTF-16.</summary>
+/// <summary>Hostile text and hostile vocabulary files: every tokenizer tokenizes invalid UTF-16; bad files fail at the catalog call, naming the path.</summary>
 [Trait("Category", "Reliability")]
 public sealed class TokenizerInputTests : IClassFixture<TokenizerFactory>, IDisposable
 {
@@ -41,6 +41,46 @@ public sealed class TokenizerInputTests : IClassFixture<TokenizerFactory>, IDisp
         Assert.Equal(_factory.Transform(transformer, replaced), _factory.Transform(transformer, LoneSurrogates));
         // The text around a lone surrogate still gives its tokens.
         Assert.Equal(transformer.EncodeToIds("fox dog"), transformer.EncodeToIds("fox \uD800 dog"));
+    }
+
+    [Fact]
+    public void EmptyVocabularyFile_ThrowsInvalidDataNamingThePathAndWhatWasExpected()
+    {
+        var mlContext = new MLContext();
+        var empty = Path.Combine(_directory, "empty.txt");
+        File.WriteAllText(empty, "");
+
+        var wordPiece = Assert.Throws<InvalidDataException>(() => mlContext.Transforms.Text.TokenizeToIdsWithWordPiece("Ids", empty, "Text"));
+        Assert.Contains(empty, wordPiece.Message);
+        Assert.Contains("empty", wordPiece.Message);
+        Assert.Contains("one token per line", wordPiece.Message);
+
+        foreach (var byteLevel in new[] { true, false })
+        {
+            var bpe = Assert.Throws<InvalidDataException>(() => mlContext.Transforms.Text.TokenizeToIdsWithBpe(new BpeTokenizationOptions
+            {
+                OutputColumnName = "Ids", VocabularyPath = empty, MergesPath = TestData.Gpt2Merges, ByteLevel = byteLevel,
+            }));
+            Assert.Contains(empty, bpe.Message);
+            Assert.Contains("empty", bpe.Message);
+            Assert.Contains("JSON object", bpe.Message);
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void BpeVocabularyWithoutTokens_ThrowsInvalidDataNamingThePath(bool byteLevel)
+    {
+        var mlContext = new MLContext();
+        var file = Path.Combine(_directory, "vocab.json");
+        File.WriteAllText(file, "{}");
+        var ex = Assert.Throws<InvalidDataException>(() => mlContext.Transforms.Text.TokenizeToIdsWithBpe(new BpeTokenizationOptions
+        {
+            OutputColumnName = "Ids", VocabularyPath = file, MergesPath = TestData.Gpt2Merges, ByteLevel = byteLevel,
+        }));
+        Assert.Contains(file, ex.Message);
+        Assert.Contains("no tokens", ex.Message);
     }
 
     private static bool IsLone(string text, int i)
