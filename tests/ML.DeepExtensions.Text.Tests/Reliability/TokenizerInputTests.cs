@@ -7,7 +7,7 @@ using Xunit;
 
 namespace ML.DeepExtensions.Text.Tests.Reliability;
 
-/// <summary>Hostile text and hostile vocabulary files: every tokenizer tokenizes invalid UTF-16; bad files fail at the catalog call, naming the path.</summary>
+/// <summary>Hostile text and hostile vocabulary paths: every tokenizer tokenizes invalid UTF-16; bad files fail at the catalog call, naming the path.</summary>
 [Trait("Category", "Reliability")]
 public sealed class TokenizerInputTests : IClassFixture<TokenizerFactory>, IDisposable
 {
@@ -81,6 +81,25 @@ public sealed class TokenizerInputTests : IClassFixture<TokenizerFactory>, IDisp
         }));
         Assert.Contains(file, ex.Message);
         Assert.Contains("no tokens", ex.Message);
+    }
+
+    [Fact]
+    public void DirectoryAsVocabularyPath_ThrowsArgumentExceptionNamingTheOptionAndThePath()
+    {
+        var mlContext = new MLContext();
+
+        var wordPiece = Assert.Throws<ArgumentException>(() => mlContext.Transforms.Text.TokenizeToIdsWithWordPiece("Ids", _directory, "Text"));
+        Assert.Equal("VocabularyPath", wordPiece.ParamName);
+        Assert.Contains(_directory, wordPiece.Message);
+        Assert.Contains("is a directory", wordPiece.Message);
+
+        var vocabulary = Assert.Throws<ArgumentException>(() => mlContext.Transforms.Text.TokenizeToIdsWithBpe("Ids", _directory, TestData.Gpt2Merges, "Text"));
+        Assert.Equal("VocabularyPath", vocabulary.ParamName);
+        Assert.Contains(_directory, vocabulary.Message);
+
+        var merges = Assert.Throws<ArgumentException>(() => mlContext.Transforms.Text.TokenizeToIdsWithBpe("Ids", TestData.Gpt2Encoder, _directory, "Text"));
+        Assert.Equal("MergesPath", merges.ParamName);
+        Assert.Contains(_directory, merges.Message);
     }
 
     private static bool IsLone(string text, int i)
