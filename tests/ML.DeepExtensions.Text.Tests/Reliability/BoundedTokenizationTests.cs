@@ -106,7 +106,7 @@ public sealed class BoundedTokenizationTests : IClassFixture<TokenizerFactory>
                 }
             }
         }
-        _output.WriteLine($"{kind}: {texts.Count} texts × {MaxLengths.Length} lengths × 2 sides; {truncated} rows truncated, {windowed} kept-last rows from a window.");
+        _output.WriteLine($"{kind}: {texts.Count} texts × {MaxLengths.Length} lengths × 2 sides; {truncated} rows truncated, {windowed} kept-last rows differ from the whole encoding (windowed pre-token).");
     }
 
     /// <summary>The text without U+FFFD and lone surrogates (which decode to U+FFFD, as does a token cut inside a character).</summary>
