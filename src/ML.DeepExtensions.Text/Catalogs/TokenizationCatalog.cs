@@ -52,6 +52,8 @@ public static class TokenizationCatalog
     /// <param name="inputColumnName">Text column (String); null means <paramref name="outputColumnName"/>.</param>
     /// <param name="maxLength">Token ids per row (default 128).</param>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
+    /// <exception cref="System.ArgumentException">A path is empty or names a directory.</exception>
+    /// <exception cref="InvalidDataException">A file is empty or is not a vocabulary (merges) file of the expected format.</exception>
     public static TokenizingEstimator TokenizeToIdsWithBpe(this TransformsCatalog.TextTransforms catalog, string outputColumnName,
         string vocabularyPath, string mergesPath, string? inputColumnName = null, int maxLength = TokenizationOptions.Defaults.MaxLength)
         => catalog.TokenizeToIdsWithBpe(new BpeTokenizationOptions
@@ -65,6 +67,8 @@ public static class TokenizationCatalog
 
     /// <summary>Tokenizes with BPE from user-supplied files, with every option.</summary>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
+    /// <exception cref="System.ArgumentException">A path is empty or names a directory.</exception>
+    /// <exception cref="InvalidDataException">A file is empty or is not a vocabulary (merges) file of the expected format.</exception>
     public static TokenizingEstimator TokenizeToIdsWithBpe(this TransformsCatalog.TextTransforms catalog, BpeTokenizationOptions options)
     {
         var env = TextInterop.Environment(Guard.NotNull(catalog));
@@ -88,6 +92,8 @@ public static class TokenizationCatalog
     /// <param name="inputColumnName">Text column (String); null means <paramref name="outputColumnName"/>.</param>
     /// <param name="maxLength">Token ids per row, [CLS] and [SEP] included (default 128).</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="System.ArgumentException">The path is empty or names a directory.</exception>
+    /// <exception cref="InvalidDataException">The file is empty or is not a BERT vocab.txt.</exception>
     public static TokenizingEstimator TokenizeToIdsWithWordPiece(this TransformsCatalog.TextTransforms catalog, string outputColumnName,
         string vocabularyPath, string? inputColumnName = null, int maxLength = TokenizationOptions.Defaults.MaxLength)
         => catalog.TokenizeToIdsWithWordPiece(new WordPieceTokenizationOptions
@@ -100,6 +106,8 @@ public static class TokenizationCatalog
 
     /// <summary>Tokenizes with BERT's WordPiece, with every option.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="System.ArgumentException">The path is empty or names a directory.</exception>
+    /// <exception cref="InvalidDataException">The file is empty or is not a BERT vocab.txt.</exception>
     public static TokenizingEstimator TokenizeToIdsWithWordPiece(this TransformsCatalog.TextTransforms catalog, WordPieceTokenizationOptions options)
     {
         var env = TextInterop.Environment(Guard.NotNull(catalog));
@@ -142,6 +150,8 @@ public static class TokenizationCatalog
     {
         Guard.NotEmpty(path, parameter);
         var full = Path.GetFullPath(path!);
+        if (Directory.Exists(full))
+            throw new System.ArgumentException($"{parameter} must name the {what} file, but '{full}' is a directory. Received: {parameter}='{path}'", parameter);
         if (!File.Exists(full))
             throw new FileNotFoundException($"The {what} file '{full}' does not exist ({parameter}='{path}').", full);
         return File.ReadAllBytes(full);

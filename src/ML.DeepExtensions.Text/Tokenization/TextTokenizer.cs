@@ -74,13 +74,21 @@ internal sealed class TextTokenizer
                 // No padding token in these vocabularies: padding gets the first id after them, so it never collides with a real token.
                 var padding = maxId + 1;
                 var suffix = definition.AppendEndOfText && endOfText is { } e ? new[] { e } : [];
-                return new TextTokenizer(definition, tiktoken, null, padding + 1, padding, special, [], suffix) { EndOfTextId = endOfText };
+                return new TextTokenizer(definition, tiktoken, null, padding + 1, padding, special, [], suffix)
+                {
+                    EndOfTextId = endOfText,
+                    SpanBounds = () => TiktokenBounds(definition.Kind, tiktoken, maxId),
+                };
             }
             case TokenizerKind.BytePairEncoding:
                 return CreateBpe(definition);
             case TokenizerKind.WordPiece:
             {
-                var bert = BertTokenizer.Create(new MemoryStream(Required(definition.VocabularyFile, "vocabulary")), new BertOptions
+                var vocabularyFile = Required(definition.VocabularyFile, "vocabulary");
+                if (IsBlank(vocabularyFile))
+                    throw new InvalidDataException("The WordPiece vocabulary file is empty: expected a BERT vocab.txt with one token per line " +
+                        "(id = line number from 0), including [UNK], [CLS], [SEP], [PAD] and [MASK].");
+                var bert = BertTokenizer.Create(new MemoryStream(vocabularyFile), new BertOptions
                 {
                     LowerCaseBeforeTokenization = definition.LowerCase,
                 });
@@ -128,30 +136,54 @@ internal sealed class TextTokenizer
             .Where(line => line.Length > 0 && !line.StartsWith("#version", StringComparison.Ordinal))
             .ToList();
 
+    private const string BpeVocabularyExpected = "expected a JSON object mapping each token to its id (vocab.json, GPT-2's encoder.json)";
+
     private static TextTokenizer CreateBpe(TokenizerDefinition definition)
     {
         var vocabulary = Required(definition.VocabularyFile, "vocabulary");
         var merges = Required(definition.MergesFile, "merges");
-        if (definition.ByteLevel)
+        if (IsBlank(vocabulary))
+            throw new InvalidDataException($"The BPE vocabulary file is empty: {BpeVocabularyExpected}.");
+        var tokens = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, int>>(vocabulary)
+            ?? throw new InvalidDataException($"The BPE vocabulary file holds no JSON object: {BpeVocabularyExpected}.");
+        if (tokens.Count == 0)
+            throw new InvalidDataException($"The BPE vocabulary file holds no tokens: {BpeVocabularyExpected}.");
+        try
         {
-            // Microsoft.ML.Tokenizers' BPE in byte-level mode with GPT-2's pre-tokenization is GPT-2's encoder. (Its
-            // CodeGenTokenizer is not: it maps runs of spaces to ids outside the vocabulary file.)
-            var tokens = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, int>>(vocabulary)
-                ?? throw new InvalidDataException("The BPE vocabulary file holds no JSON object.");
-            var byteLevel = BpeTokenizer.Create(new BpeOptions(tokens)
-            {
-                Merges = MergeLines(merges),
-                ByteLevel = true,
-                PreTokenizer = new RegexPreTokenizer(Gpt2Pattern, null),
-            });
-            var special = new Dictionary<string, int>();
-            int? endOfText = tokens.TryGetValue(EndOfText, out var eos) ? eos : null;
-            if (endOfText is { } id)
-                special[EndOfText] = id;
-            var maxId = tokens.Values.Max();
-            return new TextTokenizer(definition, byteLevel, null, maxId + 2, maxId + 1, special, [], []) { EndOfTextId = endOfText };
+            return definition.ByteLevel ? CreateByteLevelBpe(definition, tokens, merges) : CreateClassicBpe(definition, vocabulary, merges);
         }
+        catch (InvalidOperationException ex)
+        {
+            // Merges naming tokens missing from the vocabulary, an unknown token missing from it.
+            throw new InvalidDataException($"The BPE vocabulary and merges files do not fit together: {ex.Message}", ex);
+        }
+    }
 
+    private static TextTokenizer CreateByteLevelBpe(TokenizerDefinition definition, Dictionary<string, int> tokens, byte[] merges)
+    {
+        // Microsoft.ML.Tokenizers' BPE in byte-level mode with GPT-2's pre-tokenization is GPT-2's encoder. (Its
+        // CodeGenTokenizer is not: it maps runs of spaces to ids outside the vocabulary file.)
+        var byteLevel = BpeTokenizer.Create(new BpeOptions(tokens)
+        {
+            Merges = MergeLines(merges),
+            ByteLevel = true,
+            PreTokenizer = new RegexPreTokenizer(Gpt2Pattern, null),
+        });
+        var special = new Dictionary<string, int>();
+        int? endOfText = tokens.TryGetValue(EndOfText, out var eos) ? eos : null;
+        if (endOfText is { } id)
+            special[EndOfText] = id;
+        var maxId = tokens.Values.Max();
+        var byteBounds = new Lazy<TokenSpanBounds>(() => TokenSpanBounds.ForByteLevel(byteLevel.Vocabulary));
+        return new TextTokenizer(definition, byteLevel, null, maxId + 2, maxId + 1, special, [], [])
+        {
+            EndOfTextId = endOfText,
+            SpanBounds = () => byteBounds.Value,
+        };
+    }
+
+    private static TextTokenizer CreateClassicBpe(TokenizerDefinition definition, byte[] vocabulary, byte[] merges)
+    {
         var bpe = BpeTokenizer.Create(new MemoryStream(vocabulary), new MemoryStream(merges), PreTokenizer.CreateWordOrNonWord(), normalizer: null,
             specialTokens: null, unknownToken: definition.UnknownToken, continuingSubwordPrefix: null, endOfWordSuffix: null, fuseUnknownTokens: false);
         var classicMax = bpe.Vocabulary.Values.Max();
@@ -159,7 +191,12 @@ internal sealed class TextTokenizer
         int? unknown = definition.UnknownToken is { } unk && bpe.Vocabulary.TryGetValue(unk, out var unkId) ? unkId : null;
         if (definition.UnknownToken is { } token && unknown is { } u)
             classicSpecial[token] = u;
-        return new TextTokenizer(definition, bpe, null, classicMax + 2, classicMax + 1, classicSpecial, [], []) { UnknownTokenId = unknown };
+        var classicBounds = new Lazy<TokenSpanBounds>(() => TokenSpanBounds.ForClassicBpe(bpe.Vocabulary, bpe.UnknownToken));
+        return new TextTokenizer(definition, bpe, null, classicMax + 2, classicMax + 1, classicSpecial, [], [])
+        {
+            UnknownTokenId = unknown,
+            SpanBounds = () => classicBounds.Value,
+        };
     }
 
     private static int LineCount(byte[] file)
@@ -168,6 +205,9 @@ internal sealed class TextTokenizer
         var lines = System.Text.Encoding.UTF8.GetString(file).Split('\n');
         return lines.Length > 0 && lines[^1].Length == 0 ? lines.Length - 1 : lines.Length;
     }
+
+    /// <summary>True for a file with nothing but white space (or a byte-order mark) in it.</summary>
+    private static bool IsBlank(byte[] file) => string.IsNullOrWhiteSpace(System.Text.Encoding.UTF8.GetString(file).TrimStart('\uFEFF'));
 
     private static byte[] Required(byte[]? file, string what)
         => file ?? throw new InvalidDataException($"The tokenizer's {what} file is missing from its definition.");
@@ -179,10 +219,63 @@ internal sealed class TextTokenizer
             return [];
         return _library switch
         {
-            BertTokenizer bert => bert.EncodeToIds(text, addSpecialTokens: false, considerPreTokenization: true, considerNormalization: true),
+            BertTokenizer bert => bert.EncodeToIds(WellFormed(text), addSpecialTokens: false, considerPreTokenization: true, considerNormalization: true),
             { } library => library.EncodeToIds(text, considerPreTokenization: true, considerNormalization: true),
             null => _words!.Encode(text),
         };
+    }
+
+    /// <summary>
+    /// The first (or last, per <paramref name="truncation"/>) <paramref name="maxTokens"/> ids of <see cref="EncodeContent(ReadOnlySpan{char})"/>,
+    /// with work bounded by <paramref name="maxTokens"/> rather than by the text (see <see cref="TruncatingEncoder"/>).
+    /// </summary>
+    public IReadOnlyList<int> EncodeContent(ReadOnlySpan<char> text, int maxTokens, TruncationSide truncation)
+    {
+        if (text.IsEmpty || maxTokens <= 0)
+            return [];
+        if (_library is null)
+            return _words!.Encode(text, maxTokens, truncation);
+        // The library's own steps for a whole text: normalize, pre-tokenize, then encode each pre-token on its own.
+        var source = _library is BertTokenizer ? WellFormed(text) : text.ToString();
+        var normalized = _library.Normalizer?.Normalize(source) ?? source;
+        var pieces = _library.PreTokenizer?.PreTokenize(normalized) ?? [(0, normalized.Length)];
+        return TruncatingEncoder.Encode(normalized, pieces, maxTokens, truncation, EncodePiece, SpanBounds);
+    }
+
+    private IReadOnlyList<int> EncodePiece(ReadOnlySpan<char> piece) => _library switch
+    {
+        BertTokenizer bert => bert.EncodeToIds(piece, addSpecialTokens: false, considerPreTokenization: false, considerNormalization: false),
+        _ => _library!.EncodeToIds(piece, considerPreTokenization: false, considerNormalization: false),
+    };
+
+    /// <summary>Proof of over-long pre-tokens for the BPE tokenizers (built on first use); null where every pre-token is cheap to encode.</summary>
+    private Func<TokenSpanBounds>? SpanBounds { get; init; }
+
+    private static TokenSpanBounds? _gpt2Bounds;
+    private static TokenSpanBounds? _cl100kBounds;
+
+    /// <summary>The Tiktoken vocabularies are fixed data, so their bounds are computed once per process.</summary>
+    private static TokenSpanBounds TiktokenBounds(TokenizerKind kind, TiktokenTokenizer tokenizer, int largestId)
+        => kind == TokenizerKind.Gpt2
+            ? System.Threading.LazyInitializer.EnsureInitialized(ref _gpt2Bounds, () => TokenSpanBounds.ForTiktoken(tokenizer, largestId))
+            : System.Threading.LazyInitializer.EnsureInitialized(ref _cl100kBounds, () => TokenSpanBounds.ForTiktoken(tokenizer, largestId));
+
+    /// <summary>
+    /// The text with every lone surrogate (invalid UTF-16) replaced by U+FFFD, as a UTF-8 decoder replaces invalid bytes.
+    /// BERT's normalizer rejects invalid UTF-16 (.NET's Unicode normalization throws) and drops U+FFFD, as Hugging Face's
+    /// BERT tokenizer does; so a lone surrogate tokenizes like a U+FFFD, instead of failing the whole transform.
+    /// </summary>
+    private static string WellFormed(ReadOnlySpan<char> text)
+    {
+        char[]? chars = null;
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+                i++;
+            else if (char.IsSurrogate(text[i]))
+                (chars ??= text.ToArray())[i] = '\uFFFD';
+        }
+        return chars is null ? text.ToString() : new string(chars);
     }
 
     /// <summary>Token ids with the special tokens, untruncated and unpadded (empty text gives none).</summary>
@@ -198,17 +291,15 @@ internal sealed class TextTokenizer
     /// </summary>
     public int Fill(ReadOnlySpan<char> text, Span<int> ids, TruncationSide truncation)
     {
-        var content = EncodeContent(text);
+        var room = ids.Length - _prefix.Length - _suffix.Length;
+        var content = EncodeContent(text, room, truncation);
         var length = 0;
         if (content.Count > 0)
         {
-            var room = ids.Length - _prefix.Length - _suffix.Length;
-            var take = Math.Min(room, content.Count);
-            var start = truncation == TruncationSide.KeepLast ? content.Count - take : 0;
             _prefix.CopyTo(ids);
             length = _prefix.Length;
-            for (var i = 0; i < take; i++)
-                ids[length++] = content[start + i];
+            for (var i = 0; i < content.Count; i++)
+                ids[length++] = content[i];
             _suffix.CopyTo(ids[length..]);
             length += _suffix.Length;
         }

@@ -73,7 +73,10 @@ public sealed class BpeTokenizationOptions : TokenizationOptions
     public string? UnknownToken { get; set; }
 }
 
-/// <summary>Options of <c>TokenizeToIdsWithWordPiece</c>: BERT WordPiece from a user-supplied <c>vocab.txt</c>.</summary>
+/// <summary>
+/// Options of <c>TokenizeToIdsWithWordPiece</c>: BERT WordPiece from a user-supplied <c>vocab.txt</c>. A lone surrogate
+/// (invalid UTF-16) in the text is read as U+FFFD, which BERT's normalizer drops, as Hugging Face's BERT tokenizer does.
+/// </summary>
 public sealed class WordPieceTokenizationOptions : TokenizationOptions
 {
     /// <summary>BERT <c>vocab.txt</c> (one token per line, id = line number from 0); must contain [UNK], [CLS], [SEP], [PAD], [MASK]. Required; copied into the model.</summary>

@@ -21,6 +21,18 @@ namespace ML.DeepExtensions.Text.Tokenization;
 /// white space only) gives all padding and length 0, without special tokens. Saved with
 /// <c>mlContext.Model.Save</c> together with its vocabulary (user files are copied into the zip) and loaded back
 /// as this type by <c>mlContext.Model.Load</c> in any process.
+/// <para>
+/// Work per row is bounded by <see cref="MaxLength"/>, not by the text: only the pre-tokens (words, punctuation
+/// runs, white-space runs) at the kept end are encoded, so a megabyte of text takes about as long as the start (or end)
+/// that survives. A single pre-token that cannot fit (such as a long run of one character) is encoded from a window at
+/// its kept end only. A text that fits gets exactly the ids of <see cref="EncodeToIds"/>; an over-long text keeps the
+/// same ids too, except that with <see cref="TruncationSide.KeepLast"/> the ids of such a windowed pre-token may split
+/// its characters at other offsets than encoding all of it would.
+/// </para>
+/// <para>
+/// Invalid UTF-16 (a lone surrogate) never fails the transform: the byte-level tokenizers encode it as its 3-byte
+/// form, as Microsoft.ML.Tokenizers does; WordPiece reads it as U+FFFD, which BERT's normalizer drops.
+/// </para>
 /// </remarks>
 public sealed class TokenizingTransformer : ITransformer
 {
@@ -90,7 +102,10 @@ public sealed class TokenizingTransformer : ITransformer
 
     internal IHostEnvironment Environment => _env;
 
-    /// <summary>Token ids of <paramref name="text"/> with the special tokens, neither truncated nor padded (empty text gives none).</summary>
+    /// <summary>
+    /// Token ids of <paramref name="text"/> with the special tokens, neither truncated nor padded (empty text gives none).
+    /// Encodes the whole text: BPE time grows with the square of the longest pre-token, unlike the transform's bounded rows.
+    /// </summary>
     public int[] EncodeToIds(string text) => Tokenizer.EncodeToIds(Guard.NotNull(text).AsSpan());
 
     /// <summary>Text of token ids; padding ids are skipped.</summary>

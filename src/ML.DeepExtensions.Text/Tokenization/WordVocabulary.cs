@@ -49,6 +49,15 @@ internal sealed class WordVocabulary
     public IReadOnlyList<int> Encode(ReadOnlySpan<char> text)
         => Split(text, LowerCase).Select(word => _ids.TryGetValue(word, out var id) ? id : UnknownId).ToList();
 
+    /// <summary>The first (or last) <paramref name="maxTokens"/> ids of <see cref="Encode(ReadOnlySpan{char})"/>, looking up only those words.</summary>
+    public IReadOnlyList<int> Encode(ReadOnlySpan<char> text, int maxTokens, TruncationSide truncation)
+    {
+        var source = LowerCase ? text.ToString().ToLower(CultureInfo.InvariantCulture) : text.ToString();
+        var words = Splitter.PreTokenize(source);
+        var kept = truncation == TruncationSide.KeepLast ? words.TakeLast(maxTokens) : words.Take(maxTokens);
+        return kept.Select(range => _ids.TryGetValue(source.Substring(range.Offset, range.Length), out var id) ? id : UnknownId).ToList();
+    }
+
     public string Decode(IEnumerable<int> ids)
         => string.Join(" ", ids.Select(id => id >= 0 && id < Words.Count ? Words[id] : Words[UnknownId]));
 
