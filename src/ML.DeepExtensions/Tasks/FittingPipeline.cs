@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
 using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
@@ -34,6 +36,11 @@ internal static class FittingPipeline
     public static FittedNetwork Fit(IHost host, TrainerOptions options, TrainingTask task, IDataView training, IDataView? validation, PretrainedWeights? pretrained)
     {
         var plan = task.Plan(training.Schema, validation?.Schema);
+        // Checkpoint settings fail here, before any row is read, not after the first epoch.
+        if (options.ResumeFromCheckpoint is { } resume)
+            TrainingLoop.CheckResumable(Checkpoint.ReadHeader(resume), resume, options.Epochs);
+        if (options.CheckpointDirectory is { } directory)
+            Checkpoint.Prepare(directory);
 
         using var channel = host.Start("Training");
         var settings = HostSettings.Read(host);
@@ -42,12 +49,14 @@ internal static class FittingPipeline
 
         var fraction = validation is null ? options.ValidationFraction : 0;
         Func<long, bool>? trainRows = fraction > 0 ? row => !ExampleReader.IsValidationRow(row, seed, fraction) : null;
-        var trainingBatches = task.Read(training, trainRows, fraction > 0 ? "training (after ValidationFraction)" : "training", options);
+        var trainingBatches = ReadSplit(() => task.Read(training, trainRows, fraction > 0 ? "training (after ValidationFraction)" : "training", options), fraction, "training");
         if (!trainingBatches.InMemory)
             channel.Info("Training data is streamed: shuffling is within buffers of ShuffleBufferRows rows.");
         var validationBatches = validation is not null
             ? task.Read(validation, null, "validation", options)
-            : fraction > 0 ? task.Read(training, row => ExampleReader.IsValidationRow(row, seed, fraction), "validation (ValidationFraction)", options) : null;
+            : fraction > 0
+                ? ReadSplit(() => task.Read(training, row => ExampleReader.IsValidationRow(row, seed, fraction), "validation (ValidationFraction)", options), fraction, "validation")
+                : null;
 
         var model = NetworkModel.Build(plan.Network, plan.InputShape, seed, device);
         try
@@ -64,13 +73,31 @@ internal static class FittingPipeline
                          $"{(validationBatches is null ? "no" : Describe(validationBatches))} validation rows; network of {model.Module.parameters().Sum(p => p.numel()):N0} parameters.\n" +
                          plan.Network.Summary(plan.InputShape));
             var history = TrainingLoop.Run(new TrainingRequest(model.Module, model.Fingerprint, objective, trainingBatches, validationBatches,
-                options, device, seed, channel, model.BackboneParameters(), plan.InputShape));
+                options, device, seed, channel, model.BackboneParameters(), plan.InputShape, model.Generator));
             return new FittedNetwork(model, history);
         }
         catch
         {
             model.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Reads one side of the <see cref="TrainerOptions.ValidationFraction"/> split; an empty side names the option.</summary>
+    private static BatchSource ReadSplit(Func<BatchSource> read, double fraction, string side)
+    {
+        try
+        {
+            return read();
+        }
+        catch (InvalidDataException ex) when (fraction > 0 && ex.Data.Contains(BatchSource.NoRowsKey))
+        {
+            var fix = side == "training"
+                ? "lower ValidationFraction or give a ValidationSet"
+                : "raise ValidationFraction, give a ValidationSet, or set ValidationFraction to 0";
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                $"ValidationFraction left no rows for {side}: the rows it holds out are drawn by row (seeded), and {(side == "training" ? "all" : "none")} of the data's rows were drawn; " +
+                $"expected at least one {side} row. {char.ToUpperInvariant(fix[0])}{fix[1..]}. Received: ValidationFraction={fraction}"), ex);
         }
     }
 
