@@ -33,7 +33,29 @@ internal static class FittingPipeline
     /// <param name="training">Training rows (already through whatever the estimator fitted before, e.g. a tokenizer).</param>
     /// <param name="validation">Validation rows prepared the same way, or null (then <see cref="TrainerOptions.ValidationFraction"/> applies).</param>
     /// <param name="pretrained">Initial weights, or null.</param>
+    /// <remarks>
+    /// When the process exits while this runs on another thread, training stops at the next batch, the model is
+    /// disposed and the thread parks until the process ends (<see cref="ProcessExitGuard"/>): it never returns.
+    /// </remarks>
     public static FittedNetwork Fit(IHost host, TrainerOptions options, TrainingTask task, IDataView training, IDataView? validation, PretrainedWeights? pretrained)
+    {
+        var running = ProcessExitGuard.Enter();
+        try
+        {
+            return FitCore(host, options, task, training, validation, pretrained);
+        }
+        catch (Exception) when (ProcessExitGuard.IsExiting)
+        {
+            ProcessExitGuard.Park(running);
+            throw;
+        }
+        finally
+        {
+            running.Dispose();
+        }
+    }
+
+    private static FittedNetwork FitCore(IHost host, TrainerOptions options, TrainingTask task, IDataView training, IDataView? validation, PretrainedWeights? pretrained)
     {
         var plan = task.Plan(training.Schema, validation?.Schema);
         // Checkpoint settings fail here, before any row is read, not after the first epoch.

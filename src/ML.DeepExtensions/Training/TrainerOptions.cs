@@ -109,7 +109,11 @@ public class TrainerOptions
     /// <summary>Receives the metrics of every epoch as it ends.</summary>
     public IProgress<EpochMetrics>? Progress { get; set; }
 
-    /// <summary>Checked between batches; cancelling throws <see cref="OperationCanceledException"/> and leaves no model.</summary>
+    /// <summary>
+    /// Checked between batches; cancelling throws <see cref="OperationCanceledException"/> and leaves no model. When the
+    /// process exits while <c>Fit</c> runs on another thread, training stops the same way at the next batch (the exit
+    /// waits for it), so native work never races the shutdown.
+    /// </summary>
     public CancellationToken CancellationToken { get; set; }
 
     /// <summary>How batches are read (default <see cref="DataLoading.Auto"/>).</summary>

@@ -51,7 +51,9 @@ internal static class TrainingLoop
     public static IReadOnlyList<EpochMetrics> Run(TrainingRequest request)
     {
         var (module, _, objective, training, validation, options, device, seed, channel, backbone, inputShape, generator) = request;
-        var cancellation = options.CancellationToken;
+        // The user's token or the end of the process (ProcessExitGuard) stops training between batches.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken, ProcessExitGuard.Token);
+        var cancellation = stopping.Token;
         var early = options.EarlyStopping;
         var earlyMonitor = early is null ? null : new MetricMonitor(early.Monitor);
         var plateau = options.Schedule as ReduceOnPlateauSchedule;
