@@ -11,6 +11,7 @@ namespace ML.DeepExtensions.Text.Tests.Reliability;
 
 /// <summary>Issue 10: generation with an unbounded MaxNewTokens can be stopped (it ran 90 s with no way to cancel).</summary>
 [Trait("Category", "Reliability")]
+[Trait("Category", "Slow")]   // trains a tiny language model first: 5–17 s on the shared 2-core machine
 public class GenerationReliabilityTests
 {
     [Fact]
