@@ -149,4 +149,38 @@ public class CheckpointReliabilityTests
             Directory.Delete(directory, recursive: true);
         }
     }
+    [Fact]
+    public void Resume_FromAFormatVersion1Checkpoint_StillWorks()
+    {
+        // Version 1 (before the generators' states were added) ended after the best weights: resuming from it must
+        // work, without the generators' states (dropout then draws other masks than an uninterrupted run would).
+        var directory = Directory.CreateTempSubdirectory("mldx-rel-ckpt").FullName;
+        try
+        {
+            var mlContext = new MLContext(1);
+            var (x, keys) = Classes(64);
+            var data = KeyData(mlContext, x, keys);
+            var first = new NeuralNetworkMulticlassOptions { Network = Network.Mlp([8], dropout: 0.2), Epochs = 1, CheckpointDirectory = directory };
+            mlContext.MulticlassClassification.Trainers.NeuralNetwork(first).Fit(data);
+
+            var path = Path.Combine(directory, "checkpoint.bin");
+            var bytes = File.ReadAllBytes(path);
+            long stateLength;
+            using (var state = TorchSharp.torch.random.get_rng_state())
+                stateLength = state.numel();
+            var v1 = bytes.AsSpan(0, bytes.Length - (int)(2 * (4 + stateLength))).ToArray();
+            var versionOffset = 1 + "MLDX-CHECKPOINT".Length;   // BinaryWriter string: length byte, then UTF-8
+            Assert.Equal(2, BitConverter.ToInt32(v1, versionOffset));
+            BitConverter.GetBytes(1).CopyTo(v1, versionOffset);
+            File.WriteAllBytes(path, v1);
+
+            var resumed = new NeuralNetworkMulticlassOptions { Network = Network.Mlp([8], dropout: 0.2), Epochs = 2, ResumeFromCheckpoint = directory };
+            var model = mlContext.MulticlassClassification.Trainers.NeuralNetwork(resumed).Fit(data);
+            Assert.Equal(2, model.History.Count);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }
