@@ -107,7 +107,13 @@ public sealed class GenerationOptions
     /// <summary>Continuation column (String) added by <c>Transform</c> (default <c>Continuation</c>). It holds only the new text.</summary>
     public string OutputColumnName { get; set; } = Defaults.OutputColumnName;
 
-    /// <summary>Most tokens generated per prompt, ≥ 0 (default 30).</summary>
+    /// <summary>
+    /// Most tokens generated per prompt, ≥ 0 (default 30). The work is one forward pass per token; beyond the context
+    /// (<c>MaxLength − 1</c> tokens) the window slides, so a large value generates for as long as it says unless the text
+    /// ends. To bound the time of a large value, call
+    /// <see cref="LanguageModelTransformer.Generate(System.Collections.Generic.IReadOnlyList{string}, GenerationOptions, System.Threading.CancellationToken)"/>
+    /// with a cancellation token (e.g. <c>new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token</c>).
+    /// </summary>
     public int MaxNewTokens { get; set; } = Defaults.MaxNewTokens;
 
     /// <summary>Softmax temperature, ≥ 0; 0 means greedy (always the most likely token) (default 1).</summary>

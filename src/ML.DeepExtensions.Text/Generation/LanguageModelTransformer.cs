@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -85,8 +86,25 @@ public sealed class LanguageModelTransformer : ITransformer, IDisposable
     /// <summary>The continuation of one prompt (null counts as empty) per <paramref name="options"/> or <see cref="Generation"/>.</summary>
     public string Generate(string? prompt, GenerationOptions? options = null) => Generate(new[] { prompt ?? "" }, options)[0];
 
+    /// <summary>
+    /// The continuation of one prompt (null counts as empty) per <paramref name="options"/> or <see cref="Generation"/>,
+    /// stopped by <paramref name="cancellation"/> (checked before every new token).
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was cancelled; nothing is returned.</exception>
+    public string Generate(string? prompt, GenerationOptions? options, CancellationToken cancellation)
+        => Generate(new[] { prompt ?? "" }, options, cancellation)[0];
+
     /// <summary>Continuations of many prompts, generated in batches; each equals what the prompt gives alone.</summary>
     public IReadOnlyList<string> Generate(IReadOnlyList<string> prompts, GenerationOptions? options = null)
+        => Generate(prompts, options, CancellationToken.None);
+
+    /// <summary>
+    /// Continuations of many prompts, generated in batches (each equals what the prompt gives alone), stopped by
+    /// <paramref name="cancellation"/>: it is checked before every new token, so even
+    /// <see cref="GenerationOptions.MaxNewTokens"/> = <see cref="int.MaxValue"/> ends within one forward pass of a cancel.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was cancelled; nothing is returned.</exception>
+    public IReadOnlyList<string> Generate(IReadOnlyList<string> prompts, GenerationOptions? options, CancellationToken cancellation)
     {
         Guard.NotNull(prompts);
         options ??= Generation;
@@ -95,7 +113,7 @@ public sealed class LanguageModelTransformer : ITransformer, IDisposable
         for (var start = 0; start < prompts.Count; start += GenerationBatchSize)
         {
             var count = Math.Min(GenerationBatchSize, prompts.Count - start);
-            var batch = GenerateBatch(Enumerable.Range(start, count).Select(i => prompts[i] ?? "").ToArray(), options);
+            var batch = GenerateBatch(Enumerable.Range(start, count).Select(i => prompts[i] ?? "").ToArray(), options, cancellation);
             batch.CopyTo(result, start);
         }
         return result;
@@ -140,7 +158,7 @@ public sealed class LanguageModelTransformer : ITransformer, IDisposable
         return LanguageModelMetrics.From(sum, tokens, correct, rows.Count);
     }
 
-    private string[] GenerateBatch(string[] prompts, GenerationOptions options)
+    private string[] GenerateBatch(string[] prompts, GenerationOptions options, CancellationToken cancellation)
     {
         var contexts = prompts.Select(PromptIds).ToArray();
         var generated = prompts.Select(_ => new List<int>()).ToArray();
@@ -149,6 +167,7 @@ public sealed class LanguageModelTransformer : ITransformer, IDisposable
         var vocabulary = VocabularySize;
         for (var step = 0; step < options.MaxNewTokens && active.Count > 0; step++)
         {
+            cancellation.ThrowIfCancellationRequested();
             float[] logits;
             using (var scope = torch.NewDisposeScope())
             using (torch.no_grad())

@@ -31,6 +31,9 @@ internal sealed class NetworkModel : IDisposable
 
     public nn.Module<Tensor, Tensor> Module { get; }
 
+    /// <summary>The generator of the network's random layers (dropout, drop-path, augmentation); checkpoints save its state.</summary>
+    public Generator Generator => _generator;
+
     public Device Device { get; }
 
     public int FeatureSize { get; }

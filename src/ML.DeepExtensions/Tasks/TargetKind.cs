@@ -58,7 +58,7 @@ internal abstract class TargetKind
 
     protected abstract int Outputs(DataViewType type);
 
-    /// <summary>Reads a label as a float (a class index for classes; NaN for a missing key, reported with its row).</summary>
+    /// <summary>Reads a label as a float (a class index for classes); a key outside the key's range throws <see cref="InvalidLabelException"/>, which the reader reports with its row.</summary>
     public abstract LabelGetterFactory LabelGetter(DataViewSchema.Column label);
 
     /// <summary>Checks the objective settings against the label (e.g. one class weight per class).</summary>
@@ -148,10 +148,23 @@ internal abstract class TargetKind
         public override LabelGetterFactory LabelGetter(DataViewSchema.Column label) => row =>
         {
             var get = row.GetGetter<uint>(label);
+            var count = ((KeyDataViewType)label.Type).Count;
             uint key = 0;
-            // Key 0 means "missing" (a value outside the key's dictionary): reported as NaN with its row by the reader.
-            return () => { get(ref key); return key == 0 ? float.NaN : key - 1; };
+            return () =>
+            {
+                get(ref key);
+                return key != 0 && key <= count ? key - 1 : throw OutsideKeyRange(key, count);
+            };
         };
+
+        /// <summary>Key 0 means "missing": a value outside the dictionary of the MapValueToKey that made the key.</summary>
+        private static InvalidLabelException OutsideKeyRange(uint key, ulong count)
+            => key == 0
+                ? new InvalidLabelException("key 0 (the missing value)",
+                    $"outside the key's range 1..{count}; expected one of the {count} classes. Key 0 is what MapValueToKey gives a value its dictionary does not hold — " +
+                    "typically a class that appears only in the validation or test data, or an empty label. Fit MapValueToKey on data holding every class, " +
+                    "or drop such rows (mlContext.Data.FilterRowsByMissingValues on the label column).")
+                : new InvalidLabelException($"key {key}", $"outside the key's range 1..{count}; expected one of the {count} classes.");
 
         public override void CheckObjective(ObjectiveSettings settings, int outputs, string labelColumn)
         {

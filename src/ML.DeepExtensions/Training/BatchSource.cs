@@ -72,8 +72,85 @@ internal abstract class BatchSource
     /// are gathered on the training thread, because there a batch costs ~20 µs while the extra thread cost 10–20 %
     /// of epoch time on 2 cores by competing with libtorch's threads (benchmarks/results/latest.md).
     /// </summary>
-    public IEnumerable<Batch> Batches(int batchSize, Random? shuffle, CancellationToken cancellation)
-        => InMemory ? Produce(batchSize, shuffle, cancellation) : Prefetch(Produce(batchSize, shuffle, cancellation), cancellation);
+    /// <param name="batchSize">Examples per batch.</param>
+    /// <param name="shuffle">The epoch's shuffle, or null for data order.</param>
+    /// <param name="cancellation">Checked between batches.</param>
+    /// <param name="noSingleRowBatch">A final batch of one row joins the batch before it (for batch norm, whose statistics
+    /// of one value are meaningless); the rows and their order are unchanged.</param>
+    public IEnumerable<Batch> Batches(int batchSize, Random? shuffle, CancellationToken cancellation, bool noSingleRowBatch = false)
+    {
+        var batches = Produce(batchSize, shuffle, cancellation);
+        if (noSingleRowBatch)
+            batches = MergeFinalSingleRow(batches);
+        return InMemory ? batches : Prefetch(batches, cancellation);
+    }
+
+    /// <summary>Steps of one pass over <paramref name="rows"/> rows, the merge of <see cref="Batches"/> included.</summary>
+    public static int StepsPerPass(long rows, int batchSize, bool noSingleRowBatch)
+    {
+        var size = Math.Min(batchSize, rows);
+        var steps = (int)Math.Ceiling(rows / (double)size);
+        return noSingleRowBatch && steps > 1 && rows % batchSize == 1 ? steps - 1 : steps;
+    }
+
+    /// <summary>
+    /// Passes batches through, holding the last two back so that a final batch of one row can join the one before it.
+    /// Batches whose shapes differ beyond the first dimension (sequences trimmed per batch) cannot be joined and pass as they are.
+    /// </summary>
+    private static IEnumerable<Batch> MergeFinalSingleRow(IEnumerable<Batch> source)
+    {
+        Batch? previous = null, current = null;
+        try
+        {
+            foreach (var batch in source)
+            {
+                if (previous is not null)
+                {
+                    var ready = previous;
+                    previous = null;
+                    yield return ready;
+                }
+                previous = current;
+                current = batch;
+            }
+            if (current is { Count: 1 } && previous is not null && Joinable(previous, current))
+            {
+                var merged = Join(previous, current);
+                previous.Dispose();
+                current.Dispose();
+                (previous, current) = (null, null);
+                yield return merged;
+            }
+            if (previous is not null)
+            {
+                var ready = previous;
+                previous = null;
+                yield return ready;
+            }
+            if (current is not null)
+            {
+                var ready = current;
+                current = null;
+                yield return ready;
+            }
+        }
+        finally
+        {
+            previous?.Dispose();
+            current?.Dispose();
+        }
+    }
+
+    private static bool Joinable(Batch a, Batch b)
+        => SameTrailing(a.Features, b.Features) && SameTrailing(a.Labels, b.Labels)
+           && a.Extras.Count == b.Extras.Count && a.Extras.All(e => b.Extras.TryGetValue(e.Key, out var other) && SameTrailing(e.Value, other));
+
+    private static bool SameTrailing(Tensor a, Tensor b)
+        => a.dtype == b.dtype && a.shape.Length == b.shape.Length && a.shape.Skip(1).SequenceEqual(b.shape.Skip(1));
+
+    private static Batch Join(Batch a, Batch b)
+        => new(torch.cat([a.Features, b.Features]), torch.cat([a.Labels, b.Labels]),
+            a.Extras.Count == 0 ? null : a.Extras.ToDictionary(e => e.Key, e => torch.cat([e.Value, b.Extras[e.Key]])));
 
     protected abstract IEnumerable<Batch> Produce(int batchSize, Random? shuffle, CancellationToken cancellation);
 
@@ -90,8 +167,12 @@ internal abstract class BatchSource
             {
                 chunks.Add(chunk);
                 bytes += (long)chunk.Count * (reader.FeatureSize + 1) * sizeof(float);
-                if (loading == DataLoading.Auto && bytes > maxBytes)
+                if (bytes > maxBytes)
                 {
+                    if (loading == DataLoading.InMemory)
+                        throw new InvalidOperationException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                            $"The {role} data does not fit in MaxInMemoryBytes: its first {chunks.Sum(c => c.Count):N0} rows already take {bytes:N0} bytes (4 per feature value and label), " +
+                            $"and DataLoading is InMemory; expected data within the budget. Raise MaxInMemoryBytes, or set DataLoading to Auto or Streaming. Received: MaxInMemoryBytes={maxBytes}"));
                     fits = false;
                     break;
                 }
@@ -110,8 +191,20 @@ internal abstract class BatchSource
         return streaming;
     }
 
+    /// <summary>Marks (in <see cref="Exception.Data"/>) the error of a data set without rows, so that the fitting pipeline
+    /// can name the option that emptied it (<see cref="TrainerOptions.ValidationFraction"/>).</summary>
+    public const string NoRowsKey = "ML.DeepExtensions.NoRows";
+
+    /// <summary>The error of a data set without rows, marked with <see cref="NoRowsKey"/>.</summary>
+    public static InvalidDataException NoRows(string message)
+    {
+        var error = new InvalidDataException(message);
+        error.Data[NoRowsKey] = true;
+        return error;
+    }
+
     private static InvalidDataException Empty(ExampleReader reader, string role)
-        => new($"The {role} data has no rows (feature column '{reader.FeatureColumn}', label column '{reader.LabelColumn}'); at least one row is required.");
+        => NoRows($"The {role} data has no rows (feature column '{reader.FeatureColumn}', label column '{reader.LabelColumn}'); at least one row is required.");
 
     protected Batch MakeBatch(float[] features, float[] labels, int count)
     {
@@ -264,3 +357,4 @@ internal sealed class StreamingBatchSource : BatchSource
         }
     }
 }
+

@@ -89,6 +89,10 @@ internal sealed class ExampleReader
                 copyFeatures(target);
                 label = getLabel();
             }
+            catch (InvalidLabelException ex)
+            {
+                throw new InvalidDataException($"Label column '{LabelColumn}' holds {ex.Value} at row {row}, {ex.Expected}", ex);
+            }
             catch (Exception ex) when (IsUpstreamFailure(ex))
             {
                 throw ReadFailure(row, ex);
@@ -191,4 +195,17 @@ internal sealed class ExampleReader
         z ^= z >> 31;
         return (z >> 11) * (1.0 / (1UL << 53)) < fraction;
     }
+}
+
+/// <summary>
+/// Thrown by a label getter for a value the task cannot learn from; the reader adds the column and the row. Only on the
+/// error path: a valid label costs nothing more.
+/// </summary>
+/// <param name="value">The value as the user knows it (e.g. "key 0 (the missing value)").</param>
+/// <param name="expected">What was wrong and expected, and how to fix it, continuing "holds … at row r, ".</param>
+internal sealed class InvalidLabelException(string value, string expected) : Exception($"{value}: {expected}")
+{
+    public string Value { get; } = value;
+
+    public string Expected { get; } = expected;
 }

@@ -35,7 +35,12 @@ public class TrainerOptions
     /// <summary>Passes over the training data, &gt; 0 (default 20).</summary>
     public int Epochs { get; set; } = Defaults.Epochs;
 
-    /// <summary>Examples per optimisation step, &gt; 0 (default 32). Ignored by <see cref="OptimizerKind.GradientDescent"/>.</summary>
+    /// <summary>
+    /// Examples per optimisation step, &gt; 0 (default 32). Ignored by <see cref="OptimizerKind.GradientDescent"/>.
+    /// When the network has a batch-norm layer and an epoch would end with a batch of one row (rows = k × BatchSize + 1),
+    /// that row joins the previous batch (one batch of BatchSize + 1): batch statistics of a single value are
+    /// meaningless and make the running variance NaN. The rows of every epoch and their shuffled order are unchanged.
+    /// </summary>
     public int BatchSize { get; set; } = Defaults.BatchSize;
 
     /// <summary>Update rule (default <see cref="OptimizerKind.Adam"/>).</summary>
@@ -86,22 +91,39 @@ public class TrainerOptions
     /// <summary>Early stopping and restore-best-weights; null disables (default).</summary>
     public EarlyStopping? EarlyStopping { get; set; }
 
-    /// <summary>Directory that receives a checkpoint after every epoch (created if missing; its parent must exist). Null disables (default).</summary>
+    /// <summary>
+    /// Directory that receives a checkpoint after every epoch (created if missing; its parent must exist). Null disables
+    /// (default). It must not be a file (checked when the trainer is created) and must be writable (checked when
+    /// <c>Fit</c> starts, before any data is read; a <c>checkpoint.bin.tmp</c> left by a killed run is removed then).
+    /// </summary>
     public string? CheckpointDirectory { get; set; }
 
-    /// <summary>A directory holding a checkpoint written by an earlier run with the same network; training continues from it.</summary>
+    /// <summary>
+    /// A directory holding a checkpoint written by an earlier run with the same network; training continues from it up to
+    /// <see cref="Epochs"/> in total, which must be at least the checkpoint's completed epochs. The resumed run equals an
+    /// uninterrupted one bit for bit (same seed, device and thread count): the checkpoint holds the weights, the optimizer
+    /// and schedule state, and the state of every random generator (dropout, drop-path, augmentation layers).
+    /// </summary>
     public string? ResumeFromCheckpoint { get; set; }
 
     /// <summary>Receives the metrics of every epoch as it ends.</summary>
     public IProgress<EpochMetrics>? Progress { get; set; }
 
-    /// <summary>Checked between batches; cancelling throws <see cref="OperationCanceledException"/> and leaves no model.</summary>
+    /// <summary>
+    /// Checked between batches; cancelling throws <see cref="OperationCanceledException"/> and leaves no model. When the
+    /// process exits while <c>Fit</c> runs on another thread, training stops the same way at the next batch (the exit
+    /// waits for it), so native work never races the shutdown.
+    /// </summary>
     public CancellationToken CancellationToken { get; set; }
 
     /// <summary>How batches are read (default <see cref="DataLoading.Auto"/>).</summary>
     public DataLoading DataLoading { get; set; } = DataLoading.Auto;
 
-    /// <summary>Memory budget of the in-memory path in bytes (default 1 GiB).</summary>
+    /// <summary>
+    /// Memory budget of the in-memory path in bytes, &gt; 0 (default 1 GiB), per data set (training and validation each),
+    /// counted as 4 bytes per feature value and label. With <see cref="DataLoading.Auto"/> data over the budget is streamed;
+    /// with <see cref="DataLoading.InMemory"/> it is an error naming both settings.
+    /// </summary>
     public long MaxInMemoryBytes { get; set; } = 1L << 30;
 
     /// <summary>Rows shuffled together by the streaming path, &gt; 0 (default 8192).</summary>
@@ -154,6 +176,10 @@ public class TrainerOptions
         {
             var full = System.IO.Path.GetFullPath(CheckpointDirectory);
             var parent = System.IO.Path.GetDirectoryName(full);
+            if (System.IO.File.Exists(full))
+                throw new ArgumentException(
+                    $"CheckpointDirectory '{full}' is a file; expected a directory (created if missing) to write '{Checkpoint.FileName}' into. Received: CheckpointDirectory='{CheckpointDirectory}'",
+                    nameof(CheckpointDirectory));
             if (parent is not null && !System.IO.Directory.Exists(parent))
                 throw new System.IO.DirectoryNotFoundException($"CheckpointDirectory '{full}' cannot be created: its parent directory '{parent}' does not exist.");
         }

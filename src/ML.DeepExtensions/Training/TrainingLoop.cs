@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using System.Linq;
+using System.Threading;
 using Microsoft.ML.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -20,7 +22,8 @@ internal sealed record TrainingRequest(
     int Seed,
     IChannel Channel,
     IReadOnlyList<TorchSharp.Modules.Parameter>? Backbone = null,
-    int[]? InputShape = null);
+    int[]? InputShape = null,
+    Generator? Generator = null);
 
 /// <summary>
 /// The task-agnostic training engine: epochs of shuffled batches, one dispose scope per step, loss plus
@@ -28,11 +31,29 @@ internal sealed record TrainingRequest(
 /// whole validation set is scored, progress is reported, early stopping and plateau reduction are decided,
 /// best weights are kept and a checkpoint is written.
 /// </summary>
+/// <remarks>
+/// Trust checks, none of which adds a host synchronisation to a step: the loss each step already reads must be finite
+/// and must not have grown beyond <see cref="ExplosionFactor"/> × the run's first loss; at each epoch end every weight
+/// and running statistic must be finite (one read for the whole network). A network with batch norm never trains on a
+/// final batch of one row (<see cref="TrainerOptions.BatchSize"/>).
+/// </remarks>
 internal static class TrainingLoop
 {
+    /// <summary>A loss this many times the run's first loss is divergence, even while it is still finite.</summary>
+    internal const double ExplosionFactor = 1e6;
+
+    /// <summary>
+    /// The floor of the reference loss in the explosion check, so that a run starting at a loss of ~0 is not stopped by
+    /// ordinary noise: the check is then loss &gt; <see cref="ExplosionFactor"/> × this.
+    /// </summary>
+    private const double MinReferenceLoss = 1e-3;
+
     public static IReadOnlyList<EpochMetrics> Run(TrainingRequest request)
     {
-        var (module, _, objective, training, validation, options, device, seed, channel, backbone, inputShape) = request;
+        var (module, _, objective, training, validation, options, device, seed, channel, backbone, inputShape, generator) = request;
+        // The user's token or the end of the process (ProcessExitGuard) stops training between batches.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken, ProcessExitGuard.Token);
+        var cancellation = stopping.Token;
         var early = options.EarlyStopping;
         var earlyMonitor = early is null ? null : new MetricMonitor(early.Monitor);
         var plateau = options.Schedule as ReduceOnPlateauSchedule;
@@ -41,6 +62,7 @@ internal static class TrainingLoop
                 $"The monitored metric '{earlyMonitor?.Name ?? plateau!.Monitor.Name}' needs validation data: set ValidationSet or ValidationFraction, or monitor a Training metric.");
 
         var batchSize = options.Optimizer == OptimizerKind.GradientDescent ? int.MaxValue : options.BatchSize;
+        var noSingleRowBatch = HasBatchNorm(module);
         var weights = module.parameters().Where(p => p.dim() > 1).ToArray();
         var (groups, factors) = ParameterGroups(module, backbone, options);
         using var optimizer = Optimizers.Create(options, groups);
@@ -52,16 +74,19 @@ internal static class TrainingLoop
         var plateauWait = 0;
         Dictionary<string, Tensor>? bestWeights = null;
         var startEpoch = 0;
+        var referenceLoss = double.NaN;
         if (options.ResumeFromCheckpoint is { } resume)
         {
-            var checkpoint = Checkpoint.Load(resume, request.NetworkFingerprint, module, optimizer, out bestWeights);
+            var checkpoint = Checkpoint.Load(resume, request.NetworkFingerprint, module, optimizer, generator, out bestWeights);
+            CheckResumable(checkpoint, resume, options.Epochs);
             history.AddRange(checkpoint.History);
-            (startEpoch, bestValue, bestEpoch, plateauFactor, plateauWait) =
-                (checkpoint.CompletedEpochs, checkpoint.BestValue, checkpoint.BestEpoch, checkpoint.PlateauFactor, checkpoint.PlateauWait);
+            (startEpoch, bestValue, bestEpoch, plateauFactor, plateauWait, referenceLoss) =
+                (checkpoint.CompletedEpochs, checkpoint.BestValue, checkpoint.BestEpoch, checkpoint.PlateauFactor, checkpoint.PlateauWait, checkpoint.ReferenceLoss);
             channel.Info($"Resumed from '{resume}' after epoch {startEpoch}.");
         }
+        var explosionThreshold = double.IsNaN(referenceLoss) ? double.PositiveInfinity : ExplosionFactor * Math.Max(referenceLoss, MinReferenceLoss);
 
-        var stepsPerEpoch = training.Count is { } n ? (int)Math.Ceiling(n / (double)Math.Min(batchSize, n)) : 0;
+        var stepsPerEpoch = training.Count is { } n ? BatchSource.StepsPerPass(n, batchSize, noSingleRowBatch) : 0;
         try
         {
             for (var epoch = startEpoch; epoch < options.Epochs; epoch++)
@@ -76,10 +101,10 @@ internal static class TrainingLoop
                 var trainMetrics = objective.CreateAccumulator();
                 var step = 0;
                 var learningRate = options.LearningRate;
-                foreach (var batch in training.Batches(batchSize, epochShuffle, options.CancellationToken))
+                foreach (var batch in training.Batches(batchSize, epochShuffle, cancellation, noSingleRowBatch))
                 {
                     using var owned = batch;
-                    options.CancellationToken.ThrowIfCancellationRequested();
+                    cancellation.ThrowIfCancellationRequested();
                     using var scope = torch.NewDisposeScope();
                     var progress = stepsPerEpoch > 0 ? (double)step / stepsPerEpoch : 0;
                     learningRate = LearningRateAt(options, plateauFactor, epoch, progress);
@@ -92,6 +117,13 @@ internal static class TrainingLoop
                     var lossValue = loss.ToDouble();
                     if (!double.IsFinite(lossValue))
                         throw new TrainingDivergedException(epoch + 1, step + 1, lossValue);
+                    if (lossValue > explosionThreshold)
+                        throw TrainingDivergedException.Explosive(epoch + 1, step + 1, lossValue, referenceLoss);
+                    if (double.IsNaN(referenceLoss))
+                    {
+                        referenceLoss = lossValue;
+                        explosionThreshold = ExplosionFactor * Math.Max(referenceLoss, MinReferenceLoss);
+                    }
                     var total = AddPenalties(loss, weights, options);
                     total.backward();
                     if (options.GradientClipNorm is { } clip)
@@ -103,10 +135,11 @@ internal static class TrainingLoop
                 }
                 if (stepsPerEpoch == 0)
                     stepsPerEpoch = step;
+                CheckFinite(module, epoch + 1, step);
 
                 var validationMetrics = validation is null
                     ? new Dictionary<string, double>()
-                    : Evaluate(module, objective, validation, options.ScoringBatchSize, device, options, inputShape);
+                    : Evaluate(module, objective, validation, options.ScoringBatchSize, device, cancellation, inputShape);
                 var metrics = new EpochMetrics(epoch + 1, trainMetrics.Result(), validationMetrics, learningRate, clock.Elapsed);
                 history.Add(metrics);
                 channel.Info(metrics.ToString());
@@ -142,7 +175,8 @@ internal static class TrainingLoop
                         BestEpoch = bestEpoch,
                         PlateauFactor = plateauFactor,
                         PlateauWait = plateauWait,
-                    }.Save(directory, module, optimizer, bestWeights);
+                        ReferenceLoss = referenceLoss,
+                    }.Save(directory, module, optimizer, bestWeights, generator);
                 }
                 if (stop)
                     break;
@@ -209,14 +243,45 @@ internal static class TrainingLoop
             channel.Info(frozen ? $"Epoch {epoch + 1}: backbone frozen, only the output layer learns." : $"Epoch {epoch + 1}: backbone unfrozen.");
     }
 
+    /// <summary>Whether <paramref name="module"/> normalises with batch statistics (any batch norm, at any depth).</summary>
+    private static bool HasBatchNorm(nn.Module module)
+        => module.modules().Any(m => m is TorchSharp.Modules.BatchNorm1d or TorchSharp.Modules.BatchNorm2d or TorchSharp.Modules.BatchNorm3d);
+
+    /// <summary>A checkpoint of more epochs than <paramref name="epochs"/> cannot be continued to <paramref name="epochs"/>.</summary>
+    internal static void CheckResumable(Checkpoint checkpoint, string directory, int epochs)
+    {
+        if (checkpoint.CompletedEpochs > epochs)
+            throw new ArgumentException(
+                $"ResumeFromCheckpoint '{directory}' holds {checkpoint.CompletedEpochs} completed epochs, more than Epochs; expected Epochs ≥ {checkpoint.CompletedEpochs} " +
+                $"(Epochs counts all epochs, those in the checkpoint included). Received: Epochs={epochs}", nameof(TrainerOptions.Epochs));
+    }
+
+    /// <summary>
+    /// Throws <see cref="TrainingDivergedException"/> naming the first weight or running statistic that holds NaN or ∞.
+    /// One host read for the whole network; only at epoch ends.
+    /// </summary>
+    private static void CheckFinite(nn.Module module, int epoch, int steps)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var state = module.state_dict().Where(kv => kv.Value.is_floating_point()).ToArray();
+        if (state.Length == 0 || torch.stack(state.Select(kv => kv.Value.isfinite().all()).ToArray()).all().item<bool>())
+            return;
+        var (name, tensor) = state.First(kv => !kv.Value.isfinite().all().item<bool>());
+        var kind = tensor.isnan().any().item<bool>() ? "NaN" : "∞";
+        throw TrainingDivergedException.NonFiniteState(epoch, steps, name, kind, IsRunningStatistic(name));
+    }
+
+    private static bool IsRunningStatistic(string name) => name.EndsWith("running_mean", StringComparison.Ordinal) || name.EndsWith("running_var", StringComparison.Ordinal);
+
     /// <summary>Metrics over the whole of <paramref name="data"/>, in evaluation mode, without gradients.</summary>
-    public static Dictionary<string, double> Evaluate(nn.Module<Tensor, Tensor> module, TrainingObjective objective, BatchSource data, int batchSize, Device device, TrainerOptions options, int[]? inputShape = null)
+    public static Dictionary<string, double> Evaluate(nn.Module<Tensor, Tensor> module, TrainingObjective objective, BatchSource data, int batchSize, Device device, CancellationToken cancellation, int[]? inputShape = null)
     {
         module.eval();
         var accumulator = objective.CreateAccumulator();
         using (torch.no_grad())
         {
-            foreach (var batch in data.Batches(batchSize, shuffle: null, options.CancellationToken))
+            foreach (var batch in data.Batches(batchSize, shuffle: null, cancellation))
             {
                 using var owned = batch;
                 using var scope = torch.NewDisposeScope();
@@ -280,20 +345,48 @@ internal static class TrainingLoop
     }
 }
 
-/// <summary>Thrown when the training loss becomes NaN or infinite.</summary>
+/// <summary>
+/// Thrown when training diverges: the loss becomes NaN or infinite, the loss grows explosively (beyond a million times the
+/// run's first loss) while still finite, or a weight or running statistic (e.g. a batch norm's <c>running_var</c>) holds
+/// NaN or ∞ at the end of an epoch. No model is returned.
+/// </summary>
 public sealed class TrainingDivergedException : InvalidOperationException
 {
+    private const string Advice = "Lower the learning rate, enable GradientClipNorm, or normalize the features (e.g. mlContext.Transforms.NormalizeMinMax).";
+
     internal TrainingDivergedException(int epoch, int step, double loss)
-        : base($"Training diverged: the loss became {loss} at epoch {epoch}, batch {step}. " +
-               "Lower the learning rate, enable GradientClipNorm, or normalize the features (e.g. mlContext.Transforms.NormalizeMinMax).")
+        : this(epoch, step, $"Training diverged: the loss became {loss} at epoch {epoch}, batch {step}. {Advice}")
+    {
+    }
+
+    private TrainingDivergedException(int epoch, int step, string message)
+        : base(message)
     {
         Epoch = epoch;
         Step = step;
     }
 
+    internal static TrainingDivergedException Explosive(int epoch, int step, double loss, double reference)
+        => new(epoch, step, string.Create(CultureInfo.InvariantCulture,
+            $"Training diverged: the loss grew to {loss:G4} at epoch {epoch}, batch {step}, more than {TrainingLoop.ExplosionFactor:G0} times the first batch's loss ({reference:G4}); " +
+            $"expected a loss that stays within that bound. {Advice}"));
+
+    internal static TrainingDivergedException NonFiniteState(int epoch, int steps, string tensor, string value, bool runningStatistic)
+        => new(epoch, steps,
+            $"Training diverged: after epoch {epoch} ({steps} batches) the network's '{tensor}' holds {value}; expected finite weights and statistics. " +
+            (runningStatistic
+                ? "A batch norm's running statistics become NaN when it normalises a batch of a single value per channel: use a BatchSize of at least 2 (and more than one training row), or LayerNorm."
+                : Advice))
+        {
+            Tensor = tensor,
+        };
+
+    /// <summary>The state tensor (weight or running statistic) that became NaN or ∞, or null when the loss diverged.</summary>
+    public string? Tensor { get; private init; }
+
     /// <summary>One-based epoch where the loss diverged.</summary>
     public int Epoch { get; }
 
-    /// <summary>One-based batch within that epoch.</summary>
+    /// <summary>One-based batch within that epoch (for a non-finite weight or statistic: the epoch's last batch).</summary>
     public int Step { get; }
 }
