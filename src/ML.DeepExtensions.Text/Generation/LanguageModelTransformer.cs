@@ -193,7 +193,12 @@ public sealed class LanguageModelTransformer : ITransformer, IDisposable
     /// <summary>Prompt ids per the context policy: trailing end-of-text / [SEP] removed, at most MaxLength − 1 kept (the last ones).</summary>
     internal int[] PromptIds(string prompt)
     {
-        var ids = Tokenizer.EncodeToIds(prompt).ToList();
+        // A prompt far longer than the context keeps only its last MaxLength − 1 tokens: encode only that end, so the
+        // work is bounded by MaxLength rather than by the prompt (BPE on one long run of a character is quadratic). Above
+        // 256 characters per context position no token is long enough for the prompt to fit, so the window is the same.
+        var ids = prompt.Length > MaxLength * 256
+            ? Tokenizer.Tokenizer.EncodeContent(prompt, MaxLength - 1, TruncationSide.KeepLast).ToList()
+            : Tokenizer.EncodeToIds(prompt).ToList();
         while (ids.Count > 0 && (ids[^1] == Tokenizer.EndOfTextId || ids[^1] == Tokenizer.SeparatorTokenId))
             ids.RemoveAt(ids.Count - 1);
         return Window(ids);

@@ -35,4 +35,23 @@ public class GenerationReliabilityTests
         Assert.ThrowsAny<OperationCanceledException>(() => model.Generate([prompt!], unbounded, cancel.Token));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"stopped after {clock.Elapsed}");
     }
+
+    [Fact]
+    public void Generate_OnAOneMegabytePromptOfOneCharacter_TakesWorkBoundedByTheContext()
+    {
+        // GPT-2 BPE on one long run of a character is quadratic in the run: a 1 M-character prompt took over 120 s when
+        // the whole prompt was tokenized before keeping its last MaxLength − 1 tokens.
+        var mlContext = new MLContext(seed: 5);
+        var options = new LanguageModelOptions { Dimensions = 8, Layers = 1, Heads = 2, Epochs = 1, BatchSize = 32 };
+        using var model = mlContext.Transforms.Text.TokenizeToIds("Tokens", "Text", maxLength: 16)
+            .Append(mlContext.Transforms.Text.TrainLanguageModel(options))
+            .Fit(TestData.Texts(mlContext, Fortunes.Training.Take(40))).LastTransformer;
+        var greedy = new GenerationOptions { Temperature = 0, MaxNewTokens = 2 };
+        var prompt = new string('a', 1_000_000);
+        var clock = Stopwatch.StartNew();
+        var continuation = model.Generate(prompt, greedy);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"generating after a 1 MB prompt took {clock.Elapsed}");
+        // The same window as a prompt that is only the prompt's end: the context is its last 15 tokens either way.
+        Assert.Equal(model.Generate(prompt[^4096..], greedy), continuation);
+    }
 }
