@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
 using Microsoft.ML;
@@ -55,6 +56,7 @@ internal sealed class ScoredDataView : IDataView
         private readonly ScoredDataView _view;
         private readonly DataViewRowCursor _input;
         private readonly DataViewRowCursor? _lookahead;
+        private bool _readFailed;
         private readonly FeatureCopier? _copyFeatures;
         private readonly HashSet<int> _active;
         private readonly float[] _features;
@@ -151,17 +153,52 @@ internal sealed class ScoredDataView : IDataView
             var parent = _view._parent;
             var size = parent.FeatureSize;
             var rows = 0;
-            while (rows < parent.ScoringBatchSize && _lookahead!.MoveNext())
+            var batchStart = _batch is null ? 0 : _batchStart + _batch.Rows;
+            try
             {
-                _copyFeatures!(_features.AsSpan(rows * size, size));
-                _lookaheadId?.Invoke(ref _ids[rows]);
-                rows++;
+                while (rows < parent.ScoringBatchSize && _lookahead!.MoveNext())
+                {
+                    _copyFeatures!(_features.AsSpan(rows * size, size));
+                    _lookaheadId?.Invoke(ref _ids[rows]);
+                    rows++;
+                }
+            }
+            catch (Exception ex) when (ReadFailures.IsUpstream(ex) && ex is not InvalidOperationException { Source: "ML.DeepExtensions" })
+            {
+                _readFailed = true;
+                throw DescribeReadFailure(batchStart + rows, ex);
             }
             if (rows == 0)
+            {
+                // ML.NET's parallel cursors end early when a worker fails and rethrow its failure only when disposed.
+                try
+                {
+                    _lookahead!.Dispose();
+                }
+                catch (Exception ex) when (ReadFailures.IsUpstream(ex))
+                {
+                    _readFailed = true;
+                    throw DescribeReadFailure(batchStart, ex);
+                }
                 throw new InvalidOperationException("The input data is not repeatable: it returned fewer rows to the scoring cursor than to the main cursor; expected the same rows on every cursor.");
+            }
             _batchStart = _batch is null ? 0 : _batchStart + _batch.Rows;
             _batch = parent.Score(_features, rows);
             _row = 0;
+        }
+
+        /// <summary>An upstream failure (e.g. an image file that cannot be decoded) naming the row and its file, as training does.</summary>
+        private InvalidDataException DescribeReadFailure(long rowHint, Exception ex)
+        {
+            var source = _view._source;
+            var column = source.Schema[_view._parent.FeatureColumnName];
+            var size = _view._parent.FeatureSize;
+            return ReadFailures.Describe(source, [column], cursor =>
+            {
+                var copy = FeatureVectors.Create(cursor, column);
+                var buffer = new float[size];
+                return () => copy(buffer);
+            }, $"feature column '{column.Name}' while scoring", rowHint, ex);
         }
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
@@ -178,12 +215,31 @@ internal sealed class ScoredDataView : IDataView
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing)
+            if (!disposing)
             {
-                _input.Dispose();
-                _lookahead?.Dispose();
+                base.Dispose(disposing);
+                return;
+            }
+            // ML.NET's parallel cursors end early when a worker fails (an image file that cannot be decoded …) and rethrow
+            // the failure only when disposed: report it once, with its row and file, as training does.
+            Exception? failure = null;
+            foreach (var cursor in new[] { _input, _lookahead })
+            {
+                try
+                {
+                    cursor?.Dispose();
+                }
+                catch (Exception ex) when (ReadFailures.IsUpstream(ex))
+                {
+                    failure ??= ex;
+                }
             }
             base.Dispose(disposing);
+            if (failure is not null && !_readFailed)
+            {
+                _readFailed = true;
+                throw DescribeReadFailure(_batchStart + _row, failure);
+            }
         }
     }
 }

@@ -117,62 +117,23 @@ internal sealed class ExampleReader
             yield return new ExampleChunk(features, labels, count);
     }
 
-    private static bool IsUpstreamFailure(Exception ex) => ex is not (InvalidDataException or OperationCanceledException);
+    private static bool IsUpstreamFailure(Exception ex) => ReadFailures.IsUpstream(ex);
 
-    /// <summary>
-    /// A failure upstream while reading (an unreadable image file, a value a transform cannot parse …) as one
-    /// <see cref="InvalidDataException"/> naming the failing row and its text columns (typically the file path),
-    /// with the original message. ML.NET may compute rows ahead on worker threads, so the failing row is found
-    /// again by a serial re-read; <paramref name="rowHint"/> is used if that re-read does not fail.
-    /// </summary>
+    /// <summary>An upstream read failure naming the failing row and its text columns (see <see cref="ReadFailures"/>).</summary>
     private InvalidDataException ReadFailure(long rowHint, Exception ex)
     {
-        var cause = ex;
-        while (cause.InnerException is not null && cause.Message.Contains("worker encountered exception", StringComparison.Ordinal))
-            cause = cause.InnerException;
-        var (row, context) = LocateFailure() ?? (rowHint, "");
-        return new InvalidDataException(
-            $"Reading row {row} for feature column '{FeatureColumn}' failed{(context.Length > 0 ? $" ({context})" : "")}: {cause.GetType().Name}: {cause.Message}", ex);
-    }
-
-    /// <summary>The first row whose features or label cannot be read, with its text columns (e.g. <c>ImagePath='a.png'</c>).</summary>
-    private (long Row, string Context)? LocateFailure()
-    {
-        try
+        var schema = _data.Schema;
+        return ReadFailures.Describe(_data, [schema[FeatureColumn], schema[LabelColumn]], cursor =>
         {
-            var schema = _data.Schema;
-            var texts = schema.Where(c => !c.IsHidden && c.Type is TextDataViewType).ToArray();
-            var needed = texts.Append(schema[FeatureColumn]).Append(schema[LabelColumn]).Distinct().ToArray();
-            using var cursor = _data.GetRowCursorSet(needed, 1)[0];
             var copy = FeatureVectors.Create(cursor, schema[FeatureColumn]);
             var label = _label(cursor);
             var buffer = new float[FeatureSize];
-            var getters = texts.Select(c => (c.Name, Get: cursor.GetGetter<ReadOnlyMemory<char>>(c))).ToArray();
-            for (long row = 0; ; row++)
+            return () =>
             {
-                try
-                {
-                    if (!cursor.MoveNext())
-                        return null;
-                    copy(buffer);
-                    label();
-                }
-                catch (Exception)
-                {
-                    return (row, string.Join(", ", getters.Select(g =>
-                    {
-                        var value = default(ReadOnlyMemory<char>);
-                        g.Get(ref value);
-                        var text = value.ToString();
-                        return $"{g.Name}='{(text.Length > 200 ? text[..200] + "…" : text)}'";
-                    })));
-                }
-            }
-        }
-        catch (Exception)
-        {
-            return null;
-        }
+                copy(buffer);
+                label();
+            };
+        }, $"feature column '{FeatureColumn}'", rowHint, ex);
     }
 
     private static int IndexOfNonFinite(ReadOnlySpan<float> values)
