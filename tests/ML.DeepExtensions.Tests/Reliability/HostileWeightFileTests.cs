@@ -4,15 +4,16 @@ using System.IO;
 using System.IO.Compression;
 using System.Text;
 using ML.DeepExtensions.Pretrained;
+using ML.DeepExtensions.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
 
 namespace ML.DeepExtensions.Tests.Reliability;
 
 /// <summary>
-/// Issue 10, "Hostile weight files": every size in a weight file is checked against what the file holds before anything
-/// is allocated, and every problem is a clear exception naming the file: never a raw libtorch <c>ExternalException</c>,
-/// a <c>KeyNotFoundException</c>, or gigabytes of memory.
+/// Issue 10, "Hostile weight files": every size in a weight file or a model zip is checked against what the file holds
+/// before anything is allocated, and every problem is a clear exception naming the file (or zip entry): never a raw
+/// libtorch <c>ExternalException</c>, a <c>KeyNotFoundException</c>, gigabytes of memory, or a C++ stack.
 /// </summary>
 [Trait("Category", "Reliability")]
 public sealed class HostileWeightFileTests(DigitsModel digits, ITestOutputHelper output) : IClassFixture<DigitsModel>
@@ -117,5 +118,19 @@ public sealed class HostileWeightFileTests(DigitsModel digits, ITestOutputHelper
             writer.Write(new byte[16]);
         }
         AssertRejected(path, expected);
+    }
+
+    [Theory]
+    [InlineData(8_000_000)]         // 64 × 8 M Single weights: 2 GB for a ~20 KB zip
+    [InlineData(2_000_000_000)]     // 512 GB: libtorch cannot allocate it
+    public void ModelZipDescribingAHugeNetwork_FailsBeforeAllocatingIt(int units)
+    {
+        var zip = digits.Copy($"huge-{units}");
+        ModelZipSurgery.EditHeader(zip, "TransformerChain/Model.key", json => ModelHeaderValidationTests.Apply(json, $"network.units={units}"));
+
+        var growth = PeakMemory.GrowthMiB(() => Damage.AssertLoadFails(zip, "The model is damaged", "TransformerChain/Model.key", "needs at least"));
+
+        output.WriteLine($"peak memory growth: {growth} MiB");
+        Assert.True(growth < 128, $"loading grew the peak resident memory by {growth} MiB");
     }
 }
