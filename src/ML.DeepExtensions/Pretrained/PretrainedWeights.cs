@@ -131,8 +131,9 @@ public sealed class PretrainedWeights
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or NotImplementedException
                                        or NotSupportedException or InvalidCastException or FormatException or ArgumentException
-                                       or OverflowException or IndexOutOfRangeException or InvalidOperationException
-                                       or System.Text.Json.JsonException or Razorvine.Pickle.PickleException)
+                                       or OverflowException or IndexOutOfRangeException or InvalidOperationException or KeyNotFoundException
+                                       or System.Text.Json.JsonException or Razorvine.Pickle.PickleException
+                                       or System.Runtime.InteropServices.ExternalException)
         {
             throw new PretrainedWeightsException(FilePath, $"Cannot read pretrained weights file '{FilePath}' as {Format}: {ex.Message}", ex);
         }

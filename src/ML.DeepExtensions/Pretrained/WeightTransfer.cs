@@ -96,17 +96,21 @@ internal static class WeightTransfer
         if (!pairs.Any(p => p.Index >= backboneCount))
             headLoaded = false;
 
+        var used = pairs.Where(p => p.Index < backboneCount || headLoaded).ToArray();
+        // Every check before the first copy, so that a bad file leaves the network untouched.
+        foreach (var pair in used)
+        {
+            if (!pair.Source.is_floating_point() && pair.Target.is_floating_point())
+                throw new PretrainedWeightsException(file,
+                    $"Pretrained weights file '{file}': tensor '{pair.SourceName}' holds {pair.Source.dtype} values, the network's tensor '{pair.TargetName}' needs {pair.Target.dtype}.");
+            if (pair.Source.is_floating_point() && !torch.isfinite(pair.Source).all().item<bool>())
+                throw new PretrainedWeightsException(file,
+                    $"Pretrained weights file '{file}': tensor '{pair.SourceName}' {Shape(pair.Source)} holds NaN or infinite values; training from it would give NaN.");
+        }
         using (torch.no_grad())
         {
-            foreach (var pair in pairs)
-            {
-                if (pair.Index >= backboneCount && !headLoaded)
-                    continue;
-                if (!pair.Source.is_floating_point() && pair.Target.is_floating_point())
-                    throw new PretrainedWeightsException(file,
-                        $"Pretrained weights file '{file}': tensor '{pair.SourceName}' holds {pair.Source.dtype} values, the network's tensor '{pair.TargetName}' needs {pair.Target.dtype}.");
+            foreach (var pair in used)
                 pair.Target.copy_(pair.Source);
-            }
         }
 
         var loaded = pairs.Count(p => p.Index < backboneCount);

@@ -42,6 +42,45 @@ internal sealed class ScoringHead
 
     public OutputColumnNames Names { get; }
 
+    /// <summary>
+    /// Why this head cannot score a network with <paramref name="networkOutputs"/> outputs per row, or null: the kind must be
+    /// defined; regression and binary heads take 1 output, multiclass heads at least 2 and as many class names as outputs
+    /// (or none), other kinds no class names; the added columns need distinct non-empty names. Used when loading a model,
+    /// whose header must agree with the network it describes.
+    /// </summary>
+    internal string? Problem(int networkOutputs)
+    {
+        if (!Enum.IsDefined(Kind))
+            return $"has a header whose kind {(int)Kind} is not a NetworkTask";
+        if (Outputs != networkOutputs)
+            return $"has a header that says outputs={Outputs}, but its network has {networkOutputs} outputs";
+        var expected = Kind switch
+        {
+            NetworkTask.Regression or NetworkTask.BinaryClassification => Outputs == 1 ? null : "1",
+            NetworkTask.MulticlassClassification => Outputs >= 2 ? null : "at least 2",
+            _ => Outputs >= 1 ? null : "at least 1",
+        };
+        if (expected is not null)
+            return $"has a header whose kind {Kind} needs {expected} network outputs, but its network has {Outputs}";
+        if (ClassNames is { } classes)
+        {
+            if (Kind != NetworkTask.MulticlassClassification)
+                return $"has a header with {classes.Length} class names for a {Kind} model, which has none";
+            if (classes.Length != Outputs)
+                return $"has a header with {classes.Length} class names for {Outputs} network outputs";
+            if (classes.Any(c => c is null))
+                return "has a header with a missing class name";
+        }
+        if (Names is null)
+            return "has a header without output column names";
+        var used = Columns.Select(c => c.Name).ToArray();
+        if (used.Any(string.IsNullOrWhiteSpace))
+            return $"has a header with an empty output column name for a {Kind} model";
+        if (used.Distinct(StringComparer.Ordinal).Count() != used.Length)
+            return $"has a header whose output columns repeat a name ({string.Join(", ", used)})";
+        return null;
+    }
+
     /// <summary>Names and types of the added columns, in schema order.</summary>
     public IReadOnlyList<(string Name, DataViewType Type)> Columns => Kind switch
     {
