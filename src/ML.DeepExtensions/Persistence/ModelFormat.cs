@@ -131,7 +131,7 @@ internal static class ModelFormat
     /// </summary>
     public static NetworkModel LoadNetwork<T>(IHostEnvironment env, StoredModel<T> stored, string networkJson, int[] inputShape, string what)
     {
-        if (inputShape is null || inputShape.Length == 0 || inputShape.Any(d => d <= 0) || Shape.Size(inputShape) > int.MaxValue)
+        if (!IsFeatureShape(inputShape))
             throw stored.HeaderDamaged($"has a header whose input shape {(inputShape is null ? "is missing" : Shape.Format(inputShape))} is not a list of positive dimensions of at most 2^31 − 1 values");
         Network network;
         int[] outputShape;
@@ -141,11 +141,12 @@ internal static class ModelFormat
             outputShape = network.OutputShape(inputShape);
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException or NotSupportedException or InvalidOperationException
-                                       or KeyNotFoundException or FileNotFoundException or FileLoadException or BadImageFormatException)
+                                       or KeyNotFoundException or FileNotFoundException or FileLoadException or BadImageFormatException
+                                       or OverflowException or DivideByZeroException)
         {
             throw stored.HeaderDamaged($"has a header whose {what} description is not valid for input shape {Shape.Format(inputShape)}: {ex.Message}", ex);
         }
-        if (outputShape.Length == 0 || outputShape.Any(d => d <= 0) || Shape.Size(outputShape) > int.MaxValue)
+        if (!IsFeatureShape(outputShape))
             throw stored.HeaderDamaged($"has a header whose {what} outputs {Shape.Format(outputShape)} values per example");
 
         var entry = stored.Entry(WeightsStream);
@@ -197,6 +198,23 @@ internal static class ModelFormat
             model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Whether <paramref name="shape"/> has positive dimensions whose product is at most <see cref="int.MaxValue"/>.</summary>
+    private static bool IsFeatureShape(int[]? shape)
+    {
+        if (shape is null || shape.Length == 0 || shape.Length > TorchSharpWeights.MaxDimensions)
+            return false;
+        long size = 1;
+        foreach (var d in shape)
+        {
+            if (d <= 0)
+                return false;
+            size *= d;
+            if (size > int.MaxValue)
+                return false;
+        }
+        return true;
     }
 
     /// <summary>How the built network's state differs from the stream's tensors (names, element types, shapes), or null.</summary>

@@ -37,6 +37,15 @@ public enum PretrainedWeightsFormat
 /// Safetensors files written by Python's <c>safetensors</c> library store their tensors sorted by name, not in
 /// network order; such a file loads only into a network whose tensor names match, or whose sorted order
 /// happens to match. Re-save it with <c>torch.save(state_dict)</c> to keep the network order.
+/// <para>
+/// Untrusted files are safe to read. A <c>.pt</c> file is a Python pickle, and PyTorch's <c>torch.load</c> (without
+/// <c>weights_only</c>) runs whatever callable a pickle names; this reader does not: TorchSharp.PyBridge's unpickler
+/// (Razorvine.Pickle) builds only tensors and <c>OrderedDict</c>s and turns any other global into an inert dictionary, so a
+/// pickle carrying a payload is rejected as an invalid file. Every size, shape, stride and offset in every format is
+/// checked against the file before anything is allocated, a <c>.pt</c> may not inflate to more than 16 times its size
+/// (PyTorch stores its entries uncompressed), and NaN or infinite weights are refused. Any problem is a
+/// <see cref="PretrainedWeightsException"/> naming the file.
+/// </para>
 /// </remarks>
 public sealed class PretrainedWeights
 {

@@ -33,6 +33,7 @@ public sealed class ModelHeaderValidationTests(DigitsModel digits) : IClassFixtu
         { "feature size 63", "inputShape=[63]", "tensor '0.weight' has shape [24, 64] in the stream, the network needs [24, 63]" },
         { "feature size 65", "inputShape=[65]", "needs at least" },
         { "zero input dimension", "inputShape=[0]", "input shape (0)" },
+        { "overflowing input shape", "inputShape=[2147483647,2147483647,2147483647]", "input shape (2147483647, 2147483647, 2147483647)" },
         { "empty score column", "outputColumns.score=\"\"", "empty output column name" },
         { "score = predicted label", "outputColumns.score=\"PredictedLabel\"", "repeat a name" },
         { "null output columns", "outputColumns=null", "without output column names" },

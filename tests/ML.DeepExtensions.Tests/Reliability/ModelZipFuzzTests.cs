@@ -21,7 +21,6 @@ namespace ML.DeepExtensions.Tests.Reliability;
 /// Entries no reader looks at (TrainingInfo/Version.txt) change nothing.
 /// </remarks>
 [Trait("Category", "Reliability")]
-[Trait("Category", "Slow")]
 public sealed class ModelZipFuzzTests(DigitsModel digits, ITestOutputHelper output) : IClassFixture<DigitsModel>
 {
     [Fact]

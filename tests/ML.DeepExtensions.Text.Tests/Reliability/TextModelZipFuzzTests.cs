@@ -15,7 +15,6 @@ namespace ML.DeepExtensions.Text.Tests.Reliability;
 /// The contract is <see cref="ZipFuzzer.IsClear"/>, as for the network format.
 /// </summary>
 [Trait("Category", "Reliability")]
-[Trait("Category", "Slow")]
 public sealed class TextModelZipFuzzTests(TextModels models, ITestOutputHelper output) : IClassFixture<TextModels>
 {
     private void Run(string zip, int trials, Func<string, byte[]> outputs)
