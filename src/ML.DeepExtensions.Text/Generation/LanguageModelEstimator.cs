@@ -1,10 +1,6 @@
 using System;
-using System.Linq;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
-using ML.DeepExtensions.Interop;
-using ML.DeepExtensions.Persistence;
 using ML.DeepExtensions.Text.Tokenization;
 using ML.DeepExtensions.Tasks;
 

@@ -44,9 +44,6 @@ internal sealed class SupervisedNetworkTask : TrainingTask
         _featureRole = featureRole;
     }
 
-    /// <summary>State tensors of the appended Dense output layer.</summary>
-    public override int HeadTensors => 2;
-
     /// <inheritdoc />
     public override TaskNetwork Plan(DataViewSchema training, DataViewSchema? validation)
     {

@@ -71,7 +71,7 @@ internal sealed class ExampleReader
             {
                 more = cursor.MoveNext();
             }
-            catch (Exception ex) when (IsUpstreamFailure(ex))
+            catch (Exception ex) when (ReadFailures.IsUpstream(ex))
             {
                 throw ReadFailure(row + 1, ex);
             }
@@ -93,7 +93,7 @@ internal sealed class ExampleReader
             {
                 throw new InvalidDataException($"Label column '{LabelColumn}' holds {ex.Value} at row {row}, {ex.Expected}", ex);
             }
-            catch (Exception ex) when (IsUpstreamFailure(ex))
+            catch (Exception ex) when (ReadFailures.IsUpstream(ex))
             {
                 throw ReadFailure(row, ex);
             }
@@ -116,8 +116,6 @@ internal sealed class ExampleReader
         if (count > 0)
             yield return new ExampleChunk(features, labels, count);
     }
-
-    private static bool IsUpstreamFailure(Exception ex) => ReadFailures.IsUpstream(ex);
 
     /// <summary>An upstream read failure naming the failing row and its text columns (see <see cref="ReadFailures"/>).</summary>
     private InvalidDataException ReadFailure(long rowHint, Exception ex)
