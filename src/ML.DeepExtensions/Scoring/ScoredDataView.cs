@@ -2,20 +2,17 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Runtime.InteropServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
 namespace ML.DeepExtensions.Scoring;
 
 /// <summary>
-/// The output of <see cref="NeuralNetworkTransformer.Transform"/>: the input's columns plus prediction
-/// columns computed a batch at a time. A second cursor over the feature column reads ahead by one batch; the
-/// main cursor serves rows from the scored batch. Both must traverse the same rows in the same order — an
-/// <see cref="IDataView"/> promises that, but a custom one may not keep the promise (a different order on every
-/// cursor). Each row's id (<see cref="DataViewRow.GetIdGetter"/>, which ML.NET defines to follow the row) is compared
-/// on both cursors, and the features of the first and last row of every batch are read again through the main cursor
-/// and compared bit for bit; a mismatch throws rather than putting scores on the wrong rows.
+/// The output of <see cref="NeuralNetworkTransformer.Transform"/>: the input's columns plus prediction columns computed
+/// a batch at a time. One cursor over the input reads a batch of rows ahead — the feature vectors into the scoring
+/// buffer, every other requested input column into per-row slots (<see cref="RowSlots"/>) — and rows are then served
+/// from that batch. Every upstream value is computed once, and scores can only land on the rows they were computed
+/// from, whatever order the input's cursors return (a custom <see cref="IDataView"/> may shuffle on every cursor).
 /// </summary>
 internal sealed class ScoredDataView : IDataView
 {
@@ -39,51 +36,74 @@ internal sealed class ScoredDataView : IDataView
     {
         var inputCount = _source.Schema.Count;
         var needed = columnsNeeded.ToArray();
-        var scoring = needed.Any(c => c.Index >= inputCount);
-        var sourceColumns = needed.Where(c => c.Index < inputCount).Select(c => _source.Schema[c.Index]);
-        if (scoring)
-            sourceColumns = sourceColumns.Append(_source.Schema[_parent.FeatureColumnName]).Distinct();
-        var cursor = _source.GetRowCursor(sourceColumns.ToArray());
-        DataViewRowCursor? lookahead = scoring ? _source.GetRowCursor(new[] { _source.Schema[_parent.FeatureColumnName] }) : null;
-        return new Cursor(this, cursor, lookahead, needed.Select(c => c.Index).ToHashSet());
+        var inputColumns = needed.Where(c => c.Index < inputCount).Select(c => _source.Schema[c.Index]).ToArray();
+        if (needed.All(c => c.Index < inputCount))
+            return new InputCursor(this, _source.GetRowCursor(inputColumns));
+        var features = _source.Schema[_parent.FeatureColumnName];
+        return new BatchCursor(this, _source.GetRowCursor(inputColumns.Append(features).Distinct()), inputColumns, needed.Select(c => c.Index).ToHashSet());
     }
 
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
         => [GetRowCursor(columnsNeeded, rand)];
 
-    private sealed class Cursor : DataViewRowCursor
+    /// <summary>No prediction column requested: the input's own cursor under this view's schema.</summary>
+    private sealed class InputCursor(ScoredDataView view, DataViewRowCursor input) : DataViewRowCursor
+    {
+        public override DataViewSchema Schema => view.Schema;
+
+        public override long Position => input.Position;
+
+        public override long Batch => input.Batch;
+
+        public override bool IsColumnActive(DataViewSchema.Column column)
+            => column.Index < input.Schema.Count && input.IsColumnActive(input.Schema[column.Index]);
+
+        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
+
+        public override bool MoveNext() => input.MoveNext();
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+            => column.Index < input.Schema.Count
+                ? input.GetGetter<TValue>(input.Schema[column.Index])
+                : throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was created.");
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+                input.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>Reads a batch of rows from the one input cursor, scores it, and serves its rows.</summary>
+    private sealed class BatchCursor : DataViewRowCursor
     {
         private readonly ScoredDataView _view;
         private readonly DataViewRowCursor _input;
-        private readonly DataViewRowCursor? _lookahead;
-        private bool _readFailed;
-        private readonly FeatureCopier? _copyFeatures;
         private readonly HashSet<int> _active;
+        private readonly FeatureCopier _copyFeatures;
         private readonly float[] _features;
-        private readonly FeatureCopier? _inputFeatures;
-        private readonly float[] _checked;
-        private readonly ValueGetter<DataViewRowId>? _lookaheadId;
+        private readonly Dictionary<int, RowSlots> _slots;
         private readonly ValueGetter<DataViewRowId>? _inputId;
         private readonly DataViewRowId[] _ids;
         private ScoredBatch? _batch;
         private int _row = -1;
         private long _batchStart;
+        private bool _inputEnded;
+        private bool _inputDisposed;
+        private bool _readFailed;
 
-        public Cursor(ScoredDataView view, DataViewRowCursor input, DataViewRowCursor? lookahead, HashSet<int> active)
+        public BatchCursor(ScoredDataView view, DataViewRowCursor input, IEnumerable<DataViewSchema.Column> inputColumns, HashSet<int> active)
         {
             _view = view;
             _input = input;
-            _lookahead = lookahead;
             _active = active;
             var parent = view._parent;
-            _features = lookahead is null ? [] : new float[parent.ScoringBatchSize * parent.FeatureSize];
-            _copyFeatures = lookahead is null ? null : FeatureVectors.Create(lookahead, lookahead.Schema[parent.FeatureColumnName]);
-            _inputFeatures = lookahead is null ? null : FeatureVectors.Create(input, input.Schema[parent.FeatureColumnName]);
-            _checked = lookahead is null ? [] : new float[parent.FeatureSize];
-            (_lookaheadId, _inputId) = lookahead is null ? (null, null) : (IdGetter(lookahead), IdGetter(input));
-            if (_lookaheadId is null || _inputId is null)
-                (_lookaheadId, _inputId) = (null, null);
-            _ids = _lookaheadId is null ? [] : new DataViewRowId[parent.ScoringBatchSize];
+            _features = new float[parent.ScoringBatchSize * parent.FeatureSize];
+            _copyFeatures = FeatureVectors.Create(input, input.Schema[parent.FeatureColumnName]);
+            _slots = inputColumns.ToDictionary(c => c.Index, c => RowSlots.Create(input, input.Schema[c.Index], parent.ScoringBatchSize));
+            _inputId = IdGetter(input);
+            _ids = _inputId is null ? [] : new DataViewRowId[parent.ScoringBatchSize];
         }
 
         /// <summary>The row-id getter, or null for a custom cursor that does not implement ids.</summary>
@@ -101,66 +121,52 @@ internal sealed class ScoredDataView : IDataView
 
         public override DataViewSchema Schema => _view.Schema;
 
-        public override long Position => _input.Position;
+        public override long Position => _batchStart + _row;
 
-        public override long Batch => _input.Batch;
+        public override long Batch => 0;
 
         public override bool IsColumnActive(DataViewSchema.Column column) => _active.Contains(column.Index);
 
-        public override ValueGetter<DataViewRowId> GetIdGetter() => _input.GetIdGetter();
+        public override ValueGetter<DataViewRowId> GetIdGetter()
+        {
+            if (_inputId is null)
+                throw new NotSupportedException("The input data's cursor provides no row ids.");
+            return (ref DataViewRowId id) => id = _ids[_row];
+        }
 
         public override bool MoveNext()
         {
-            if (!_input.MoveNext())
-                return false;
-            if (_lookahead is not null)
+            if (_batch is not null && _row + 1 < _batch.Rows)
             {
-                if (_batch is null || ++_row >= _batch.Rows)
-                    ScoreNextBatch();
-                CheckSameRow();
+                _row++;
+                return true;
             }
-            return true;
+            return !_inputEnded && ScoreNextBatch();
         }
 
-        /// <summary>The main cursor's row is the one scored at <see cref="_row"/>: same id on every row, same features on the batch's first and last rows.</summary>
-        private void CheckSameRow()
-        {
-            if (_inputId is not null)
-            {
-                var id = default(DataViewRowId);
-                _inputId(ref id);
-                if (!id.Equals(_ids[_row]))
-                    throw NotRepeatable($"row id {id} on the main cursor, {_ids[_row]} on the scoring cursor");
-            }
-            if (_row == 0 || _row == _batch!.Rows - 1)
-            {
-                _inputFeatures!(_checked);
-                var size = _checked.Length;
-                var scored = _features.AsSpan(_row * size, size);
-                if (!MemoryMarshal.AsBytes(scored).SequenceEqual(MemoryMarshal.AsBytes(_checked.AsSpan())))
-                    throw NotRepeatable("different feature values on the two cursors");
-            }
-        }
-
-        private InvalidOperationException NotRepeatable(string difference)
-            => new($"The input data is not repeatable: scoring reads the feature column '{_view._parent.FeatureColumnName}' through a second cursor, a batch ahead, " +
-                   $"and at row {_batchStart + _row} the two cursors returned different rows ({difference}). Scores would land on the wrong rows. " +
-                   "Expected an IDataView that returns the same rows in the same order on every cursor (as ML.NET's own do); " +
-                   "materialise it first (e.g. mlContext.Data.Cache) or make its cursors deterministic.");
-
-        private void ScoreNextBatch()
+        /// <summary>Reads up to a batch of rows from the input, scores them, and moves to the first; false at the end of the data.</summary>
+        private bool ScoreNextBatch()
         {
             var parent = _view._parent;
             var size = parent.FeatureSize;
-            var rows = 0;
             var batchStart = _batch is null ? 0 : _batchStart + _batch.Rows;
+            var rows = 0;
             try
             {
-                while (rows < parent.ScoringBatchSize && _lookahead!.MoveNext())
+                while (rows < parent.ScoringBatchSize && _input.MoveNext())
                 {
-                    _copyFeatures!(_features.AsSpan(rows * size, size));
-                    _lookaheadId?.Invoke(ref _ids[rows]);
+                    _copyFeatures(_features.AsSpan(rows * size, size));
+                    foreach (var slots in _slots.Values)
+                        slots.Read(rows);
+                    _inputId?.Invoke(ref _ids[rows]);
                     rows++;
+                }
+                if (rows < parent.ScoringBatchSize)
+                {
+                    // ML.NET's parallel cursors end early when a worker fails and rethrow its failure only when disposed.
+                    _inputEnded = true;
+                    _inputDisposed = true;
+                    _input.Dispose();
                 }
             }
             catch (Exception ex) when (ReadFailures.IsUpstream(ex) && ex is not InvalidOperationException { Source: "ML.DeepExtensions" })
@@ -169,76 +175,70 @@ internal sealed class ScoredDataView : IDataView
                 throw DescribeReadFailure(batchStart + rows, ex);
             }
             if (rows == 0)
-            {
-                // ML.NET's parallel cursors end early when a worker fails and rethrow its failure only when disposed.
-                try
-                {
-                    _lookahead!.Dispose();
-                }
-                catch (Exception ex) when (ReadFailures.IsUpstream(ex))
-                {
-                    _readFailed = true;
-                    throw DescribeReadFailure(batchStart, ex);
-                }
-                throw new InvalidOperationException("The input data is not repeatable: it returned fewer rows to the scoring cursor than to the main cursor; expected the same rows on every cursor.");
-            }
-            _batchStart = _batch is null ? 0 : _batchStart + _batch.Rows;
+                return false;
+            _batchStart = batchStart;
             _batch = parent.Score(_features, rows);
             _row = 0;
+            return true;
         }
 
         /// <summary>An upstream failure (e.g. an image file that cannot be decoded) naming the row and its file, as training does.</summary>
         private InvalidDataException DescribeReadFailure(long rowHint, Exception ex)
         {
             var source = _view._source;
-            var column = source.Schema[_view._parent.FeatureColumnName];
+            var features = source.Schema[_view._parent.FeatureColumnName];
+            var columns = _slots.Keys.Select(i => source.Schema[i]).Append(features).Distinct().ToArray();
             var size = _view._parent.FeatureSize;
-            return ReadFailures.Describe(source, [column], cursor =>
+            return ReadFailures.Describe(source, columns, cursor =>
             {
-                var copy = FeatureVectors.Create(cursor, column);
+                var copy = FeatureVectors.Create(cursor, features);
                 var buffer = new float[size];
-                return () => copy(buffer);
-            }, $"feature column '{column.Name}' while scoring", rowHint, ex);
+                var slots = columns.Where(c => c.Index != features.Index).Select(c => RowSlots.Create(cursor, c, 1)).ToArray();
+                return () =>
+                {
+                    copy(buffer);
+                    foreach (var slot in slots)
+                        slot.Read(0);
+                };
+            }, $"feature column '{features.Name}' while scoring", rowHint, ex);
         }
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
         {
-            var inputCount = _view._source.Schema.Count;
-            if (column.Index < inputCount)
-                return _input.GetGetter<TValue>(_input.Schema[column.Index]);
             if (!IsColumnActive(column))
                 throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was created.");
-            var getter = _view._parent.Head.MakeGetter(column.Name, () => _batch!, () => _row);
+            var getter = column.Index < _view._source.Schema.Count
+                ? _slots[column.Index].Getter(() => _row)
+                : _view._parent.Head.MakeGetter(column.Name, () => _batch!, () => _row);
             return getter as ValueGetter<TValue>
                 ?? throw new InvalidOperationException($"Column '{column.Name}' has type {column.Type}; it cannot be read as {typeof(TValue).Name}.");
         }
 
         protected override void Dispose(bool disposing)
         {
-            if (!disposing)
+            if (!disposing || _inputDisposed)
             {
                 base.Dispose(disposing);
                 return;
             }
+            _inputDisposed = true;
             // ML.NET's parallel cursors end early when a worker fails (an image file that cannot be decoded …) and rethrow
             // the failure only when disposed: report it once, with its row and file, as training does.
-            Exception? failure = null;
-            foreach (var cursor in new[] { _input, _lookahead })
+            try
             {
-                try
-                {
-                    cursor?.Dispose();
-                }
-                catch (Exception ex) when (ReadFailures.IsUpstream(ex))
-                {
-                    failure ??= ex;
-                }
+                _input.Dispose();
             }
-            base.Dispose(disposing);
-            if (failure is not null && !_readFailed)
+            catch (Exception ex) when (ReadFailures.IsUpstream(ex) && !_readFailed)
             {
                 _readFailed = true;
-                throw DescribeReadFailure(_batchStart + _row, failure);
+                throw DescribeReadFailure(Position, ex);
+            }
+            catch (Exception ex) when (ReadFailures.IsUpstream(ex))
+            {
+            }
+            finally
+            {
+                base.Dispose(disposing);
             }
         }
     }
