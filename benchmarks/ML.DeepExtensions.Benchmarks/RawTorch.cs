@@ -300,7 +300,7 @@ internal static class BatchSourceProbe
             var source = Activator.CreateInstance(sourceType, chunks, data.Rows, DigitsData.FeatureSize, ScalarType.Int64)!;
             var batches = sourceType.GetMethod("Batches")!;
             var clock = Stopwatch.StartNew();
-            var enumerable = (System.Collections.IEnumerable)batches.Invoke(source, [batchSize, new Random(seed), CancellationToken.None])!;
+            var enumerable = (System.Collections.IEnumerable)batches.Invoke(source, [batchSize, new Random(seed), CancellationToken.None, false])!;
             foreach (var batch in enumerable)
                 ((IDisposable)batch).Dispose();
             clock.Stop();

@@ -102,7 +102,7 @@ public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerCh
         var training = tokenizer?.Transform(input) ?? input;
         var task = CreateTask(ids, EncoderNetwork(vocabularySize, paddingId, maxLength, classTokenId));
         var fitted = FittingPipeline.Fit(_host, options, task, training, validation, options.PretrainedWeights);
-        var model = new NeuralNetworkTransformer(fitted.Model, task.Head(training.Schema), ids, fitted.History, options.ScoringBatchSize);
+        var model = new NeuralNetworkTransformer(fitted.Model, task.Head(training.Schema), ids, fitted.History, options.ScoringBatchSize) { NumberOfThreads = options.NumberOfThreads };
         return tokenizer is null
             ? new TransformerChain<NeuralNetworkTransformer>(model)
             : new TransformerChain<NeuralNetworkTransformer>(new ITransformer[] { tokenizer, model });

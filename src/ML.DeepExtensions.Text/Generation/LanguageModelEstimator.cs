@@ -38,7 +38,7 @@ public sealed class LanguageModelEstimator : IEstimator<LanguageModelTransformer
                 "mlContext.Transforms.Text.TokenizeToIds* (e.g. TokenizeToIdsWithWordVocabulary(\"Tokens\", \"Text\").Append(TrainLanguageModel(\"Tokens\"))), " +
                 "or set LanguageModelOptions.Tokenizer to the fitted tokenizer.", nameof(input));
         var fitted = FittingPipeline.Fit(_host, options, new NextTokenTask(tokenizer, options), input, options.ValidationSet, pretrained: null);
-        return new LanguageModelTransformer(_host, tokenizer, fitted.Model, options.TokenColumnName, options.Generation, fitted.History);
+        return new LanguageModelTransformer(_host, tokenizer, fitted.Model, options.TokenColumnName, options.Generation, fitted.History) { NumberOfThreads = options.NumberOfThreads };
     }
 
     /// <inheritdoc />

@@ -6,6 +6,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Runtime;
 using ML.DeepExtensions.Scoring;
 using ML.DeepExtensions.Text.Interop;
 using ML.DeepExtensions.Text.Persistence;
@@ -69,6 +70,19 @@ public sealed class LanguageModelTransformer : ITransformer, IDisposable
     /// <summary>Metrics of every training epoch (<c>Loss</c>, <c>CrossEntropy</c>, <c>Perplexity</c>, <c>Accuracy</c>).</summary>
     public IReadOnlyList<EpochMetrics> History { get; }
 
+    /// <summary>
+    /// Threads torch uses inside one operation while this model generates or evaluates, &gt; 0, set and restored around
+    /// each call on the calling thread; null leaves torch's setting alone. Taken from the trainer's
+    /// <see cref="TrainerOptions.NumberOfThreads"/>; not saved in the model zip, so set it again after loading.
+    /// </summary>
+    public int? NumberOfThreads
+    {
+        get => _numberOfThreads;
+        set => _numberOfThreads = value is { } threads ? Guard.Positive(threads, nameof(NumberOfThreads)) : null;
+    }
+
+    private int? _numberOfThreads;
+
     internal NetworkModel Model { get; }
 
     internal IHostEnvironment Environment { get; }
@@ -80,7 +94,7 @@ public sealed class LanguageModelTransformer : ITransformer, IDisposable
     public LanguageModelTransformer WithGeneration(GenerationOptions options)
     {
         Guard.NotNull(options).Validate();
-        return new LanguageModelTransformer(Environment, Tokenizer, Model, TokenColumnName, options, History, ownsModel: false);
+        return new LanguageModelTransformer(Environment, Tokenizer, Model, TokenColumnName, options, History, ownsModel: false) { NumberOfThreads = NumberOfThreads };
     }
 
     /// <summary>The continuation of one prompt (null counts as empty) per <paramref name="options"/> or <see cref="Generation"/>.</summary>
@@ -126,6 +140,7 @@ public sealed class LanguageModelTransformer : ITransformer, IDisposable
     public float[] NextTokenLogProbabilities(string? prompt)
     {
         var context = PromptIds(prompt ?? "");
+        using var threads = TorchThreads.Use(_numberOfThreads);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         return Logits(new[] { context }).log_softmax(-1)[0].data<float>().ToArray();
@@ -138,6 +153,7 @@ public sealed class LanguageModelTransformer : ITransformer, IDisposable
     {
         Guard.NotNull(data);
         var rows = TokenRows.FromTextColumn(data, textColumnName ?? Tokenizer.InputColumnName, Tokenizer);
+        using var threads = TorchThreads.Use(_numberOfThreads);
         double sum = 0;
         long tokens = 0, correct = 0;
         var length = MaxLength;
@@ -161,6 +177,7 @@ public sealed class LanguageModelTransformer : ITransformer, IDisposable
     private string[] GenerateBatch(string[] prompts, GenerationOptions options, CancellationToken cancellation)
     {
         var contexts = prompts.Select(PromptIds).ToArray();
+        using var threads = TorchThreads.Use(_numberOfThreads);
         var generated = prompts.Select(_ => new List<int>()).ToArray();
         var random = prompts.Select(_ => new Random(options.Seed)).ToArray();
         var active = Enumerable.Range(0, prompts.Length).ToList();

@@ -48,7 +48,7 @@ public sealed class CnnImageClassifierTrainer : IEstimator<TransformerChain<Neur
         var validation = Options.ValidationSet is { } v ? preprocessing?.Transform(v) ?? v : null;
         var task = CreateTask(plan.PixelColumn, plan.Shape, plan.Network);
         var fitted = FittingPipeline.Fit(_host, Options, task, training, validation, Options.PretrainedWeights);
-        var network = new NeuralNetworkTransformer(fitted.Model, task.Head(training.Schema), plan.PixelColumn, fitted.History, Options.ScoringBatchSize);
+        var network = new NeuralNetworkTransformer(fitted.Model, task.Head(training.Schema), plan.PixelColumn, fitted.History, Options.ScoringBatchSize) { NumberOfThreads = Options.NumberOfThreads };
         var transformers = preprocessing is null ? Array.Empty<ITransformer>() : preprocessing.ToArray<ITransformer>();
         return new TransformerChain<NeuralNetworkTransformer>(transformers.Append(network).ToArray());
     }

@@ -69,7 +69,9 @@ internal sealed class NetworkModel : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var x = torch.tensor(features.AsSpan(0, rows * FeatureSize).ToArray(), Shape.WithBatch(rows, InputShape)).to(Device);
+        // A full buffer is passed as is (no copy); the last, partial batch is cut to its rows.
+        var values = features.Length == rows * FeatureSize ? features : features.AsSpan(0, rows * FeatureSize).ToArray();
+        var x = torch.tensor(values, Shape.WithBatch(rows, InputShape)).to(Device);
         var y = Module.forward(x).reshape(rows, OutputSize).to(CPU);
         return y.data<float>().ToArray();
     }

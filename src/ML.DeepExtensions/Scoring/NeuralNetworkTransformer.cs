@@ -5,6 +5,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using ML.DeepExtensions.Networks;
 using ML.DeepExtensions.Persistence;
+using ML.DeepExtensions.Runtime;
 using ML.DeepExtensions.Training;
 
 namespace ML.DeepExtensions.Scoring;
@@ -56,6 +57,19 @@ public sealed class NeuralNetworkTransformer : ITransformer, IDisposable
     /// <summary>Rows per forward pass in <see cref="Transform"/>.</summary>
     public int ScoringBatchSize { get; }
 
+    /// <summary>
+    /// Threads torch uses inside one operation while this model scores, &gt; 0, set and restored around each forward
+    /// pass on the scoring thread; null leaves torch's setting alone. Taken from the trainer's
+    /// <see cref="TrainerOptions.NumberOfThreads"/>; not saved in the model zip, so set it again after loading.
+    /// </summary>
+    public int? NumberOfThreads
+    {
+        get => _numberOfThreads;
+        set => _numberOfThreads = value is { } threads ? Guard.Positive(threads, nameof(NumberOfThreads)) : null;
+    }
+
+    private int? _numberOfThreads;
+
     /// <summary>Layers, output shapes and parameter counts.</summary>
     public string Summary() => Network.Summary(_model.InputShape);
 
@@ -93,7 +107,11 @@ public sealed class NeuralNetworkTransformer : ITransformer, IDisposable
     internal void CheckInput(DataViewSchema schema) => SchemaChecks.FeatureVector(schema, FeatureColumnName, FeatureSize);
 
     /// <summary>Scores <paramref name="rows"/> examples given row-major.</summary>
-    internal ScoredBatch Score(float[] features, int rows) => _head.Score(_model.Forward(features, rows), rows);
+    internal ScoredBatch Score(float[] features, int rows)
+    {
+        using var threads = TorchThreads.Use(_numberOfThreads);
+        return _head.Score(_model.Forward(features, rows), rows);
+    }
 
     /// <summary>
     /// Writes the network's weights to <paramref name="path"/> in TorchSharp's format, e.g. to start another
@@ -118,7 +136,7 @@ public sealed class NeuralNetworkTransformer : ITransformer, IDisposable
     {
         var model = _model.WithoutOutputLayer();
         var head = new ScoringHead(NetworkTask.FeatureExtraction, model.OutputSize, null, new OutputColumnNames(Features: outputColumnName));
-        return new NeuralNetworkTransformer(model, head, inputColumnName, History, ScoringBatchSize);
+        return new NeuralNetworkTransformer(model, head, inputColumnName, History, ScoringBatchSize) { NumberOfThreads = NumberOfThreads };
     }
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => ModelFormat.Save(ctx, this);

@@ -42,6 +42,7 @@ internal static class FittingPipeline
         var running = ProcessExitGuard.Enter();
         try
         {
+            using var threads = TorchThreads.Use(options.NumberOfThreads);
             return FitCore(host, options, task, training, validation, pretrained);
         }
         catch (Exception) when (ProcessExitGuard.IsExiting)

@@ -34,7 +34,7 @@ public abstract class NeuralNetworkTrainerBase<TOptions> : IEstimator<NeuralNetw
         Guard.NotNull(input);
         var task = CreateTask();
         var fitted = FittingPipeline.Fit(_host, Options, task, input, Options.ValidationSet, Options.PretrainedWeights);
-        return new NeuralNetworkTransformer(fitted.Model, task.Head(input.Schema), Options.FeatureColumnName, fitted.History, Options.ScoringBatchSize);
+        return new NeuralNetworkTransformer(fitted.Model, task.Head(input.Schema), Options.FeatureColumnName, fitted.History, Options.ScoringBatchSize) { NumberOfThreads = Options.NumberOfThreads };
     }
 
     /// <inheritdoc />

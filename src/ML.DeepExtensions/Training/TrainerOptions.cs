@@ -147,6 +147,13 @@ public class TrainerOptions
     /// <summary>Examples per forward pass when scoring, &gt; 0 (default 256).</summary>
     public int ScoringBatchSize { get; set; } = 256;
 
+    /// <summary>
+    /// Threads torch uses inside one operation, &gt; 0, while <c>Fit</c> runs and while the fitted model scores
+    /// (its <c>NumberOfThreads</c>); null (default) leaves torch's setting alone (by default one per core). Set and
+    /// restored around each call on the calling thread. Use 1 when other work shares the cores: torch's threads then
+    /// never wait for a descheduled sibling, which on a busy 2-core machine made training 7× and scoring 10× slower.
+    /// </summary>
+    public int? NumberOfThreads { get; set; }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> or <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public virtual void Validate()
@@ -170,6 +177,8 @@ public class TrainerOptions
         Guard.Positive(MaxInMemoryBytes, nameof(MaxInMemoryBytes));
         Guard.Positive(ShuffleBufferRows);
         Guard.Positive(ScoringBatchSize);
+        if (NumberOfThreads is { } threads)
+            Guard.Positive(threads, nameof(NumberOfThreads));
         Guard.NonNegative(FreezeBackboneEpochs);
         Guard.InRange(BackboneLearningRateFactor, double.Epsilon, 1, maxInclusive: true);
         if (CheckpointDirectory is not null)
