@@ -15,8 +15,12 @@ public sealed class CnnImageClassifierOptions : SupervisedTrainerOptions
 {
     /// <summary>
     /// The image column (default <c>Image</c>): an image (<c>MLImage</c>, from <c>mlContext.Transforms.LoadImages</c>),
-    /// resized and converted here; or pixels already extracted channel by channel (Single in [0, 1] or Byte),
-    /// whose shape is <see cref="InputShape"/> or the architecture's contract.
+    /// resized and converted here; or pixels already extracted channel by channel, whose shape is <see cref="InputShape"/>
+    /// or the architecture's contract, used as they are (not resized: <see cref="ImageHeight"/>, <see cref="ImageWidth"/>
+    /// and <see cref="Channels"/> must then be unset or equal that shape). Pixel values are not rescaled: Single pixels
+    /// should be in [0, 1] (<c>ExtractPixels(..., scaleImage: 1f / 255)</c>), which the architectures' <see cref="Mean"/>
+    /// and <see cref="Std"/> assume; Byte pixels enter as 0–255, so give them with a <see cref="Mean"/>/<see cref="Std"/>
+    /// on that scale (e.g. 255 × the architecture's) or convert them to Single in [0, 1] first.
     /// </summary>
     public string ImageColumnName { get; set; } = "Image";
 
@@ -29,7 +33,7 @@ public sealed class CnnImageClassifierOptions : SupervisedTrainerOptions
     /// <summary>The (channels, height, width) of pixel vectors in <see cref="ImageColumnName"/>; default the architecture's. Ignored for images.</summary>
     public int[]? InputShape { get; set; }
 
-    /// <summary>Height images are resized to; default the architecture's (e.g. 224 for ResNet18, 32 for LeNet5).</summary>
+    /// <summary>Height images are resized to; default the architecture's (e.g. 224 for ResNet18, 32 for LeNet5). Pixel vectors are not resized.</summary>
     public int? ImageHeight { get; set; }
 
     /// <summary>Width images are resized to; default the architecture's.</summary>

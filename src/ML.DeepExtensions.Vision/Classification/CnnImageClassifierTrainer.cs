@@ -107,6 +107,7 @@ public sealed class CnnImageClassifierTrainer : IEstimator<TransformerChain<Neur
                 throw new ArgumentException(
                     $"InputShape {Shape.Format(shape)} does not describe the {size} pixels of image column '{column.Name}': expected (channels, height, width) with channels·height·width = {size}.",
                     nameof(options.InputShape));
+            RejectResizing(column.Name, shape);
         }
 
         var network = Network.Create();
@@ -117,6 +118,19 @@ public sealed class CnnImageClassifierTrainer : IEstimator<TransformerChain<Neur
         network = options.Augmentation.AfterNormalization(network);
         network = new Network(network.Layers.Concat(options.Network.Layers).ToArray());
         return new FitPlan(preprocessing, pixels, shape, network, column.Type is ImageDataViewType);
+    }
+
+    /// <summary>Pixel vectors are not resized or converted: an image-size setting that disagrees with their shape is an error, not ignored.</summary>
+    private void RejectResizing(string columnName, int[] shape)
+    {
+        foreach (var (name, value, actual) in new[] { (nameof(Options.Channels), Options.Channels, shape[0]), (nameof(Options.ImageHeight), Options.ImageHeight, shape[1]), (nameof(Options.ImageWidth), Options.ImageWidth, shape[2]) })
+        {
+            if (value is { } wanted && wanted != actual)
+                throw new ArgumentException(
+                    $"{name}={wanted} cannot apply to image column '{columnName}': it holds pixel vectors of shape {Shape.Format(shape)}, which are used as they are " +
+                    $"(only images are resized). Expected {name} unset or {actual}; to resize, give the column as images (mlContext.Transforms.LoadImages) or resize before extracting pixels.",
+                    name);
+        }
     }
 
     private void CheckImageColumn(DataViewSchema schema, FitPlan plan)

@@ -12,8 +12,18 @@ public sealed class ImageAugmentation
     /// <summary>No augmentation.</summary>
     public static ImageAugmentation None => new();
 
-    /// <summary>The usual small-image recipe: 4-pixel random crop, horizontal flip, ±10° rotation, 20 % brightness/contrast jitter.</summary>
-    public static ImageAugmentation Standard => new() { CropPadding = 4, HorizontalFlip = true, RotationDegrees = 10, Brightness = 0.2, Contrast = 0.2 };
+    /// <summary>
+    /// For photographs of objects and scenes, whose class survives a mirror image (CIFAR, ImageNet-style data): 4-pixel
+    /// random crop, <b>horizontal flip</b>, ±10° rotation, 20 % brightness/contrast jitter. Not for digits, letters, text
+    /// or signs — a mirrored "2" or "b" is not the same class; use <see cref="Characters"/> there.
+    /// </summary>
+    public static ImageAugmentation Natural => new() { CropPadding = 4, HorizontalFlip = true, RotationDegrees = 10, Brightness = 0.2, Contrast = 0.2 };
+
+    /// <summary>
+    /// For digits, letters, text, signs and anything whose mirror image is another class: 2-pixel random crop, ±10°
+    /// rotation, 20 % brightness/contrast jitter, and <b>no flip</b>.
+    /// </summary>
+    public static ImageAugmentation Characters => new() { CropPadding = 2, RotationDegrees = 10, Brightness = 0.2, Contrast = 0.2 };
 
     /// <summary>Pad by this many pixels then crop back at a random offset, ≥ 0 (default 0 = off).</summary>
     public int CropPadding { get; set; }

@@ -106,6 +106,32 @@ public class CnnImageClassifierBehaviourTests
         Assert.Equal(42, embedding.Length); // LeNet5 at width 0.5: Dense(84 × 0.5)
     }
 
+    [Theory]
+    [InlineData("ImageHeight")]
+    [InlineData("ImageWidth")]
+    [InlineData("Channels")]
+    public void PixelVectorColumn_WithAnImageSizeItCannotHave_IsRejectedNotIgnored(string setting)
+    {
+        var mlContext = new MLContext(2);
+        var images = VisionTestData.Images(mlContext, "train", perClass: 2);
+        var pixels = mlContext.Transforms.ResizeImages("Sized", 28, 28, "Image")
+            .Append(mlContext.Transforms.ExtractPixels("Pixels", "Sized", Microsoft.ML.Transforms.Image.ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1f / 255))
+            .Fit(images).Transform(images);
+        var options = Quick(1);
+        options.ImageColumnName = "Pixels";
+        options.InputShape = [1, 28, 28];
+        _ = setting switch
+        {
+            "ImageHeight" => options.ImageHeight = 32,
+            "ImageWidth" => options.ImageWidth = 32,
+            _ => options.Channels = 3,
+        };
+        var ex = Assert.Throws<ArgumentException>(() => mlContext.MulticlassClassification.Trainers.CnnImageClassifier(options).Fit(pixels));
+        Assert.Equal(setting, ex.ParamName);
+        Assert.Contains("'Pixels'", ex.Message);
+        Assert.Contains("(1, 28, 28)", ex.Message);
+    }
+
     [Fact]
     public void ImageColumnOfText_IsRejectedWithWhatWasExpected()
     {
