@@ -106,8 +106,18 @@ public class TrainerOptions
     /// </summary>
     public string? ResumeFromCheckpoint { get; set; }
 
-    /// <summary>Receives the metrics of every epoch as it ends.</summary>
+    /// <summary>
+    /// Receives the metrics of every epoch as it ends. <see cref="System.Progress{T}"/> posts them to the thread pool, so
+    /// its output may come after <c>Fit</c> returns; for ordered, synchronous reports use <see cref="Callback"/>.
+    /// </summary>
     public IProgress<EpochMetrics>? Progress { get; set; }
+
+    /// <summary>
+    /// Called synchronously on the training thread after every batch and every epoch and at every engine decision (early
+    /// stop, restored weights, learning-rate reduction, backbone freeze, resume) — ordered, and all before <c>Fit</c>
+    /// returns; e.g. a progress bar with rate and ETA. Null (default): none.
+    /// </summary>
+    public TrainingCallback? Callback { get; set; }
 
     /// <summary>
     /// Checked between batches; cancelling throws <see cref="OperationCanceledException"/> and leaves no model. When the

@@ -39,6 +39,9 @@ internal sealed record TrainingRequest(
 /// </remarks>
 internal static class TrainingLoop
 {
+    /// <summary>Logs a decision and reports it to the callback.</summary>
+    private delegate void Decision(TrainingDecisionKind kind, int epoch, string message);
+
     /// <summary>A loss this many times the run's first loss is divergence, even while it is still finite.</summary>
     internal const double ExplosionFactor = 1e6;
 
@@ -55,6 +58,12 @@ internal static class TrainingLoop
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken, ProcessExitGuard.Token);
         var cancellation = stopping.Token;
         var early = options.EarlyStopping;
+        var callback = options.Callback;
+        void Decide(TrainingDecisionKind kind, int epochNumber, string message)
+        {
+            channel.Info(message);
+            callback?.OnDecision(new TrainingDecision(kind, epochNumber, message));
+        }
         var earlyMonitor = early is null ? null : new MetricMonitor(early.Monitor);
         var plateau = options.Schedule as ReduceOnPlateauSchedule;
         if (validation is null && (earlyMonitor?.NeedsValidation == true || plateau?.Monitor.NeedsValidation == true))
@@ -82,7 +91,7 @@ internal static class TrainingLoop
             history.AddRange(checkpoint.History);
             (startEpoch, bestValue, bestEpoch, plateauFactor, plateauWait, referenceLoss) =
                 (checkpoint.CompletedEpochs, checkpoint.BestValue, checkpoint.BestEpoch, checkpoint.PlateauFactor, checkpoint.PlateauWait, checkpoint.ReferenceLoss);
-            channel.Info($"Resumed from '{resume}' after epoch {startEpoch}.");
+            Decide(TrainingDecisionKind.Resumed, startEpoch, $"Resumed from '{resume}' after epoch {startEpoch}.");
         }
         var explosionThreshold = double.IsNaN(referenceLoss) ? double.PositiveInfinity : ExplosionFactor * Math.Max(referenceLoss, MinReferenceLoss);
 
@@ -95,7 +104,7 @@ internal static class TrainingLoop
                 // One stream per epoch (not HashCode: it is salted per process), so a resumed run shuffles like an uninterrupted one.
                 var epochShuffle = options.Shuffle ? new Random(unchecked(seed * 1_000_003 + epoch)) : null;
                 module.train();
-                FreezeBackbone(backbone, frozen: epoch < options.FreezeBackboneEpochs, epoch, channel);
+                FreezeBackbone(backbone, frozen: epoch < options.FreezeBackboneEpochs, epoch, Decide);
                 if (epoch < options.FreezeBackboneEpochs)
                     FrozenBatchNormsToInference(module, backbone);
                 var trainMetrics = objective.CreateAccumulator();
@@ -132,6 +141,7 @@ internal static class TrainingLoop
                     using (torch.no_grad())
                         trainMetrics.Add(lossValue, output.detach(), onDevice);
                     step++;
+                    callback?.OnBatchEnd(new BatchProgress(epoch + 1, options.Epochs, step, stepsPerEpoch > 0 ? stepsPerEpoch : null, batch.Count, lossValue, learningRate, clock.Elapsed));
                 }
                 if (stepsPerEpoch == 0)
                     stepsPerEpoch = step;
@@ -144,6 +154,7 @@ internal static class TrainingLoop
                 history.Add(metrics);
                 channel.Info(metrics.ToString());
                 options.Progress?.Report(metrics);
+                callback?.OnEpochEnd(metrics);
 
                 var stop = false;
                 if (early is not null && earlyMonitor is not null)
@@ -157,12 +168,12 @@ internal static class TrainingLoop
                     }
                     else if (epoch + 1 - bestEpoch >= early.Patience)
                     {
-                        channel.Info($"Early stopping after epoch {epoch + 1}: {early.Monitor} has not improved for {early.Patience} epochs (best {bestValue:G5} at epoch {bestEpoch}).");
+                        Decide(TrainingDecisionKind.EarlyStopped, epoch + 1, $"Early stopping after epoch {epoch + 1}: {early.Monitor} has not improved for {early.Patience} epochs (best {bestValue:G5} at epoch {bestEpoch}).");
                         stop = true;
                     }
                 }
                 if (plateau is not null)
-                    (plateauFactor, plateauWait) = UpdatePlateau(plateau, metrics, history, plateauFactor, plateauWait, channel);
+                    (plateauFactor, plateauWait) = UpdatePlateau(plateau, metrics, history, plateauFactor, plateauWait, Decide);
 
                 if (options.CheckpointDirectory is { } directory)
                 {
@@ -185,13 +196,13 @@ internal static class TrainingLoop
             if (early is { RestoreBestWeights: true } && bestWeights is not null && bestEpoch != history.Count)
             {
                 module.load_state_dict(bestWeights);
-                channel.Info($"Restored the weights of epoch {bestEpoch} ({early.Monitor} = {bestValue:G5}).");
+                Decide(TrainingDecisionKind.RestoredBestWeights, bestEpoch, $"Restored the weights of epoch {bestEpoch} ({early.Monitor} = {bestValue:G5}).");
             }
         }
         finally
         {
             DisposeAll(bestWeights);
-            FreezeBackbone(backbone, frozen: false, epoch: -1, channel: null);
+            FreezeBackbone(backbone, frozen: false, epoch: -1, decide: null);
         }
         module.eval();
         return history;
@@ -233,14 +244,16 @@ internal static class TrainingLoop
     }
 
     /// <summary>Turns gradients of the backbone off or on (only when the state changes, logging it).</summary>
-    private static void FreezeBackbone(IReadOnlyList<TorchSharp.Modules.Parameter>? backbone, bool frozen, int epoch, IChannel? channel)
+    private static void FreezeBackbone(IReadOnlyList<TorchSharp.Modules.Parameter>? backbone, bool frozen, int epoch, Decision? decide)
     {
         if (backbone is null || backbone.Count == 0 || backbone[0].requires_grad != frozen)
             return;
         foreach (var parameter in backbone)
             parameter.requires_grad_(!frozen);
-        if (channel is not null)
-            channel.Info(frozen ? $"Epoch {epoch + 1}: backbone frozen, only the output layer learns." : $"Epoch {epoch + 1}: backbone unfrozen.");
+        if (frozen)
+            decide?.Invoke(TrainingDecisionKind.BackboneFrozen, epoch + 1, $"Epoch {epoch + 1}: backbone frozen, only the output layer learns.");
+        else
+            decide?.Invoke(TrainingDecisionKind.BackboneUnfrozen, epoch + 1, $"Epoch {epoch + 1}: backbone unfrozen.");
     }
 
     /// <summary>Whether <paramref name="module"/> normalises with batch statistics (any batch norm, at any depth).</summary>
@@ -312,7 +325,7 @@ internal static class TrainingLoop
         return total;
     }
 
-    private static (double Factor, int Wait) UpdatePlateau(ReduceOnPlateauSchedule plateau, EpochMetrics metrics, List<EpochMetrics> history, double factor, int wait, IChannel channel)
+    private static (double Factor, int Wait) UpdatePlateau(ReduceOnPlateauSchedule plateau, EpochMetrics metrics, List<EpochMetrics> history, double factor, int wait, Decision decide)
     {
         var value = plateau.Monitor.Read(metrics);
         var best = history.Take(history.Count - 1).Select(plateau.Monitor.Read).DefaultIfEmpty(double.NaN)
@@ -323,7 +336,7 @@ internal static class TrainingLoop
             return (factor, wait);
         var reduced = Math.Max(plateau.MinFactor, factor * plateau.Factor);
         if (reduced < factor)
-            channel.Info($"{plateau.Monitor.Name} has not improved for {plateau.Patience} epochs: learning-rate factor {factor:G3} → {reduced:G3}.");
+            decide(TrainingDecisionKind.LearningRateReduced, metrics.Epoch, $"{plateau.Monitor.Name} has not improved for {plateau.Patience} epochs: learning-rate factor {factor:G3} → {reduced:G3}.");
         return (reduced, 0);
     }
 
