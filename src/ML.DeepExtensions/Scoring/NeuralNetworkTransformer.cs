@@ -16,7 +16,7 @@ namespace ML.DeepExtensions.Scoring;
 /// Saved with <c>mlContext.Model.Save</c> (network description + weights) and loaded back as this type with
 /// <c>mlContext.Model.Load</c>, in any process.
 /// </summary>
-public sealed class NeuralNetworkTransformer : ITransformer, IDisposable
+public sealed class NeuralNetworkTransformer : ISingleFeaturePredictionTransformer<NeuralNetworkTransformer>, ISingleFeaturePredictionTransformer, IDisposable
 {
     private readonly NetworkModel _model;
     private readonly ScoringHead _head;
@@ -35,6 +35,15 @@ public sealed class NeuralNetworkTransformer : ITransformer, IDisposable
 
     /// <summary>The input column: a known-size numeric vector of length <see cref="FeatureSize"/>.</summary>
     public string FeatureColumnName { get; }
+
+    /// <summary>The feature column's type as the network reads it: a vector of <see cref="FeatureSize"/> Single values.</summary>
+    public DataViewType FeatureColumnType => new VectorDataViewType(NumberDataViewType.Single, FeatureSize);
+
+    /// <summary>
+    /// This transformer: it is its own model (network, weights and scoring head). Implemented so ML.NET's tools that take
+    /// a prediction transformer — <c>PermutationFeatureImportance</c>, <c>CrossValidate</c> — accept it.
+    /// </summary>
+    NeuralNetworkTransformer IPredictionTransformer<NeuralNetworkTransformer>.Model => this;
 
     /// <summary>Values per example.</summary>
     public int FeatureSize => _model.FeatureSize;
