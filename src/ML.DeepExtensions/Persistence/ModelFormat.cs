@@ -52,7 +52,8 @@ internal static class ModelFormat
         int Outputs,
         string[]? ClassNames,
         List<EpochMetrics> History,
-        int ScoringBatchSize);
+        int ScoringBatchSize,
+        string? ClassValueType = null);
 
     public static void Save(ModelSaveContext ctx, NeuralNetworkTransformer transformer)
     {
@@ -60,7 +61,7 @@ internal static class ModelFormat
         ctx.SetVersionInfo(GetVersionInfo());
         var model = transformer.Model;
         var header = new Header(transformer.Kind, transformer.FeatureColumnName, model.InputShape, model.Network.ToJson(),
-            transformer.OutputColumns, transformer.Head.Outputs, transformer.Head.ClassNames, transformer.History.ToList(), transformer.ScoringBatchSize);
+            transformer.OutputColumns, transformer.Head.Outputs, transformer.Head.ClassNames, transformer.History.ToList(), transformer.ScoringBatchSize, transformer.Head.ClassValueType);
         JsonHeader.Write(ctx, header, [(WeightsStream, SerializeWeights(model))]);
     }
 
@@ -76,7 +77,7 @@ internal static class ModelFormat
         var model = LoadNetwork(env, stored, header.Network, header.InputShape, "network");
         try
         {
-            var head = new ScoringHead(header.Kind, header.Outputs, header.ClassNames, header.OutputColumns);
+            var head = new ScoringHead(header.Kind, header.Outputs, header.ClassNames, header.OutputColumns, header.ClassValueType);
             if ((head.Problem(model.OutputSize) ?? BatchProblem(header.ScoringBatchSize, model.FeatureSize)) is { } mismatch)
                 throw stored.HeaderDamaged(mismatch);
             return new NeuralNetworkTransformer(model, head, header.FeatureColumn, header.History, header.ScoringBatchSize);

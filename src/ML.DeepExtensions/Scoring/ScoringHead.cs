@@ -24,12 +24,13 @@ internal sealed class ScoringHead
     public const string ScoreColumnKind = "ScoreColumnKind";
     public const string ScoreValueKind = "ScoreValueKind";
 
-    public ScoringHead(NetworkTask kind, int outputs, string[]? classNames, OutputColumnNames names)
+    public ScoringHead(NetworkTask kind, int outputs, string[]? classNames, OutputColumnNames names, string? classValueType = null)
     {
         Kind = kind;
         Outputs = outputs;
         ClassNames = classNames;
         Names = names;
+        ClassValueType = classValueType ?? ClassValues.Text;
     }
 
     public NetworkTask Kind { get; }
@@ -39,6 +40,9 @@ internal sealed class ScoringHead
 
     /// <summary>Class names (label key values) for multiclass, or null.</summary>
     public string[]? ClassNames { get; }
+
+    /// <summary>The type of the class values, by the name <see cref="ClassValues"/> stores (String by default).</summary>
+    public string ClassValueType { get; }
 
     public OutputColumnNames Names { get; }
 
@@ -70,6 +74,8 @@ internal sealed class ScoringHead
                 return $"has a header with {classes.Length} class names for {Outputs} network outputs";
             if (classes.Any(c => c is null))
                 return "has a header with a missing class name";
+            if (ClassValues.Problem(ClassValueType, classes) is { } classProblem)
+                return classProblem;
         }
         if (Names is null)
             return "has a header without output column names";
@@ -120,7 +126,7 @@ internal sealed class ScoringHead
                 if (name == Names.Score)
                     annotations.AddSlotNames(classes.Length, getNames);
                 else if (name == Names.PredictedLabel)
-                    annotations.AddKeyValues(classes.Length, TextDataViewType.Instance, getNames);
+                    ClassValues.AddKeyValues(annotations, ClassValueType, classes);
             }
             builder.AddColumn(name, type, annotations.ToAnnotations());
         }

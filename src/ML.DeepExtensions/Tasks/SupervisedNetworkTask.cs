@@ -88,7 +88,7 @@ internal sealed class SupervisedNetworkTask : TrainingTask
 
     /// <summary>The scoring head of the fitted network (after <see cref="Plan"/>), with the class names of <paramref name="training"/>'s label.</summary>
     public ScoringHead Head(DataViewSchema training)
-        => new(_kind.Task, _outputs, _kind.ClassNames(training[_labelColumn]), OutputNames);
+        => new(_kind.Task, _outputs, _kind.ClassNames(training[_labelColumn]), OutputNames, _kind.ClassValueType(training[_labelColumn]));
 
     private int[] InputShapeFor(int featureSize)
     {

@@ -71,6 +71,9 @@ internal abstract class TargetKind
     /// <summary>The label's key values as text (multiclass), else null.</summary>
     public virtual string[]? ClassNames(DataViewSchema.Column label) => null;
 
+    /// <summary>The type of the label's key values, by the name <see cref="ClassValues"/> stores.</summary>
+    public virtual string ClassValueType(DataViewSchema.Column label) => ClassValues.Text;
+
     /// <summary>The prediction columns in shape form (<paramref name="label"/> lends its key values to <c>PredictedLabel</c>).</summary>
     public abstract IEnumerable<SchemaShape.Column> OutputColumns(OutputColumnNames names, SchemaShape.Column label);
 
@@ -190,8 +193,13 @@ internal abstract class TargetKind
         {
             VBuffer<T> values = default;
             label.GetKeyValues(ref values);
-            return values.DenseValues().Select(v => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "").ToArray();
+            return values.DenseValues().Select(v => ClassValues.ToText(v)).ToArray();
         }
+
+        public override string ClassValueType(DataViewSchema.Column label)
+            => label.Annotations.Schema.GetColumnOrNull(AnnotationUtils.Kinds.KeyValues) is { Type: VectorDataViewType vector }
+                ? ClassValues.NameOf(vector.ItemType)
+                : ClassValues.Text;
 
         public override IEnumerable<SchemaShape.Column> OutputColumns(OutputColumnNames names, SchemaShape.Column label) =>
         [
