@@ -131,7 +131,7 @@ public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerCh
     }
 
     private SupervisedNetworkTask CreateTask(string idColumn, Network network)
-        => new(_kind, Options.LabelColumnName, idColumn, network, null, Options.Objective, featureRole: "token-id") { OutputNames = Options.OutputColumns };
+        => new(_kind, Options.LabelColumnName, idColumn, network, null, Options.Objective, featureRole: "token-id") { OutputNames = Options.OutputColumns, ExampleWeightColumn = Options.ExampleWeightColumnName };
 
     /// <summary>Encoder architecture, then dropout; the task appends the output layer.</summary>
     private Network EncoderNetwork(int vocabularySize, int paddingId, int maxLength, int? classTokenId)

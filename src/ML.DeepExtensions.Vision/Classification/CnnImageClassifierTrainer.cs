@@ -73,6 +73,7 @@ public sealed class CnnImageClassifierTrainer : IEstimator<TransformerChain<Neur
         => new(TargetKind.Multiclass, Options.LabelColumnName, pixelColumn, network, shape, Options.Objective, featureRole: "pixel")
         {
             OutputNames = Options.OutputColumns,
+            ExampleWeightColumn = Options.ExampleWeightColumnName,
         };
 
     private string ResizedColumnName => Options.ImageColumnName + ".Resized";

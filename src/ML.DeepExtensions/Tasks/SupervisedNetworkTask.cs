@@ -49,6 +49,7 @@ internal sealed class SupervisedNetworkTask : TrainingTask
     {
         var featureSize = SchemaChecks.FeatureVector(training, _featureColumn, role: _featureRole);
         var outputs = _kind.CheckLabel(training, _labelColumn);
+        CheckWeight(training);
         if (validation is not null)
         {
             SchemaChecks.FeatureVector(validation, _featureColumn, featureSize, "validation " + _featureRole);
@@ -66,6 +67,7 @@ internal sealed class SupervisedNetworkTask : TrainingTask
     {
         SchemaChecks.FeatureVector(input, _featureColumn, _featureRole);
         var label = _kind.CheckLabel(input, _labelColumn);
+        CheckWeight(input);
         var columns = input.ToDictionary(c => c.Name);
         foreach (var column in _kind.OutputColumns(OutputNames, label))
             columns[column.Name] = column;
@@ -75,11 +77,36 @@ internal sealed class SupervisedNetworkTask : TrainingTask
     /// <summary>Names of the prediction columns (set by the estimator before <see cref="OutputSchema"/>).</summary>
     public OutputColumnNames OutputNames { get; init; } = new();
 
+    /// <summary>The example-weight column of the training data (a Single), or null.</summary>
+    public string? ExampleWeightColumn { get; init; }
+
+    private const string WeightExpected = "Single";
+
+    private void CheckWeight(DataViewSchema schema)
+    {
+        if (ExampleWeightColumn is not { } name)
+            return;
+        var column = SchemaChecks.Find(schema, "Example weight", name);
+        if (column.Type != NumberDataViewType.Single)
+            throw SchemaChecks.Mismatch("example weight", name, WeightExpected, column.Type);
+    }
+
+    private void CheckWeight(SchemaShape schema)
+    {
+        if (ExampleWeightColumn is not { } name)
+            return;
+        var column = SchemaChecks.Find(schema, "Example weight", name);
+        if (column.Kind != SchemaShape.Column.VectorKind.Scalar || column.ItemType != NumberDataViewType.Single)
+            throw SchemaChecks.Mismatch("example weight", name, WeightExpected, SchemaChecks.Describe(column));
+    }
+
     /// <inheritdoc />
     public override BatchSource Read(IDataView data, Func<long, bool>? rows, string role, TrainerOptions options)
     {
         var featureSize = ((VectorDataViewType)data.Schema[_featureColumn].Type).Size;
-        var reader = new ExampleReader(data, _featureColumn, featureSize, _labelColumn, _kind.LabelGetter(data.Schema[_labelColumn]), rows);
+        // Example weights shape the training loss only; validation metrics stay unweighted, like ML.NET's evaluators.
+        var weights = role.StartsWith("training", StringComparison.Ordinal) ? ExampleWeightColumn : null;
+        var reader = new ExampleReader(data, _featureColumn, featureSize, _labelColumn, _kind.LabelGetter(data.Schema[_labelColumn]), rows, weights);
         return BatchSource.Create(reader, _kind.LabelTensorType, options.DataLoading, options.MaxInMemoryBytes, options.ShuffleBufferRows, role, options.CancellationToken);
     }
 

@@ -41,5 +41,5 @@ public abstract class NeuralNetworkTrainerBase<TOptions> : IEstimator<NeuralNetw
     public SchemaShape GetOutputSchema(SchemaShape inputSchema) => CreateTask().OutputSchema(Guard.NotNull(inputSchema));
 
     private SupervisedNetworkTask CreateTask()
-        => new(_kind, Options.LabelColumnName, Options.FeatureColumnName, Options.Network, Options.InputShape, Options.Objective) { OutputNames = Options.OutputColumns };
+        => new(_kind, Options.LabelColumnName, Options.FeatureColumnName, Options.Network, Options.InputShape, Options.Objective) { OutputNames = Options.OutputColumns, ExampleWeightColumn = Options.ExampleWeightColumnName };
 }

@@ -25,6 +25,13 @@ public abstract class SupervisedTrainerOptions : TrainerOptions
     /// </summary>
     public Pretrained.PretrainedWeights? PretrainedWeights { get; set; }
 
+    /// <summary>
+    /// Example-weight column (Single, each finite and ≥ 0), as ML.NET's trainers have; null (default) weighs every example
+    /// 1. The training loss becomes the weighted mean Σ wᵢ·lossᵢ / Σ wᵢ (with class weights, PyTorch's weighted mean). The
+    /// reported validation metrics stay unweighted, like ML.NET's evaluators.
+    /// </summary>
+    public string? ExampleWeightColumnName { get; set; }
+
     /// <summary>Names of the added prediction columns (defaults Score, Probability, PredictedLabel).</summary>
     public OutputColumnNames OutputColumns { get; set; } = new();
 
@@ -37,6 +44,8 @@ public abstract class SupervisedTrainerOptions : TrainerOptions
         base.Validate();
         Guard.NotEmpty(LabelColumnName);
         Guard.NotNull(OutputColumns);
+        if (ExampleWeightColumnName is not null)
+            Guard.NotEmpty(ExampleWeightColumnName);
     }
 
     /// <summary>The checks of the multiclass settings, shared by every multiclass trainer's options.</summary>

@@ -35,6 +35,9 @@ internal sealed class Batch : IDisposable
 
     public int Count => (int)Labels.shape[0];
 
+    /// <summary>The name of the extra holding example weights (Float32, one per example), present when the trainer has a weight column.</summary>
+    public const string WeightKey = "Weight";
+
     /// <summary>The same batch on <paramref name="device"/>; the copies belong to the current dispose scope.</summary>
     public Batch To(Device device)
         => new(Features.to(device), Labels.to(device), Extras.Count == 0 ? null : Extras.ToDictionary(e => e.Key, e => e.Value.to(device)));
@@ -206,27 +209,30 @@ internal abstract class BatchSource
     private static InvalidDataException Empty(ExampleReader reader, string role)
         => NoRows($"The {role} data has no rows (feature column '{reader.FeatureColumn}', label column '{reader.LabelColumn}'); at least one row is required.");
 
-    protected Batch MakeBatch(float[] features, float[] labels, int count)
+    protected Batch MakeBatch(float[] features, float[] labels, float[]? weights, int count)
     {
         var x = torch.tensor(features, new long[] { count, FeatureSize });
         var y = LabelType == ScalarType.Int64
             ? torch.tensor(labels.Select(l => (long)l).ToArray(), new long[] { count })
             : torch.tensor(labels, new long[] { count });
-        return new Batch(x, y);
+        return weights is null ? new Batch(x, y) : new Batch(x, y, new Dictionary<string, Tensor> { [Batch.WeightKey] = torch.tensor(weights, new long[] { count }) });
     }
 
     /// <summary>Gathers rows <paramref name="order"/>[start..start+count) of row-major chunks into a batch.</summary>
-    protected Batch Gather(Func<int, (float[] Features, float[] Labels, int Row)> locate, int[] order, int start, int count)
+    protected Batch Gather(Func<int, (ExampleChunk Chunk, int Row)> locate, int[] order, int start, int count)
     {
         var features = new float[count * FeatureSize];
         var labels = new float[count];
+        float[]? weights = null;
         for (var i = 0; i < count; i++)
         {
-            var (f, l, row) = locate(order[start + i]);
-            Array.Copy(f, row * FeatureSize, features, i * FeatureSize, FeatureSize);
-            labels[i] = l[row];
+            var (chunk, row) = locate(order[start + i]);
+            Array.Copy(chunk.Features, row * FeatureSize, features, i * FeatureSize, FeatureSize);
+            labels[i] = chunk.Labels[row];
+            if (chunk.Weights is { } w)
+                (weights ??= new float[count])[i] = w[row];
         }
-        return MakeBatch(features, labels, count);
+        return MakeBatch(features, labels, weights, count);
     }
 
     protected static int[] Order(int count, Random? shuffle)
@@ -318,13 +324,12 @@ internal sealed class InMemoryBatchSource : BatchSource
         }
     }
 
-    private (float[], float[], int) Locate(int index)
+    private (ExampleChunk, int) Locate(int index)
     {
         var c = Array.BinarySearch(_chunkStarts, index);
         if (c < 0)
             c = ~c - 1;
-        var chunk = _chunks[c];
-        return (chunk.Features, chunk.Labels, index - _chunkStarts[c]);
+        return (_chunks[c], index - _chunkStarts[c]);
     }
 }
 
@@ -353,7 +358,7 @@ internal sealed class StreamingBatchSource : BatchSource
         {
             var order = Order(chunk.Count, shuffle);
             for (var start = 0; start < chunk.Count; start += batchSize)
-                yield return Gather(i => (chunk.Features, chunk.Labels, i), order, start, Math.Min(batchSize, chunk.Count - start));
+                yield return Gather(i => (chunk, i), order, start, Math.Min(batchSize, chunk.Count - start));
         }
     }
 }

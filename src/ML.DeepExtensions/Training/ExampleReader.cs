@@ -11,11 +11,17 @@ namespace ML.DeepExtensions.Training;
 /// <summary>Creates, for a cursor, a function returning the current row's label as a float (a class index for classes).</summary>
 internal delegate Func<float> LabelGetterFactory(DataViewRow row);
 
-/// <summary>A block of consecutive examples, features row-major.</summary>
-internal sealed class ExampleChunk(float[] features, float[] labels, int count)
+/// <summary>A block of consecutive examples, features row-major, with their example weights when the trainer has a weight column.</summary>
+internal sealed class ExampleChunk(float[] features, float[] labels, float[]? weights, int count)
 {
+    public ExampleChunk(float[] features, float[] labels, int count)
+        : this(features, labels, null, count)
+    {
+    }
+
     public float[] Features { get; } = features;
     public float[] Labels { get; } = labels;
+    public float[]? Weights { get; } = weights;
     public int Count { get; } = count;
 }
 
@@ -35,9 +41,12 @@ internal sealed class ExampleReader
     /// <param name="labelColumn">Label column (checked by the caller).</param>
     /// <param name="label">Label conversion.</param>
     /// <param name="includeRow">Row filter by index (train/validation split); null keeps all rows.</param>
-    public ExampleReader(IDataView data, string featureColumn, int featureSize, string labelColumn, LabelGetterFactory label, Func<long, bool>? includeRow = null)
+    /// <param name="weightColumn">Example-weight column (a Single, checked by the caller), or null: every example weighs 1.</param>
+    public ExampleReader(IDataView data, string featureColumn, int featureSize, string labelColumn, LabelGetterFactory label, Func<long, bool>? includeRow = null,
+        string? weightColumn = null)
     {
         _data = data;
+        WeightColumn = weightColumn;
         FeatureColumn = featureColumn;
         FeatureSize = featureSize;
         LabelColumn = labelColumn;
@@ -49,6 +58,9 @@ internal sealed class ExampleReader
 
     public string LabelColumn { get; }
 
+    /// <summary>The example-weight column, or null.</summary>
+    public string? WeightColumn { get; }
+
     public int FeatureSize { get; }
 
     /// <summary>Yields chunks of up to <paramref name="chunkRows"/> examples in data order.</summary>
@@ -57,11 +69,15 @@ internal sealed class ExampleReader
         var schema = _data.Schema;
         var featureCol = schema[FeatureColumn];
         var labelCol = schema[LabelColumn];
-        using var cursor = _data.GetRowCursor(new[] { featureCol, labelCol });
+        var weightCol = WeightColumn is null ? (DataViewSchema.Column?)null : schema[WeightColumn];
+        using var cursor = _data.GetRowCursor(weightCol is { } w ? new[] { featureCol, labelCol, w } : new[] { featureCol, labelCol });
         var copyFeatures = FeatureVectors.Create(cursor, featureCol);
         var getLabel = _label(cursor);
+        var getWeight = weightCol is { } wc ? cursor.GetGetter<float>(wc) : null;
         var features = new float[chunkRows * FeatureSize];
         var labels = new float[chunkRows];
+        var weights = getWeight is null ? null : new float[chunkRows];
+        var weight = 1f;
         var count = 0;
         long row = -1;
         while (true)
@@ -88,6 +104,7 @@ internal sealed class ExampleReader
             {
                 copyFeatures(target);
                 label = getLabel();
+                getWeight?.Invoke(ref weight);
             }
             catch (InvalidLabelException ex)
             {
@@ -104,32 +121,43 @@ internal sealed class ExampleReader
                     "Replace or drop missing values first (e.g. mlContext.Transforms.ReplaceMissingValues).");
             if (!float.IsFinite(label))
                 throw new InvalidDataException($"Label column '{LabelColumn}' holds {label} at row {row}; expected a finite value.");
+            if (weights is not null)
+            {
+                if (!(float.IsFinite(weight) && weight >= 0))
+                    throw new InvalidDataException($"Example-weight column '{WeightColumn}' holds {weight} at row {row}; expected a finite weight ≥ 0.");
+                weights[count] = weight;
+            }
             labels[count] = label;
             if (++count == chunkRows)
             {
-                yield return new ExampleChunk(features, labels, count);
+                yield return new ExampleChunk(features, labels, weights, count);
                 features = new float[chunkRows * FeatureSize];
                 labels = new float[chunkRows];
+                weights = weights is null ? null : new float[chunkRows];
                 count = 0;
             }
         }
         if (count > 0)
-            yield return new ExampleChunk(features, labels, count);
+            yield return new ExampleChunk(features, labels, weights, count);
     }
 
     /// <summary>An upstream read failure naming the failing row and its text columns (see <see cref="ReadFailures"/>).</summary>
     private InvalidDataException ReadFailure(long rowHint, Exception ex)
     {
         var schema = _data.Schema;
-        return ReadFailures.Describe(_data, [schema[FeatureColumn], schema[LabelColumn]], cursor =>
+        var columns = WeightColumn is null ? [schema[FeatureColumn], schema[LabelColumn]] : new[] { schema[FeatureColumn], schema[LabelColumn], schema[WeightColumn] };
+        return ReadFailures.Describe(_data, columns, cursor =>
         {
             var copy = FeatureVectors.Create(cursor, schema[FeatureColumn]);
             var label = _label(cursor);
+            var weight = WeightColumn is null ? null : cursor.GetGetter<float>(schema[WeightColumn]);
             var buffer = new float[FeatureSize];
+            var value = 0f;
             return () =>
             {
                 copy(buffer);
                 label();
+                weight?.Invoke(ref value);
             };
         }, $"feature column '{FeatureColumn}'", rowHint, ex);
     }

@@ -15,9 +15,44 @@ public enum RegressionLoss
     Huber,
 }
 
-/// <summary>The loss functions, each returning the mean over the batch.</summary>
+/// <summary>The loss functions, each returning the mean over the batch — weighted by example weights when given (Σ wᵢ·lᵢ / Σ wᵢ).</summary>
 internal static class Losses
 {
+    /// <summary>The example-weighted mean of per-example losses; <paramref name="normalizers"/> (per example) replace the
+    /// weights in the denominator when the per-example losses carry class weights (PyTorch's weighted mean).</summary>
+    private static Tensor WeightedMean(Tensor perExample, Tensor weights, Tensor? normalizers = null)
+        => (perExample * weights).sum() / (normalizers is null ? weights : normalizers * weights).sum().clamp_min(1e-12);
+
+    /// <summary>Regression loss weighted per example (<paramref name="weights"/> (N) ≥ 0), or the plain mean when null.</summary>
+    public static Tensor Regression(RegressionLoss kind, Tensor predictions, Tensor labels, Tensor? weights)
+    {
+        if (weights is null)
+            return Regression(kind, predictions, labels);
+        var perExample = kind switch
+        {
+            RegressionLoss.MeanSquaredError => F.mse_loss(predictions, labels, reduction: nn.Reduction.None),
+            RegressionLoss.MeanAbsoluteError => F.l1_loss(predictions, labels, reduction: nn.Reduction.None),
+            RegressionLoss.Huber => F.huber_loss(predictions, labels, delta: 1.0, reduction: nn.Reduction.None),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown regression loss."),
+        };
+        return WeightedMean(perExample, weights);
+    }
+
+    /// <summary>Binary cross-entropy weighted per example, or the plain mean when <paramref name="weights"/> is null.</summary>
+    public static Tensor BinaryCrossEntropy(Tensor logits, Tensor labels, Tensor? weights)
+        => weights is null
+            ? BinaryCrossEntropy(logits, labels)
+            : WeightedMean(F.binary_cross_entropy_with_logits(logits, labels, reduction: nn.Reduction.None), weights);
+
+    /// <summary>Categorical cross-entropy weighted per example (and per class), or as <see cref="CategoricalCrossEntropy(Tensor, Tensor, Tensor?, double)"/> when <paramref name="weights"/> is null.</summary>
+    public static Tensor CategoricalCrossEntropy(Tensor logits, Tensor classes, Tensor? classWeights, double labelSmoothing, Tensor? weights)
+    {
+        if (weights is null)
+            return CategoricalCrossEntropy(logits, classes, classWeights, labelSmoothing);
+        var perExample = F.cross_entropy(logits, classes, weight: classWeights, reduction: nn.Reduction.None, label_smoothing: labelSmoothing);
+        return WeightedMean(perExample, weights, classWeights?.index_select(0, classes));
+    }
+
     /// <summary>Regression losses; <paramref name="predictions"/> and <paramref name="labels"/> are (N).</summary>
     public static Tensor Regression(RegressionLoss kind, Tensor predictions, Tensor labels) => kind switch
     {

@@ -22,6 +22,9 @@ internal abstract class TrainingObjective
 
     /// <summary>A fresh accumulator for one pass over a data set.</summary>
     public abstract MetricAccumulator CreateAccumulator();
+
+    /// <summary>The batch's example weights (<see cref="Batch.WeightKey"/>), or null when every example weighs 1.</summary>
+    protected static Tensor? ExampleWeights(Batch batch) => batch.Extras.TryGetValue(Batch.WeightKey, out var weights) ? weights : null;
 }
 
 /// <summary>Accumulates the example-weighted mean loss and task metrics over a pass.</summary>
@@ -67,7 +70,7 @@ internal sealed class RegressionObjective : TrainingObjective
 
     public override ScalarType LabelType => ScalarType.Float32;
 
-    protected override Tensor Loss(Tensor output, Tensor labels, Batch batch) => Losses.Regression(_loss, output.view(-1), labels);
+    protected override Tensor Loss(Tensor output, Tensor labels, Batch batch) => Losses.Regression(_loss, output.view(-1), labels, ExampleWeights(batch));
 
     public override MetricAccumulator CreateAccumulator() => new Accumulator();
 
@@ -97,7 +100,7 @@ internal sealed class BinaryObjective : TrainingObjective
 {
     public override ScalarType LabelType => ScalarType.Float32;
 
-    protected override Tensor Loss(Tensor output, Tensor labels, Batch batch) => Losses.BinaryCrossEntropy(output.view(-1), labels);
+    protected override Tensor Loss(Tensor output, Tensor labels, Batch batch) => Losses.BinaryCrossEntropy(output.view(-1), labels, ExampleWeights(batch));
 
     public override MetricAccumulator CreateAccumulator() => new AccuracyAccumulator(output => output.view(-1).gt(0).to_type(ScalarType.Float32));
 }
@@ -115,7 +118,8 @@ internal sealed class MulticlassObjective : TrainingObjective
 
     public override ScalarType LabelType => ScalarType.Int64;
 
-    protected override Tensor Loss(Tensor output, Tensor labels, Batch batch) => Losses.CategoricalCrossEntropy(output, labels, _classWeights, _labelSmoothing);
+    protected override Tensor Loss(Tensor output, Tensor labels, Batch batch)
+        => Losses.CategoricalCrossEntropy(output, labels, _classWeights, _labelSmoothing, ExampleWeights(batch));
 
     public override MetricAccumulator CreateAccumulator() => new AccuracyAccumulator(output => output.argmax(1));
 }
