@@ -24,7 +24,7 @@ namespace ML.DeepExtensions.Text.Generation;
 /// <see cref="Evaluate"/> measures perplexity on held-out text. Saved with <c>mlContext.Model.Save</c> together with
 /// its tokenizer and loaded back as this type by <c>mlContext.Model.Load</c> in any process.
 /// </summary>
-public sealed class LanguageModelTransformer : ITransformer, IDisposable
+public sealed class LanguageModelTransformer : ITrainedNetworkTransformer, IDisposable
 {
     private const int GenerationBatchSize = 64;
 

@@ -16,7 +16,7 @@ namespace ML.DeepExtensions.Scoring;
 /// Saved with <c>mlContext.Model.Save</c> (network description + weights) and loaded back as this type with
 /// <c>mlContext.Model.Load</c>, in any process.
 /// </summary>
-public sealed class NeuralNetworkTransformer : ISingleFeaturePredictionTransformer<NeuralNetworkTransformer>, ISingleFeaturePredictionTransformer, IDisposable
+public sealed class NeuralNetworkTransformer : ISingleFeaturePredictionTransformer<NeuralNetworkTransformer>, ISingleFeaturePredictionTransformer, ITrainedNetworkTransformer, IDisposable
 {
     private readonly NetworkModel _model;
     private readonly ScoringHead _head;

@@ -185,6 +185,7 @@ public class CnnImageClassifierBehaviourTests
         options.Network = VisionArchitectures.ResNet18(width: 0.125, smallInput: true);
         options.ImageColumnName = "Pixels";
         options.InputShape = [1, 32, 32];
+        (options.ImageHeight, options.ImageWidth) = (null, null); // pixel vectors are not resized
         var ex = Assert.ThrowsAny<Exception>(() => mlContext.MulticlassClassification.Trainers.CnnImageClassifier(options).Fit(pixels));
         Assert.Contains("channel", ex.Message, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("3", ex.Message);
