@@ -30,7 +30,9 @@ Console.WriteLine($"Test accuracy {metrics.MicroAccuracy:P2} (macro {metrics.Mac
 // 2. Pictures: learning curves and confusion matrix.
 var curves = Path.Combine(outputDirectory, "learning-curves.png");
 var confusion = Path.Combine(outputDirectory, "confusion-matrix.png");
-TrainingPlots.SaveLearningCurves(network.History, curves, "LeNet-5 on Fashion-MNIST (1,000 images)");
+// Early stopping monitors ValidationAccuracy and restores its first best epoch: mark that one.
+var restored = network.History.MaxBy(h => h.Validation["Accuracy"])!.Epoch;
+TrainingPlots.SaveLearningCurves(network.History, curves, "LeNet-5 on Fashion-MNIST (1,000 images)", markEpoch: restored);
 TrainingPlots.SaveConfusionMatrix(metrics.ConfusionMatrix, network.ClassNames, confusion, $"Test confusion matrix — accuracy {metrics.MicroAccuracy:P1}");
 Console.WriteLine($"Wrote {curves}\nWrote {confusion}");
 

@@ -25,6 +25,9 @@ internal sealed class ConsoleTrainingProgress : TrainingCallback
     /// <summary>Runs <paramref name="train"/> under the display; it receives the callback to put in the trainer's options.</summary>
     public static T Run<T>(Func<TrainingCallback, T> train)
     {
+        // Output redirected to a file or a CI log: no live bars, one line per epoch and decision as they happen.
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+            return train(new Lines());
         List<string> decisions = [];
         var result = AnsiConsole.Progress()
             .AutoClear(false)
@@ -66,6 +69,14 @@ internal sealed class ConsoleTrainingProgress : TrainingCallback
 
     /// <inheritdoc />
     public override void OnDecision(TrainingDecision decision) => _decisions.Add(decision.Message);
+
+    /// <summary>The display for a non-interactive console: plain lines.</summary>
+    private sealed class Lines : TrainingCallback
+    {
+        public override void OnEpochEnd(EpochMetrics metrics) => Console.WriteLine($"  {Summary(metrics)} ({metrics.Duration.TotalSeconds:F1} s)");
+
+        public override void OnDecision(TrainingDecision decision) => Console.WriteLine($"  {decision.Message}");
+    }
 
     private static string Summary(EpochMetrics m)
     {

@@ -18,33 +18,77 @@ namespace ML.DeepExtensions.Plots;
 /// </summary>
 public static class TrainingPlots
 {
-    /// <summary>Loss (left axis) and, when recorded, accuracy (right axis) per epoch, training and validation.</summary>
-    /// <param name="history">The epochs, e.g. <c>model.History</c>.</param>
+    /// <summary>Training series colour (loss): blue <c>#1F77B4</c>.</summary>
+    public static readonly OxyColor TrainingLossColor = OxyColor.FromRgb(0x1F, 0x77, 0xB4);
+
+    /// <summary>Validation series colour (loss): red <c>#D62728</c>.</summary>
+    public static readonly OxyColor ValidationLossColor = OxyColor.FromRgb(0xD6, 0x27, 0x28);
+
+    /// <summary>Training series colour (accuracy or perplexity): orange <c>#FF7F0E</c>.</summary>
+    public static readonly OxyColor TrainingMetricColor = OxyColor.FromRgb(0xFF, 0x7F, 0x0E);
+
+    /// <summary>Validation series colour (accuracy or perplexity): green <c>#2CA02C</c>.</summary>
+    public static readonly OxyColor ValidationMetricColor = OxyColor.FromRgb(0x2C, 0xA0, 0x2C);
+
+    /// <summary>
+    /// Loss (left axis) and, on the right axis, perplexity when recorded (language models) or else accuracy when
+    /// recorded, per epoch, training and validation — four colours and two marker shapes, so every series tells itself
+    /// apart in the legend too. Epochs are whole-numbered ticks; a dashed vertical line marks <paramref name="markEpoch"/>,
+    /// by default the epoch of the lowest validation loss (the one early stopping restores when it monitors the loss).
+    /// </summary>
+    /// <param name="history">The epochs, e.g. <c>model.GetTrainingHistory()</c>.</param>
     /// <param name="path">PNG file to write (its directory must exist).</param>
     /// <param name="title">Title above the plot.</param>
     /// <param name="width">Width in pixels (default 900).</param>
     /// <param name="height">Height in pixels (default 500).</param>
-    public static void SaveLearningCurves(IReadOnlyList<EpochMetrics> history, string path, string title = "Learning curves", int width = 900, int height = 500)
+    /// <param name="markEpoch">The epoch to mark (e.g. the restored one); null marks the lowest validation loss, 0 marks none.</param>
+    public static void SaveLearningCurves(IReadOnlyList<EpochMetrics> history, string path, string title = "Learning curves", int width = 900, int height = 500, int? markEpoch = null)
     {
         Guard.NotNull(history);
         if (history.Count == 0)
             throw new ArgumentException("history has no epochs to plot.", nameof(history));
-        var model = new PlotModel { Title = title, Background = OxyColors.White };
-        model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightMiddle, LegendPlacement = LegendPlacement.Outside });
-        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "Epoch", Minimum = 1, Maximum = Math.Max(2, history.Count), MajorGridlineStyle = LineStyle.Dot });
-        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "Loss", Key = "loss", MajorGridlineStyle = LineStyle.Dot });
-        var hasAccuracy = history.Any(e => e.Training.ContainsKey("Accuracy") || e.Validation.ContainsKey("Accuracy"));
-        if (hasAccuracy)
-            model.Axes.Add(new LinearAxis { Position = AxisPosition.Right, Title = "Accuracy", Key = "accuracy", Minimum = 0, Maximum = 1 });
+        Save(LearningCurves(history, title, markEpoch), path, width, height);
+    }
 
-        AddSeries(model, history, e => e.Training, "Loss", "Training loss", "loss", OxyColors.SteelBlue, LineStyle.Solid);
-        AddSeries(model, history, e => e.Validation, "Loss", "Validation loss", "loss", OxyColors.SteelBlue, LineStyle.Dash);
-        if (hasAccuracy)
+    /// <summary>The plot of <see cref="SaveLearningCurves"/>.</summary>
+    internal static PlotModel LearningCurves(IReadOnlyList<EpochMetrics> history, string title, int? markEpoch)
+    {
+        var model = new PlotModel { Title = title, Background = OxyColors.White };
+        model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightMiddle, LegendPlacement = LegendPlacement.Outside, LegendSymbolLength = 30 });
+        var last = history.Max(e => e.Epoch);
+        var step = Math.Max(1, Math.Ceiling(last / 10.0));
+        model.Axes.Add(new LinearAxis
         {
-            AddSeries(model, history, e => e.Training, "Accuracy", "Training accuracy", "accuracy", OxyColors.DarkOrange, LineStyle.Solid);
-            AddSeries(model, history, e => e.Validation, "Accuracy", "Validation accuracy", "accuracy", OxyColors.DarkOrange, LineStyle.Dash);
+            Position = AxisPosition.Bottom, Title = "Epoch", Minimum = 1, Maximum = Math.Max(2, last), MajorStep = step, MinorStep = step,
+            StringFormat = "0", MajorGridlineStyle = LineStyle.Dot,
+        });
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "Loss", Key = "loss", MajorGridlineStyle = LineStyle.Dot });
+        bool Has(string metric) => history.Any(e => e.Training.ContainsKey(metric) || e.Validation.ContainsKey(metric));
+        var metric = Has("Perplexity") ? "Perplexity" : Has("Accuracy") ? "Accuracy" : null;
+        if (metric == "Accuracy")
+            model.Axes.Add(new LinearAxis { Position = AxisPosition.Right, Title = "Accuracy", Key = "metric", Minimum = 0, Maximum = 1 });
+        else if (metric is not null)
+            model.Axes.Add(new LogarithmicAxis { Position = AxisPosition.Right, Title = metric, Key = "metric" });
+
+        AddSeries(model, history, e => e.Training, "Loss", "Training loss", "loss", TrainingLossColor, LineStyle.Solid, MarkerType.Circle);
+        AddSeries(model, history, e => e.Validation, "Loss", "Validation loss", "loss", ValidationLossColor, LineStyle.Dash, MarkerType.Square);
+        if (metric is not null)
+        {
+            var name = metric.ToLowerInvariant();
+            AddSeries(model, history, e => e.Training, metric, $"Training {name}", "metric", TrainingMetricColor, LineStyle.Solid, MarkerType.Circle);
+            AddSeries(model, history, e => e.Validation, metric, $"Validation {name}", "metric", ValidationMetricColor, LineStyle.Dash, MarkerType.Square);
         }
-        Save(model, path, width, height);
+
+        var mark = markEpoch ?? history.Where(e => e.ValidationLoss is { } v && double.IsFinite(v)).MinBy(e => e.ValidationLoss)?.Epoch;
+        if (mark is { } epoch and > 0)
+        {
+            model.Annotations.Add(new OxyPlot.Annotations.LineAnnotation
+            {
+                Type = OxyPlot.Annotations.LineAnnotationType.Vertical, X = epoch, Color = OxyColors.Gray, LineStyle = LineStyle.Dash,
+                Text = markEpoch is null ? $"lowest validation loss (epoch {epoch})" : $"epoch {epoch}", TextColor = OxyColors.DimGray,
+            });
+        }
+        return model;
     }
 
     /// <summary>A confusion matrix as a heat map with counts, rows = true class, columns = predicted class.</summary>
@@ -87,13 +131,13 @@ public static class TrainingPlots
     }
 
     private static void AddSeries(PlotModel model, IReadOnlyList<EpochMetrics> history, Func<EpochMetrics, IReadOnlyDictionary<string, double>> metrics,
-        string metric, string title, string axis, OxyColor color, LineStyle style)
+        string metric, string title, string axis, OxyColor color, LineStyle style, MarkerType marker)
     {
         var points = history.Where(e => metrics(e).TryGetValue(metric, out var v) && double.IsFinite(v))
             .Select(e => new DataPoint(e.Epoch, metrics(e)[metric])).ToList();
         if (points.Count == 0)
             return;
-        var series = new LineSeries { Title = title, YAxisKey = axis, Color = color, LineStyle = style, MarkerType = MarkerType.Circle, MarkerSize = 3 };
+        var series = new LineSeries { Title = title, YAxisKey = axis, Color = color, LineStyle = style, StrokeThickness = 2, MarkerType = marker, MarkerSize = 4, MarkerFill = color };
         series.Points.AddRange(points);
         model.Series.Add(series);
     }

@@ -31,6 +31,15 @@ public class PlotsPublicApiTests
         var curves = directory.File("learning-curves.png");
         TrainingPlots.SaveLearningCurves(network.History, curves, "Digits MLP", width: 640, height: 360);
         AssertPng(curves, 640, 360);
+        // Four series in four colours (training/validation × loss/accuracy), each drawn.
+        using (var bitmap = SKBitmap.Decode(curves))
+        {
+            foreach (var color in new[] { TrainingPlots.TrainingLossColor, TrainingPlots.ValidationLossColor, TrainingPlots.TrainingMetricColor, TrainingPlots.ValidationMetricColor })
+            {
+                var count = bitmap.Pixels.Count(p => p.Red == color.R && p.Green == color.G && p.Blue == color.B);
+                Assert.True(count > 20, $"colour #{color.R:X2}{color.G:X2}{color.B:X2} covers {count} pixels: its series was not drawn");
+            }
+        }
         var confusion = directory.File("confusion.png");
         TrainingPlots.SaveConfusionMatrix(metrics.ConfusionMatrix, network.ClassNames, confusion, size: 500);
         AssertPng(confusion, 500, 500);
