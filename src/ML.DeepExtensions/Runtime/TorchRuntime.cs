@@ -31,6 +31,10 @@ public static class TorchRuntime
                 throw Describe(_failure);
             try
             {
+                // A library that cannot load fails here, before TorchSharp's own loader, which on failure copies the
+                // whole backend (~480 MB) into the output folder to retry from there.
+                if (Preload(AppContext.BaseDirectory) is { } preloadFailure)
+                    throw preloadFailure;
                 torch.InitializeDeviceType(DeviceType.CPU);
                 _initialized = true;
             }
@@ -40,6 +44,39 @@ public static class TorchRuntime
                 throw Describe(ex);
             }
         }
+    }
+
+    /// <summary>The native libraries TorchSharp loads, in its order: libtorch (which pulls in libtorch_cpu and libc10), then LibTorchSharp.</summary>
+    private static readonly string[] NativeLibraries = OperatingSystem.IsWindows() ? ["torch.dll", "LibTorchSharp.dll"]
+        : OperatingSystem.IsMacOS() ? ["libtorch.dylib", "libLibTorchSharp.dylib"]
+        : ["libtorch.so", "libLibTorchSharp.so"];
+
+    /// <summary>
+    /// Loads the native libraries found under <paramref name="appDirectory"/> (the application's output, where NuGet puts
+    /// them) the way TorchSharp will, and returns the first failure, or null when they load or are not there (then
+    /// TorchSharp's loader searches on its own).
+    /// </summary>
+    internal static Exception? Preload(string appDirectory)
+    {
+        if (!Directory.Exists(appDirectory))
+            return null;
+        var preferred = Path.Combine(appDirectory, "runtimes", RuntimeInformation.RuntimeIdentifier, "native");
+        foreach (var name in NativeLibraries)
+        {
+            var file = new[] { preferred, appDirectory }.Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists)
+                ?? Directory.EnumerateFiles(appDirectory, name, SearchOption.AllDirectories).FirstOrDefault();
+            if (file is null)
+                return null;
+            try
+            {
+                NativeLibrary.Load(file);
+            }
+            catch (Exception ex) when (ex is DllNotFoundException or BadImageFormatException)
+            {
+                return new DllNotFoundException($"'{file}' could not be loaded: {ex.Message}", ex);
+            }
+        }
+        return null;
     }
 
     private static NativeLibraryException Describe(Exception failure)
