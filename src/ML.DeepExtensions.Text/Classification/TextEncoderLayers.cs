@@ -201,6 +201,8 @@ internal sealed class RecurrentTextEncoderModule : nn.Module<Tensor, Tensor>
         var longest = lengths.max().item<long>();
         var trimmed = ids.narrow(1, 0, Math.Min(longest, ids.shape[1]));
         var embedded = dropout.forward(embedding.forward(trimmed));
+        if (lengths.min().item<long>() == longest)
+            return Unpadded(embedded).MoveToOuterDisposeScope();
         var packed = nn.utils.rnn.pack_padded_sequence(embedded, lengths, batch_first: true, enforce_sorted: false);
         Tensor hidden;
         nn.utils.rnn.PackedSequence outputs;
@@ -222,9 +224,33 @@ internal sealed class RecurrentTextEncoderModule : nn.Module<Tensor, Tensor>
             return pooled.MoveToOuterDisposeScope();
         }
         outputs.Dispose();
-        // hidden: (layers·directions, batch, size), rows back in batch order → last layer, directions side by side.
+        return LastLayerState(hidden).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The batch when no text is padded (every text as long as the longest, e.g. long texts cut at MaxLength): the
+    /// recurrence runs on the dense tensor, without packing, which computes the same and costs up to 5× less (issue 15).
+    /// </summary>
+    private Tensor Unpadded(Tensor embedded)
+    {
+        Tensor outputs, hidden;
+        if (lstm is not null)
+            (outputs, hidden, _) = lstm.call(embedded);
+        else
+            (outputs, hidden) = gru!.call(embedded);
+        return _pooling switch
+        {
+            TextPooling.Max => outputs.amax([1L]),
+            TextPooling.Mean => outputs.mean([1L]),
+            _ => LastLayerState(hidden),
+        };
+    }
+
+    /// <summary>hidden: (layers·directions, batch, size) → the last layer's state, directions side by side.</summary>
+    private Tensor LastLayerState(Tensor hidden)
+    {
         var batch = hidden.shape[1];
         var last = hidden.view(_layers, _directions, batch, -1)[-1];
-        return last.permute(1, 0, 2).reshape(batch, -1).MoveToOuterDisposeScope();
+        return last.permute(1, 0, 2).reshape(batch, -1);
     }
 }
