@@ -30,6 +30,14 @@ public abstract class NeuralTextOptions : SupervisedTrainerOptions
     }
 
     /// <summary>
+    /// Whether training batches group texts of similar length (default true): within each run of 50 batches of the
+    /// shuffled data the texts are sorted by length, cut into batches, and the batches shuffled. Batches are trimmed to
+    /// their longest text, so this removes most padding — and recurrent encoders skip packing when no text in a batch is
+    /// padded. Every text is still seen once per epoch in a seeded order; false draws batches uniformly at random.
+    /// </summary>
+    public bool LengthBucketing { get; set; } = true;
+
+    /// <summary>
     /// Text column (default <c>Text</c>): String, tokenized by <see cref="Tokenizer"/>; or token ids already, a known-size
     /// vector of Int32 (e.g. the output of <c>mlContext.Transforms.Text.TokenizeToIds*</c>), with <see cref="VocabularySize"/>
     /// and <see cref="PaddingId"/> set.

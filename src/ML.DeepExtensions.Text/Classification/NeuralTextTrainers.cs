@@ -100,7 +100,7 @@ public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerCh
         }
 
         var training = tokenizer?.Transform(input) ?? input;
-        var task = CreateTask(ids, EncoderNetwork(vocabularySize, paddingId, maxLength, classTokenId));
+        var task = CreateTask(ids, EncoderNetwork(vocabularySize, paddingId, maxLength, classTokenId), options.LengthBucketing ? RealTokens(paddingId) : null);
         var fitted = FittingPipeline.Fit(_host, options, task, training, validation, options.PretrainedWeights);
         var model = new NeuralNetworkTransformer(fitted.Model, task.Head(training.Schema), ids, fitted.History, options.ScoringBatchSize) { NumberOfThreads = options.NumberOfThreads };
         return tokenizer is null
@@ -130,8 +130,25 @@ public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerCh
         return CreateTask(ids, EncoderNetwork(options.VocabularySize ?? 3, 0, options.MaxLength, null)).OutputSchema(shape);
     }
 
-    private SupervisedNetworkTask CreateTask(string idColumn, Network network)
-        => new(_kind, Options.LabelColumnName, idColumn, network, null, Options.Objective, featureRole: "token-id") { OutputNames = Options.OutputColumns, ExampleWeightColumn = Options.ExampleWeightColumnName };
+    private SupervisedNetworkTask CreateTask(string idColumn, Network network, Func<ReadOnlyMemory<float>, int>? rowLength = null)
+        => new(_kind, Options.LabelColumnName, idColumn, network, null, Options.Objective, featureRole: "token-id")
+        {
+            OutputNames = Options.OutputColumns,
+            ExampleWeightColumn = Options.ExampleWeightColumnName,
+            RowLength = rowLength,
+        };
+
+    /// <summary>A row's length for bucketing: its ids that are not the padding id.</summary>
+    private static Func<ReadOnlyMemory<float>, int> RealTokens(int paddingId) => ids =>
+    {
+        var count = 0;
+        foreach (var id in ids.Span)
+        {
+            if (id != paddingId)
+                count++;
+        }
+        return count;
+    };
 
     /// <summary>Encoder architecture, then dropout; the task appends the output layer.</summary>
     private Network EncoderNetwork(int vocabularySize, int paddingId, int maxLength, int? classTokenId)

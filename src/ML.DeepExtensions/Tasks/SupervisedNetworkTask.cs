@@ -80,6 +80,9 @@ internal sealed class SupervisedNetworkTask : TrainingTask
     /// <summary>The example-weight column of the training data (a Single), or null.</summary>
     public string? ExampleWeightColumn { get; init; }
 
+    /// <summary>A row's length for length bucketing (see <see cref="BatchSource.RowLength"/>), or null: batches drawn uniformly.</summary>
+    public Func<ReadOnlyMemory<float>, int>? RowLength { get; init; }
+
     private const string WeightExpected = "Single";
 
     private void CheckWeight(DataViewSchema schema)
@@ -107,7 +110,9 @@ internal sealed class SupervisedNetworkTask : TrainingTask
         // Example weights shape the training loss only; validation metrics stay unweighted, like ML.NET's evaluators.
         var weights = role.StartsWith("training", StringComparison.Ordinal) ? ExampleWeightColumn : null;
         var reader = new ExampleReader(data, _featureColumn, featureSize, _labelColumn, _kind.LabelGetter(data.Schema[_labelColumn]), rows, weights);
-        return BatchSource.Create(reader, _kind.LabelTensorType, options.DataLoading, options.MaxInMemoryBytes, options.ShuffleBufferRows, role, options.CancellationToken);
+        var source = BatchSource.Create(reader, _kind.LabelTensorType, options.DataLoading, options.MaxInMemoryBytes, options.ShuffleBufferRows, role, options.CancellationToken);
+        source.RowLength = RowLength;
+        return source;
     }
 
     /// <inheritdoc />

@@ -67,6 +67,42 @@ internal abstract class BatchSource
     /// <summary>Whether the examples are held in memory (exact shuffling).</summary>
     public abstract bool InMemory { get; }
 
+    /// <summary>
+    /// A row's length (e.g. its real tokens), or null. When set, shuffled passes group rows of similar length into the
+    /// same batches (<see cref="BucketOrder"/>), so batches trimmed to their longest row carry little padding.
+    /// </summary>
+    public Func<ReadOnlyMemory<float>, int>? RowLength { get; set; }
+
+    /// <summary>Batches per length bucket: rows are sorted by length within each run of this many batches of the shuffled order.</summary>
+    public const int BatchesPerBucket = 50;
+
+    /// <summary>
+    /// Length bucketing of a shuffled order: within each run of <see cref="BatchesPerBucket"/> batches the rows are sorted
+    /// by length (stable) and cut into batches; the full batches are then shuffled and the one short batch, if any, stays
+    /// last (so the single-row merge of <see cref="Batches"/> still applies). Every row appears once, in a seeded order.
+    /// </summary>
+    internal static int[] BucketOrder(int[] shuffled, Func<int, int> length, int batchSize, Random shuffle)
+    {
+        var bucket = (long)batchSize * BatchesPerBucket;
+        var full = new List<int[]>();
+        int[]? partial = null;
+        for (long start = 0; start < shuffled.Length; start += bucket)
+        {
+            var rows = shuffled.AsSpan((int)start, (int)Math.Min(bucket, shuffled.Length - start)).ToArray().OrderBy(length).ToArray();
+            for (var b = 0; b < rows.Length; b += batchSize)
+            {
+                var batch = rows[b..Math.Min(rows.Length, b + batchSize)];
+                if (batch.Length == batchSize)
+                    full.Add(batch);
+                else
+                    partial = batch;
+            }
+        }
+        var batches = full.ToArray();
+        shuffle.Shuffle(batches);
+        return batches.SelectMany(b => b).Concat(partial ?? []).ToArray();
+    }
+
     /// <summary>Number of examples when known.</summary>
     public abstract long? Count { get; }
 
@@ -314,9 +350,21 @@ internal sealed class InMemoryBatchSource : BatchSource
 
     public override long? Count => _count;
 
+    /// <summary>Every row's <see cref="BatchSource.RowLength"/>, computed on the first bucketed pass.</summary>
+    private int[]? _lengths;
+
     protected override IEnumerable<Batch> Produce(int batchSize, Random? shuffle, CancellationToken cancellation)
     {
         var order = Order(_count, shuffle);
+        if (shuffle is not null && RowLength is { } rowLength && batchSize < _count)
+        {
+            _lengths ??= Enumerable.Range(0, _count).Select(i =>
+            {
+                var (chunk, row) = Locate(i);
+                return rowLength(chunk.Features.AsMemory(row * FeatureSize, FeatureSize));
+            }).ToArray();
+            order = BucketOrder(order, i => _lengths[i], batchSize, shuffle);
+        }
         for (var start = 0; start < _count; start += batchSize)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -357,6 +405,11 @@ internal sealed class StreamingBatchSource : BatchSource
         foreach (var chunk in _reader.ReadChunks(bufferRows, cancellation))
         {
             var order = Order(chunk.Count, shuffle);
+            if (shuffle is not null && RowLength is { } rowLength && batchSize < chunk.Count)
+            {
+                var lengths = Enumerable.Range(0, chunk.Count).Select(i => rowLength(chunk.Features.AsMemory(i * FeatureSize, FeatureSize))).ToArray();
+                order = BucketOrder(order, i => lengths[i], batchSize, shuffle);
+            }
             for (var start = 0; start < chunk.Count; start += batchSize)
                 yield return Gather(i => (chunk, i), order, start, Math.Min(batchSize, chunk.Count - start));
         }
