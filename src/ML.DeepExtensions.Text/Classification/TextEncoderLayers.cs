@@ -1,5 +1,6 @@
 using System;
 using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -78,6 +79,10 @@ internal sealed class TrimPaddingLayer : Layer
 
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => new TrimPaddingModule(VocabularySize, PaddingId);
+
+    /// <inheritdoc />
+    /// <remarks>The identity: the graph keeps the declared length, and the Transformer masks padding exactly.</remarks>
+    public override string ToOnnx(OnnxLoweringContext context) => Guard.NotNull(context).Node("Identity", [context.Input]);
 }
 
 /// <summary>Puts <see cref="TokenId"/> in front of every row: <c>(length)</c> → <c>(length + 1)</c> (a [CLS] token for tokenizers without one).</summary>
@@ -95,6 +100,16 @@ internal sealed class PrependTokenLayer : Layer
 
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => new PrependTokenModule(TokenId);
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+    {
+        Guard.NotNull(context);
+        // A (batch, 1) column of TokenId built from the input's first column, then concatenated in front.
+        var first = context.Node("Slice", [context.Input, context.Int64Constant(0), context.Int64Constant(1), context.Int64Constant(1)]);
+        var column = context.Node("Add", [context.Node("Mul", [first, context.Constant([0f])]), context.Constant([(float)TokenId])]);
+        return context.Node("Concat", [column, context.Input], OnnxAttribute.Int("axis", 1));
+    }
 }
 
 /// <summary>Checks that ids are whole numbers in [0, vocabularySize) with a message naming the range, before a native index error.</summary>

@@ -86,6 +86,32 @@ public class LayerOnnxParityTests
     }
 
     [Fact]
+    [Trait("Category", "Reference")]
+    public void EveryLayerCase_AtOpsets12And17_PassesTheOnnxChecker()
+    {
+        var directory = System.IO.Directory.CreateTempSubdirectory("mldx-onnx-check").FullName;
+        try
+        {
+            var paths = new List<string>();
+            foreach (var (name, (network, shape)) in Cases)
+            {
+                foreach (var opset in new[] { 12, 17 })
+                {
+                    var path = System.IO.Path.Combine(directory, $"{paths.Count}.onnx");
+                    OnnxParity.MaxAbsDifferences(network, shape, opset, batches: [2], saveTo: path);
+                    paths.Add(path);
+                }
+            }
+            var summary = OnnxChecker.Check(paths);
+            Assert.StartsWith($"ok {paths.Count}", summary);
+        }
+        finally
+        {
+            System.IO.Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Embedding_MatchesTorchSharp_OnTokenIds()
     {
         var network = Network.Create().Embedding(10, 4).Flatten();

@@ -45,6 +45,28 @@ public class VisionOnnxParityTests
     }
 
     [Fact]
+    [Trait("Category", "Reference")]
+    public void EveryZooArchitecture_PassesTheOnnxChecker()
+    {
+        var directory = System.IO.Directory.CreateTempSubdirectory("mldx-onnx-check").FullName;
+        try
+        {
+            var paths = VisionArchitectures.All.Select(a =>
+            {
+                var (parameters, image) = ZooTests.Tiny[a.Name];
+                var path = System.IO.Path.Combine(directory, $"{a.Name}.onnx");
+                OnnxParity.MaxAbsDifferences(Network.Create().Architecture(a.Name, parameters).Dense(5), image, batches: [1], saveTo: path);
+                return path;
+            }).ToArray();
+            Assert.StartsWith($"ok {paths.Length}", OnnxChecker.Check(paths));
+        }
+        finally
+        {
+            System.IO.Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void NormalizeAndAugmentationLayers_MatchTorchSharpInScoringMode()
     {
         var network = Network.Create()
