@@ -585,6 +585,15 @@ public sealed class RecurrentLayer : Layer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new RecurrentModule(Kind, input[1], HiddenSize, Layers, Bidirectional, ReturnSequences, Dropout);
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+    {
+        Guard.NotNull(context);
+        var prefix = Kind == RecurrentKind.Lstm ? "lstm." : "gru.";
+        var (sequence, final) = RecurrentOnnx.Lower(context, prefix, Kind, context.Input, context.InputShape[1], HiddenSize, Layers, Bidirectional);
+        return ReturnSequences ? sequence : final;
+    }
 }
 
 /// <summary>Element-wise (or, for softmax, last-dimension) activation functions.</summary>

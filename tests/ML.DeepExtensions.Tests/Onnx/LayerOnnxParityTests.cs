@@ -51,6 +51,10 @@ public class LayerOnnxParityTests
             Network.Create().Conv2d(4, 3, stride: 2, padding: 1, useBias: false).BatchNorm(),
             Network.Create().Conv2d(4, 1, stride: 2, useBias: false).BatchNorm(), ActivationKind.ReLU, dropPath: 0.2), [2, 6, 6]),
         ["SqueezeExcitation (SiLU)"] = (Network.Create().SqueezeExcitation(2, ActivationKind.SiLU), [4, 5, 5]),
+        ["LSTM, last state"] = (Network.Create().Lstm(5), [4, 3]),
+        ["LSTM, 2 layers, bidirectional, sequences"] = (Network.Create().Lstm(4, layers: 2, bidirectional: true, returnSequences: true, dropout: 0.3), [5, 3]),
+        ["GRU, bidirectional, last state"] = (Network.Create().Gru(4, bidirectional: true), [6, 2]),
+        ["GRU, 2 layers, sequences"] = (Network.Create().Gru(3, layers: 2, returnSequences: true).Flatten().Dense(2), [4, 3]),
         ["Mlp with batch norm and dropout"] = (Network.Mlp([8, 4], ActivationKind.Tanh, 0.3, batchNorm: true).Dense(3), [5]),
     };
 

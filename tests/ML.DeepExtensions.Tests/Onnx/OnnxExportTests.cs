@@ -109,21 +109,37 @@ public sealed class OnnxExportTests : IDisposable
     }
 
     [Fact]
-    public void ModelWithARecurrentLayer_ExportToOnnxFile_ThrowsNamingTheLayerAndWritesNothing()
+    public void ModelWithALayerWithoutLowering_ExportToOnnxFile_ThrowsNamingTheLayerAndWritesNothing()
     {
+        LayerRegistry.Register<NoOnnxLayer>("TestNoOnnx");
         var mlContext = new MLContext(1);
         var (train, _) = TestData.DigitsSplit(mlContext);
         var model = mlContext.MulticlassClassification.Trainers.NeuralNetwork(new NeuralNetworkMulticlassOptions
         {
-            Network = Network.Create().Reshape(8, 8).Lstm(8),
+            Network = Network.Create().Dense(8).Add(new NoOnnxLayer()),
             Epochs = 1,
         }).Fit(mlContext.Data.TakeRows(train, 64));
-        var path = Path.Combine(_directory, "lstm.onnx");
+        var path = Path.Combine(_directory, "unsupported.onnx");
         var ex = Assert.Throws<NotSupportedException>(() => model.ExportToOnnx(path));
-        Assert.Contains("LSTM(8", ex.Message);
-        Assert.Contains("'Recurrent'", ex.Message);
+        Assert.Contains("NoOnnx()", ex.Message);
+        Assert.Contains("'TestNoOnnx'", ex.Message);
+        Assert.Contains("no ONNX lowering", ex.Message);
         Assert.False(File.Exists(path));
         Assert.False(File.Exists(path + ".tmp"));
+    }
+
+    /// <summary>A third-party layer kind that declares no ONNX lowering.</summary>
+    public sealed class NoOnnxLayer : Layer
+    {
+        /// <inheritdoc />
+        public override string ToString() => "NoOnnx()";
+
+        /// <inheritdoc />
+        public override int[] InferOutputShape(int[] input, int index) => (int[])input.Clone();
+
+        /// <inheritdoc />
+        public override TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> Build(int[] input, BuildContext context)
+            => TorchSharp.torch.nn.Identity();
     }
 
     [Theory]
