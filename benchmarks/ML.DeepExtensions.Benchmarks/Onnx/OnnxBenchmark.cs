@@ -11,7 +11,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using ML.DeepExtensions.Networks;
 using ML.DeepExtensions.Runtime;
 using ML.DeepExtensions.Scoring;
-using ML.DeepExtensions.Vision;
+using ML.DeepExtensions.Vision.Zoo;
 using TorchSharp;
 
 namespace ML.DeepExtensions.Benchmarks.Onnx;
@@ -30,7 +30,7 @@ public static class OnnxBenchmark
     {
         public float[] Features { get; set; } = [];
 
-        public uint Label { get; set; }
+        public string Digit { get; set; } = "";
     }
 
     public static int Run(string[] args)
@@ -50,8 +50,8 @@ public static class OnnxBenchmark
         try
         {
             table.Add(Measure("MLP 64→128→64→10 (digits-sized)", Network.Mlp([128, 64]), [64], rows, directory));
-            table.Add(Measure("CNN 1×28×28 (LeNet-5)", Network.Create().Reshape(1, 28, 28).Architecture("LeNet5"), [784], rows / 2, directory));
-            table.Add(Measure("ResNet-18 ×0.25, 3×32×32", Network.Create().Reshape(3, 32, 32).Architecture("ResNet18", new Dictionary<string, string> { ["width"] = "0.25", ["smallInput"] = "true" }),
+            table.Add(Measure("CNN 1×28×28 (LeNet-5)", Network.Create().Reshape(1, 28, 28).Add(VisionArchitectures.LeNet5().Layers.Single()), [784], rows / 2, directory));
+            table.Add(Measure("ResNet-18 ×0.25, 3×32×32", Network.Create().Reshape(3, 32, 32).Add(VisionArchitectures.ResNet18(width: 0.25, smallInput: true).Layers.Single()),
                 [3 * 32 * 32], rows / 20, directory));
         }
         finally
@@ -69,11 +69,11 @@ public static class OnnxBenchmark
         var size = featureShape.Aggregate(1, (a, d) => a * d);
         var mlContext = new MLContext(1);
         var random = new Random(5);
-        Row MakeRow() => new() { Features = Enumerable.Range(0, size).Select(_ => (float)random.NextDouble()).ToArray(), Label = (uint)random.Next(1, 11) };
+        Row MakeRow() => new() { Features = Enumerable.Range(0, size).Select(_ => (float)random.NextDouble()).ToArray(), Digit = random.Next(10).ToString(CultureInfo.InvariantCulture) };
         var schema = SchemaDefinition.Create(typeof(Row));
         schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, size);
-        schema[nameof(Row.Label)].ColumnType = new KeyDataViewType(typeof(uint), 10);
-        var train = mlContext.Data.LoadFromEnumerable(Enumerable.Range(0, 256).Select(_ => MakeRow()).ToArray(), schema);
+        var raw = mlContext.Data.LoadFromEnumerable(Enumerable.Range(0, 256).Select(_ => MakeRow()).ToArray(), schema);
+        var train = mlContext.Transforms.Conversion.MapValueToKey("Label", "Digit").Fit(raw).Transform(raw);
         var scoringRows = Enumerable.Range(0, rows).Select(_ => MakeRow()).ToArray();
         var scoring = mlContext.Data.LoadFromEnumerable(scoringRows, schema);
         using var model = mlContext.MulticlassClassification.Trainers.NeuralNetwork(new NeuralNetworkMulticlassOptions { Network = network, Epochs = 1, BatchSize = 64 }).Fit(train);
