@@ -132,13 +132,43 @@ internal static class NetworkOnnxExport
     }
 
     public static void Write(NeuralNetworkTransformer transformer, string path, OnnxExportOptions? options)
+        => WriteFile(path, stream => Write(transformer, stream, options));
+
+    /// <summary>A bare network: input <c>input</c> (batch, input shape…), output <c>output</c> (batch, output shape…). For tests and tools.</summary>
+    public static void WriteNetwork(NetworkModel model, Stream stream, int opset)
+    {
+        var options = new OnnxExportOptions { OpsetVersion = opset, GraphName = "network" };
+        options.Validate();
+        WriteRawNetwork(model, stream, options, "input", "output", [], "");
+    }
+
+    /// <summary>The network's raw output under <paramref name="outputName"/>, from <paramref name="inputName"/> (batch, input shape…):
+    /// for models whose head is applied by their own code (the language model's next-token logits).</summary>
+    public static void WriteRawNetwork(NetworkModel model, Stream stream, OnnxExportOptions options, string inputName, string outputName,
+        IReadOnlyList<KeyValuePair<string, string>> metadata, string docString)
+    {
+        Guard.NotNull(stream);
+        var graph = new OnnxGraphBuilder(options.OpsetVersion);
+        var input = graph.Reserve(inputName);
+        graph.Inputs.Add(new OnnxValueRecord(input, OnnxElementType.Float, [null, .. model.InputShape.Select(d => (long?)d)]));
+        var output = OnnxNetworkLowering.Lower(graph, model.Network, model.Module, "", input, model.InputShape);
+        Node(graph, "output", "Identity", [output], output: graph.Reserve(outputName));
+        graph.Outputs.Add(new OnnxValueRecord(outputName, OnnxElementType.Float, [null, .. model.Network.OutputShape(model.InputShape).Select(d => (long?)d)]));
+        var entries = metadata.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+        foreach (var (key, value) in options.Metadata)
+            entries[key] = value;
+        OnnxModelWriter.Write(stream, graph, options.GraphName, entries.ToList(), docString);
+    }
+
+    /// <summary>Writes through a temporary file moved into place, so a failed export leaves no partial file.</summary>
+    public static void WriteFile(string path, Action<Stream> write)
     {
         var full = Path.GetFullPath(Guard.NotEmpty(path));
         var temporary = full + ".tmp";
         try
         {
             using (var stream = File.Create(temporary))
-                Write(transformer, stream, options);
+                write(stream);
             File.Move(temporary, full, overwrite: true);
         }
         finally
@@ -146,18 +176,6 @@ internal static class NetworkOnnxExport
             if (File.Exists(temporary))
                 File.Delete(temporary);
         }
-    }
-
-    /// <summary>A bare network: input <c>input</c> (batch, input shape…), output <c>output</c> (batch, output shape…). For tests and tools.</summary>
-    public static void WriteNetwork(NetworkModel model, Stream stream, int opset)
-    {
-        var graph = new OnnxGraphBuilder(opset);
-        var input = graph.Reserve("input");
-        graph.Inputs.Add(new OnnxValueRecord(input, OnnxElementType.Float, [null, .. model.InputShape.Select(d => (long?)d)]));
-        var output = OnnxNetworkLowering.Lower(graph, model.Network, model.Module, "", input, model.InputShape);
-        Node(graph, "output", "Identity", [output], output: graph.Reserve("output"));
-        graph.Outputs.Add(new OnnxValueRecord("output", OnnxElementType.Float, [null, .. model.Network.OutputShape(model.InputShape).Select(d => (long?)d)]));
-        OnnxModelWriter.Write(stream, graph, "network", [], "");
     }
 
     private static string Node(OnnxGraphBuilder graph, string scope, string opType, IReadOnlyList<string> inputs, IReadOnlyList<OnnxAttribute>? attributes = null, string? output = null)
