@@ -42,17 +42,14 @@ internal static class OnnxPipelineExport
 
         var graph = new OnnxGraphBuilder(PipelineOpset);
         var features = graph.Reserve("features");
-        string raw, head;
         try
         {
-            raw = NetworkOnnxExport.LowerFlat(graph, transformer.Model, features);
-            head = AddPipelineHead(graph, transformer.Head, raw);
+            AddPipelineHead(graph, transformer.Head, NetworkOnnxExport.LowerFlat(graph, transformer.Model, features));
         }
         catch (NotSupportedException ex)
         {
             throw new NotSupportedException($"ConvertToOnnx cannot export {step}: {ex.Message}", ex);
         }
-        _ = head;
 
         var names = new Dictionary<string, string>(StringComparer.Ordinal) { [features] = ctx.GetVariableName(transformer.FeatureColumnName) };
         foreach (var tensor in graph.Initializers)
@@ -94,7 +91,7 @@ internal static class OnnxPipelineExport
     }
 
     /// <summary>The head with ML.NET's column conventions; node outputs named like the columns are mapped to them.</summary>
-    private static string AddPipelineHead(OnnxGraphBuilder graph, ScoringHead head, string raw)
+    private static void AddPipelineHead(OnnxGraphBuilder graph, ScoringHead head, string raw)
     {
         var names = head.Names;
         string Node(string op, IReadOnlyList<string> inputs, string? output, params OnnxAttribute[] attributes)
@@ -104,23 +101,27 @@ internal static class OnnxPipelineExport
         switch (head.Kind)
         {
             case NetworkTask.Regression:
-                return Node("Reshape", [raw, Int64(-1, 1)], names.Score);
+                Node("Reshape", [raw, Int64(-1, 1)], names.Score);
+                break;
             case NetworkTask.BinaryClassification:
             {
                 var score = Node("Reshape", [raw, Int64(-1, 1)], names.Score);
                 Node("Sigmoid", [score], names.Probability);
                 var zero = graph.AddInitializer(new OnnxTensorRecord("head.zero", OnnxElementType.Float, [], Floats: [0f]));
-                return Node("Greater", [score, zero], names.PredictedLabel);
+                Node("Greater", [score, zero], names.PredictedLabel);
+                break;
             }
             case NetworkTask.MulticlassClassification:
             {
                 Node("Softmax", [raw], names.Score, OnnxAttribute.Int("axis", 1));
                 var index = Node("ArgMax", [raw], null, OnnxAttribute.Int("axis", 1), OnnxAttribute.Int("keepdims", 1));
                 var key = Node("Add", [index, Int64(1)], null);
-                return Node("Cast", [key], names.PredictedLabel, OnnxAttribute.Int("to", 12)); // UInt32: ML.NET's key
+                Node("Cast", [key], names.PredictedLabel, OnnxAttribute.Int("to", 12)); // UInt32: ML.NET's key
+                break;
             }
             default:
-                return Node("Identity", [raw], names.Features);
+                Node("Identity", [raw], names.Features);
+                break;
         }
     }
 }
