@@ -5,6 +5,7 @@ using Microsoft.ML;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using ML.DeepExtensions.Text.Generation;
+using ML.DeepExtensions.Text.Tests.Generation;
 using Xunit;
 
 namespace ML.DeepExtensions.Text.Tests.Onnx;
