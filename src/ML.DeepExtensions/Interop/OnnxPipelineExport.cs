@@ -54,9 +54,14 @@ internal static class OnnxPipelineExport
         var names = new Dictionary<string, string>(StringComparer.Ordinal) { [features] = ctx.GetVariableName(transformer.FeatureColumnName) };
         foreach (var tensor in graph.Initializers)
         {
-            names[tensor.Name] = tensor.Type == OnnxElementType.Int64
-                ? ctx.AddInitializer(tensor.Longs!, tensor.Dims, tensor.Name)
-                : ctx.AddInitializer(tensor.Floats!, tensor.Dims, tensor.Name);
+            // Scalars through the scalar overloads: ML.NET's tensor overloads multiply the dims and reject an empty list.
+            names[tensor.Name] = (tensor.Type, tensor.Dims.Length) switch
+            {
+                (OnnxElementType.Int64, 0) => ctx.AddInitializer(tensor.Longs![0], tensor.Name),
+                (OnnxElementType.Int64, _) => ctx.AddInitializer(tensor.Longs!, tensor.Dims, tensor.Name),
+                (_, 0) => ctx.AddInitializer(tensor.Floats![0], tensor.Name),
+                _ => ctx.AddInitializer(tensor.Floats!, tensor.Dims, tensor.Name),
+            };
         }
         var columns = transformer.Head.Columns.ToDictionary(c => c.Name, c => c.Type, StringComparer.Ordinal);
         foreach (var node in graph.Nodes)

@@ -81,6 +81,65 @@ public sealed class ConvertToOnnxTests : IDisposable
     }
 
     [Fact]
+    public void BinaryAndRegressionPipelines_ConvertToOnnx_ScoreLikeTheModel()
+    {
+        var mlContext = new MLContext(1);
+        var (train, scoring, pixels) = Digits(mlContext);
+        var input = NamedOnnxValue.CreateFromTensor("Pixels", new DenseTensor<float>(pixels.SelectMany(p => p).ToArray(), [pixels.Length, 64]));
+        var network = Network.Create().Dense(16).LayerNorm().GELU().Dense(8).ReLU();
+
+        // Binary: is the digit odd? Score (logit), Probability, PredictedLabel (Boolean).
+        var binaryTrain = mlContext.Transforms.CustomMapping<DigitLabel, OddLabel>((d, o) => o.Odd = int.Parse(d.Digit.ToString(), System.Globalization.CultureInfo.InvariantCulture) % 2 == 1, null).Fit(train).Transform(train);
+        var binary = mlContext.Transforms.NormalizeMinMax("Features", "Pixels")
+            .Append(mlContext.BinaryClassification.Trainers.NeuralNetwork(new NeuralNetworkBinaryOptions { LabelColumnName = "Odd", Network = network, Epochs = 2 }))
+            .Fit(binaryTrain);
+        using (var stream = new MemoryStream())
+        {
+            mlContext.Model.ConvertToOnnx(binary, scoring, stream);
+            using var session = new InferenceSession(stream.ToArray());
+            using var results = session.Run([input]);
+            var scored = binary.Transform(scoring);
+            AssertClose(scored.GetColumn<float>("Score").ToArray(), results.Single(r => r.Name == "Score.output").AsTensor<float>().ToArray());
+            AssertClose(scored.GetColumn<float>("Probability").ToArray(), results.Single(r => r.Name == "Probability.output").AsTensor<float>().ToArray());
+            Assert.Equal(scored.GetColumn<bool>("PredictedLabel").ToArray(), results.Single(r => r.Name == "PredictedLabel.output").AsTensor<bool>().ToArray());
+        }
+
+        // Regression on the digit's value.
+        var regressionTrain = mlContext.Transforms.CustomMapping<DigitLabel, DigitValue>((d, o) => o.Value = int.Parse(d.Digit.ToString(), System.Globalization.CultureInfo.InvariantCulture), null).Fit(train).Transform(train);
+        var regression = mlContext.Transforms.NormalizeMinMax("Features", "Pixels")
+            .Append(mlContext.Regression.Trainers.NeuralNetwork(new NeuralNetworkRegressionOptions { LabelColumnName = "Value", Network = network, Epochs = 2 }))
+            .Fit(regressionTrain);
+        using (var stream = new MemoryStream())
+        {
+            mlContext.Model.ConvertToOnnx(regression, scoring, 12, stream);
+            using var session = new InferenceSession(stream.ToArray());
+            using var results = session.Run([input]);
+            AssertClose(regression.Transform(scoring).GetColumn<float>("Score").ToArray(), results.Single(r => r.Name == "Score.output").AsTensor<float>().ToArray());
+        }
+    }
+
+    private static void AssertClose(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        Assert.True(expected.Zip(actual).Max(p => Math.Abs(p.First - p.Second)) <= 1e-4f);
+    }
+
+    private sealed class DigitLabel
+    {
+        public ReadOnlyMemory<char> Digit { get; set; }
+    }
+
+    private sealed class OddLabel
+    {
+        public bool Odd { get; set; }
+    }
+
+    private sealed class DigitValue
+    {
+        public float Value { get; set; }
+    }
+
+    [Fact]
     public void PipelineWhoseFeaturesCannotBeExported_ConvertToOnnx_ThrowsNamingOurStep()
     {
         var mlContext = new MLContext(1);
