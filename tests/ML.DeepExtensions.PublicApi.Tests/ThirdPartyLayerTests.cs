@@ -5,9 +5,11 @@ using System.Runtime.CompilerServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Onnx;
 using ML.DeepExtensions.Scoring;
 using TorchSharp;
 using TorchSharp.Modules;
+using Microsoft.ML.OnnxRuntime;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -36,6 +38,9 @@ public sealed class LearnedScaleLayer : Layer
 
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => new LearnedScaleModule(input[0], InitialScale);
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context) => context.Node("Mul", [context.Input, context.Initializer("scale")]);
 
     private sealed class LearnedScaleModule : nn.Module<Tensor, Tensor>
     {
@@ -110,5 +115,25 @@ public class ThirdPartyLayerTests
         var loaded = Assert.IsType<NeuralNetworkTransformer>(new MLContext().Model.Load(zip, out _));
         Assert.IsType<LearnedScaleLayer>(loaded.Network.Layers[0]);
         Assert.Equal(scores, loaded.Transform(test).GetColumn<float>("Score").ToArray());
+    }
+
+    [Fact]
+    public void ThirdPartyLayerWithItsOwnLowering_ExportToOnnx_ScoresLikeTransform()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var train = Rows(mlContext, 200, 1);
+        var test = Rows(mlContext, 20, 2);
+        var model = mlContext.Regression.Trainers.NeuralNetwork(network: Network.Create().Add(new LearnedScaleLayer(1f)).Dense(4).Tanh(), epochs: 1, batchSize: 16).Fit(train);
+        using var onnx = new MemoryStream();
+        model.ExportToOnnx(onnx, new OnnxExportOptions { OpsetVersion = OnnxExportOptions.Defaults.OpsetVersion });
+
+        var expected = model.Transform(test).GetColumn<float>("Score").ToArray();
+        var features = test.GetColumn<float[]>("Features").SelectMany(f => f).ToArray();
+        using var session = new InferenceSession(onnx.ToArray());
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("Features", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(features, [expected.Length, 2]))]);
+        var actual = results.Single(r => r.Name == "Score").AsTensor<float>().ToArray();
+        Assert.Equal(expected.Length, actual.Length);
+        Assert.True(expected.Zip(actual).Max(p => Math.Abs(p.First - p.Second)) <= 1e-4f);
+        Assert.Equal("Regression", session.ModelMetadata.CustomMetadataMap["task"]);
     }
 }

@@ -1,5 +1,7 @@
 using System;
+using System.Linq;
 using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -56,6 +58,36 @@ internal sealed class RecurrentTextEncoderLayer : Layer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new RecurrentTextEncoderModule(this, context.Generator);
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+    {
+        Guard.NotNull(context);
+        var length = context.InputShape[0];
+        var ids = context.Node("Cast", [context.Input], OnnxAttribute.Int("to", 7));
+        var embedded = context.Node("Gather", [context.Initializer("embedding.weight"), ids], OnnxAttribute.Int("axis", 0));
+        // Real tokens per row, at least 1 (an empty row reads one padding token), as the packed sequence in training.
+        var real = context.Node("Cast", [context.Node("Not", [context.Node("Equal", [ids, context.Int64Constant(PaddingId)])])], OnnxAttribute.Int("to", 1));
+        var count = context.Node("Max", [context.Node("Mul", [context.ReduceMean(real, [1], keepDims: false), context.Constant([(float)length])]), context.Constant([1f])]);
+        var lengths = context.Node("Cast", [count], OnnxAttribute.Int("to", 6));   // int32 (batch)
+        var prefix = Kind == RecurrentKind.Lstm ? "lstm." : "gru.";
+        var (sequence, final) = RecurrentOnnx.Lower(context, prefix, Kind, embedded, Dimensions, HiddenSize, Layers, Bidirectional, lengths);
+        if (Pooling == TextPooling.LastState)
+            return final;
+        // Positions before each row's length (right padding): the recurrence's real outputs.
+        var positions = context.Constant(Enumerable.Range(0, length).Select(i => (float)i).ToArray(), length);
+        var inside = context.Node("Less", [positions, context.ReshapeExamples(count, [1])]);          // (batch, length)
+        var width = HiddenSize * (Bidirectional ? 2 : 1);
+        if (Pooling == TextPooling.Mean)
+        {
+            var weights = context.Node("Div", [context.Node("Cast", [inside], OnnxAttribute.Int("to", 1)), context.ReshapeExamples(count, [1])]);
+            return context.ReshapeExamples(context.Node("MatMul", [context.ReshapeExamples(weights, [1, length]), sequence]), [width]);
+        }
+        var masked = context.Node("Where", [context.ReshapeExamples(inside, [length, 1]), sequence, context.Constant([float.NegativeInfinity])]);
+        return context.OpsetVersion >= 18
+            ? context.Node("ReduceMax", [masked, context.Int64Constant(1)], OnnxAttribute.Int("keepdims", 0))
+            : context.Node("ReduceMax", [masked], OnnxAttribute.Ints("axes", 1), OnnxAttribute.Int("keepdims", 0));
+    }
 }
 
 /// <summary>Cuts each batch of token ids <c>(batch, length)</c> to its longest row (per-batch dynamic padding); the declared shape is unchanged.</summary>
@@ -78,6 +110,10 @@ internal sealed class TrimPaddingLayer : Layer
 
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => new TrimPaddingModule(VocabularySize, PaddingId);
+
+    /// <inheritdoc />
+    /// <remarks>The identity: the graph keeps the declared length, and the Transformer masks padding exactly.</remarks>
+    public override string ToOnnx(OnnxLoweringContext context) => Guard.NotNull(context).Node("Identity", [context.Input]);
 }
 
 /// <summary>Puts <see cref="TokenId"/> in front of every row: <c>(length)</c> → <c>(length + 1)</c> (a [CLS] token for tokenizers without one).</summary>
@@ -95,6 +131,16 @@ internal sealed class PrependTokenLayer : Layer
 
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => new PrependTokenModule(TokenId);
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+    {
+        Guard.NotNull(context);
+        // A (batch, 1) column of TokenId built from the input's first column, then concatenated in front.
+        var first = context.Node("Slice", [context.Input, context.Int64Constant(0), context.Int64Constant(1), context.Int64Constant(1)]);
+        var column = context.Node("Add", [context.Node("Mul", [first, context.Constant([0f])]), context.Constant([(float)TokenId])]);
+        return context.Node("Concat", [column, context.Input], OnnxAttribute.Int("axis", 1));
+    }
 }
 
 /// <summary>Checks that ids are whole numbers in [0, vocabularySize) with a message naming the range, before a native index error.</summary>

@@ -1,11 +1,13 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Threading;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Onnx;
 using ML.DeepExtensions.Runtime;
 using ML.DeepExtensions.Scoring;
 using ML.DeepExtensions.Text.Interop;
@@ -132,6 +134,43 @@ public sealed class LanguageModelTransformer : ITrainedNetworkTransformer, IDisp
         }
         return result;
     }
+
+    /// <summary>
+    /// Writes the network as a standalone ONNX model (opset 17 by default) that scores token windows without libtorch:
+    /// input <c>Tokens</c>, float32 (batch, <see cref="MaxLength"/>) token ids with a dynamic batch dimension; output
+    /// <c>Logits</c>, float32 (batch, <see cref="MaxLength"/>, <see cref="VocabularySize"/>). As in <see cref="Generate(string?, GenerationOptions?)"/>,
+    /// a window is the padding id (the start position), then the context's ids, then padding; the logits at the position of
+    /// the context's last id (its length) predict the next token. Tokenization and sampling stay outside the graph; the
+    /// metadata records the vocabulary size, the padding and end-of-text ids and this convention.
+    /// </summary>
+    /// <param name="stream">Where the model is written; left open.</param>
+    /// <param name="options">Opset, graph name and extra metadata; <c>null</c> for the defaults.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The opset is outside 11 … 21.</exception>
+    public void ExportToOnnx(System.IO.Stream stream, OnnxExportOptions? options = null)
+    {
+        options ??= new OnnxExportOptions();
+        options.Validate();
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["task"] = "NextTokenPrediction",
+            ["input"] = "Tokens",
+            ["input_description"] = "float32 (batch, max_length): the padding id, then the context's token ids, then padding",
+            ["max_length"] = MaxLength.ToString(CultureInfo.InvariantCulture),
+            ["vocabulary_size"] = VocabularySize.ToString(CultureInfo.InvariantCulture),
+            ["padding_id"] = Tokenizer.PaddingId.ToString(CultureInfo.InvariantCulture),
+            ["logits"] = "float32 (batch, max_length, vocabulary_size): the logits at position n (the context's length) predict the next token",
+            ["network"] = Network.ToJson(),
+        };
+        if (Tokenizer.EndOfTextId is { } end)
+            metadata["end_of_text_id"] = end.ToString(CultureInfo.InvariantCulture);
+        NetworkOnnxExport.WriteRawNetwork(Model, stream, options, "Tokens", "Logits", metadata.ToList(), $"Next-token language model exported by ML.DeepExtensions: {Network.Layers.Count} layers.");
+    }
+
+    /// <summary>Writes the model as <see cref="ExportToOnnx(System.IO.Stream, OnnxExportOptions?)"/> does, to a file (through a
+    /// temporary file, so a failed export leaves no partial file).</summary>
+    /// <param name="path">The file to create or replace.</param>
+    /// <param name="options">Opset, graph name and extra metadata; <c>null</c> for the defaults.</param>
+    public void ExportToOnnx(string path, OnnxExportOptions? options = null) => NetworkOnnxExport.WriteFile(path, stream => ExportToOnnx(stream, options));
 
     /// <summary>
     /// Log-probabilities (natural log) of every next token after <paramref name="prompt"/>, indexed by token id;

@@ -1,5 +1,6 @@
 using System;
 using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -88,6 +89,10 @@ public sealed class TokenEmbeddingLayer : Layer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new TokenEmbeddingModule(VocabularySize, Dimensions, MaxLength, PaddingId, LearnedPositions);
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+        => TransformerOnnx.Embed(Guard.NotNull(context), "", context.Input, context.InputShape[0], Dimensions, PaddingId, LearnedPositions, MaxLength).X;
 }
 
 /// <summary>
@@ -139,6 +144,15 @@ public sealed class TransformerBlockLayer : Layer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new TransformerBlockModule(input[1], Heads, FeedForward, Dropout, Causal, context.Generator);
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+    {
+        Guard.NotNull(context);
+        var (length, dimensions) = (context.InputShape[0], context.InputShape[1]);
+        var (keep, keep3) = TransformerOnnx.KeepFromRows(context, context.Input, length, dimensions);
+        return TransformerOnnx.Block(context, "", context.Input, keep, keep3, length, dimensions, Heads, Causal);
+    }
 }
 
 /// <summary>
@@ -168,6 +182,15 @@ public sealed class SequencePoolLayer : Layer
 
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => new SequencePoolModule(Pooling);
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+    {
+        Guard.NotNull(context);
+        var (length, dimensions) = (context.InputShape[0], context.InputShape[1]);
+        var (keep, _) = TransformerOnnx.KeepFromRows(context, context.Input, length, dimensions);
+        return TransformerOnnx.Pool(context, context.Input, keep, length, dimensions, Pooling);
+    }
 }
 
 /// <summary>
@@ -249,4 +272,17 @@ public sealed class TransformerLayer : Layer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new TransformerModule(this, context.Generator);
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+    {
+        Guard.NotNull(context);
+        var length = context.InputShape[0];
+        var (x, keep, keep3) = TransformerOnnx.Embed(context, "embedding.", context.Input, length, Dimensions, PaddingId, LearnedPositions, MaxLength);
+        for (var i = 0; i < Layers; i++)
+            x = TransformerOnnx.Block(context, $"blocks.{i}.", x, keep, keep3, length, Dimensions, Heads, Causal);
+        var normed = LayerNormLayer.OnnxLayerNorm(context, x, context.Initializer("norm.weight"), context.Initializer("norm.bias"), 1e-5);
+        x = context.Node("Mul", [normed, keep3]);
+        return Pooling == SequencePooling.None ? x : TransformerOnnx.Pool(context, x, keep, length, Dimensions, Pooling);
+    }
 }

@@ -70,7 +70,7 @@ internal sealed class TokenEmbeddingModule : nn.Module<Tensor, Tensor>
         return sum.mul(keep.unsqueeze(-1).to(sum.dtype)).MoveToOuterDisposeScope();
     }
 
-    private static Tensor Sinusoids(int maxLength, int dimensions)
+    internal static Tensor Sinusoids(int maxLength, int dimensions)
     {
         var table = new float[maxLength * dimensions];
         for (var p = 0; p < maxLength; p++)

@@ -2,6 +2,7 @@ using System;
 using System.Globalization;
 using System.Linq;
 using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -67,6 +68,19 @@ public sealed class NormalizeLayer : Layer
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new NormalizeModule(Mean, Std);
 
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+    {
+        Guard.NotNull(context);
+        // Per-channel constants shaped (values, 1, …) broadcast over (batch, channels, …), as NormalizeModule does.
+        var dims = new long[context.InputShape.Count];
+        Array.Fill(dims, 1L);
+        dims[0] = Mean.Length;
+        var centered = context.Node("Sub", [context.Input, context.Constant(Mean, dims)]);
+        dims[0] = Std.Length;
+        return context.Node("Div", [centered, context.Constant(Std, dims)]);
+    }
+
     private static float[] CheckValues(float[] values, string name, bool positive)
     {
         Guard.NotNull(values, name);
@@ -128,6 +142,10 @@ public sealed class RandomCropLayer : Layer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new RandomCropModule(Padding, PaddingMode, context.Generator);
+
+    /// <inheritdoc />
+    /// <remarks>Augmentation is active only in training: the identity in the exported graph.</remarks>
+    public override string ToOnnx(OnnxLoweringContext context) => Guard.NotNull(context).Node("Identity", [context.Input]);
 }
 
 /// <summary>
@@ -170,6 +188,10 @@ public sealed class RandomFlipLayer : Layer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new RandomFlipModule(Horizontal, Vertical, Probability, context.Generator);
+
+    /// <inheritdoc />
+    /// <remarks>Augmentation is active only in training: the identity in the exported graph.</remarks>
+    public override string ToOnnx(OnnxLoweringContext context) => Guard.NotNull(context).Node("Identity", [context.Input]);
 }
 
 /// <summary>
@@ -197,6 +219,10 @@ public sealed class RandomRotationLayer : Layer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new RandomRotationModule(MaxDegrees, context.Generator);
+
+    /// <inheritdoc />
+    /// <remarks>Augmentation is active only in training: the identity in the exported graph.</remarks>
+    public override string ToOnnx(OnnxLoweringContext context) => Guard.NotNull(context).Node("Identity", [context.Input]);
 }
 
 /// <summary>
@@ -233,6 +259,10 @@ public sealed class ColorJitterLayer : Layer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new ColorJitterModule(Brightness, Contrast, context.Generator);
+
+    /// <inheritdoc />
+    /// <remarks>Augmentation is active only in training: the identity in the exported graph.</remarks>
+    public override string ToOnnx(OnnxLoweringContext context) => Guard.NotNull(context).Node("Identity", [context.Input]);
 }
 
 /// <summary>
@@ -290,6 +320,10 @@ public sealed class RandomErasingLayer : Layer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new RandomErasingModule(Probability, MinScale, MaxScale, MinRatio, MaxRatio, context.Generator);
+
+    /// <inheritdoc />
+    /// <remarks>Augmentation is active only in training: the identity in the exported graph.</remarks>
+    public override string ToOnnx(OnnxLoweringContext context) => Guard.NotNull(context).Node("Identity", [context.Input]);
 }
 
 internal static class ImageLayerText

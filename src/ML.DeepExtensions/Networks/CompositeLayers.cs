@@ -1,5 +1,6 @@
 using System;
 using System.Text.Json.Serialization;
+using ML.DeepExtensions.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -70,6 +71,16 @@ public sealed class ResidualLayer : Layer
         return new ResidualModule(body, shortcut, activation, DropPath, context.Generator);
     }
 
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+    {
+        Guard.NotNull(context);
+        var body = context.Lower(Body, context.Input, context.InputShape, "body");
+        var skip = Shortcut is null ? context.Input : context.Lower(Shortcut, context.Input, context.InputShape, "shortcut");
+        var sum = context.Node("Add", [body, skip]);
+        return Activation is { } kind ? context.Activation(kind, sum) : sum;
+    }
+
     private int[] BranchShape(Network branch, string name, int[] input, int index)
     {
         try
@@ -116,4 +127,15 @@ public sealed class SqueezeExcitationLayer : Layer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new SqueezeExcitationModule(input[0], SqueezeChannels, ActivationLayer.CreateModule(Activation));
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+    {
+        Guard.NotNull(context);
+        var pooled = context.ReduceMean(context.Input, [2, 3], keepDims: true);
+        var squeezed = context.Node("Conv", [pooled, context.Initializer("fc1.weight"), context.Initializer("fc1.bias")], OnnxAttribute.Ints("kernel_shape", 1, 1));
+        var activated = context.Activation(Activation, squeezed);
+        var excited = context.Node("Conv", [activated, context.Initializer("fc2.weight"), context.Initializer("fc2.bias")], OnnxAttribute.Ints("kernel_shape", 1, 1));
+        return context.Node("Mul", [context.Input, context.Node("Sigmoid", [excited])]);
+    }
 }

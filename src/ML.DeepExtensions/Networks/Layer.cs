@@ -1,3 +1,5 @@
+using System;
+using ML.DeepExtensions.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -38,6 +40,23 @@ public abstract class Layer
     /// <param name="input">Shape of one input example, without the batch dimension.</param>
     /// <param name="context">What the build offers besides the shape: the run's random generator.</param>
     public abstract nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context);
+
+    /// <summary>
+    /// The ONNX lowering, declared next to the shape rule: adds the nodes computing this layer in scoring mode (dropout and
+    /// augmentation are the identity) from <see cref="OnnxLoweringContext.Input"/>, and returns the name of the output value,
+    /// of shape (batch, <see cref="InferOutputShape"/>). Used by <c>ExportToOnnx</c> and by ML.NET's <c>ConvertToOnnx</c>.
+    /// The default throws <see cref="NotSupportedException"/> naming the layer: a layer kind without a lowering cannot be exported.
+    /// </summary>
+    /// <param name="context">The input value, the input shape, the layer's trained weights and the graph being built.</param>
+    /// <returns>The name of the ONNX value holding the layer's output.</returns>
+    /// <exception cref="NotSupportedException">The layer kind (or this configuration of it) has no ONNX lowering.</exception>
+    public virtual string ToOnnx(OnnxLoweringContext context)
+        => throw OnnxNotSupported("its layer kind declares no ONNX lowering (override Layer.ToOnnx to add one)");
+
+    /// <summary>The exception <see cref="ToOnnx"/> throws when the layer cannot be exported; the message names the layer,
+    /// its registered type name and <paramref name="reason"/>, and says that nothing was written.</summary>
+    protected NotSupportedException OnnxNotSupported(string reason)
+        => new($"Layer {this} (type '{LayerRegistry.TypeNameOf(GetType()) ?? GetType().Name}') cannot be exported to ONNX: {reason}. No model was written.");
 
     /// <summary>The exception <see cref="InferOutputShape"/> throws for an input it cannot take; the message names the
     /// layer, its position, the received shape and <paramref name="expected"/>.</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using ML.DeepExtensions.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -39,6 +40,18 @@ public sealed class DenseLayer : Layer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => nn.Linear(input[^1], Units, UseBias);
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+    {
+        Guard.NotNull(context);
+        var bias = UseBias ? context.Initializer("bias") : "";
+        if (context.InputShape.Count == 1)
+            return context.Node("Gemm", UseBias ? [context.Input, context.Initializer("weight"), bias] : [context.Input, context.Initializer("weight")], OnnxAttribute.Int("transB", 1));
+        using var transposed = context.Weight("weight").t();
+        var product = context.Node("MatMul", [context.Input, context.Initializer("weight_t", transposed)]);
+        return UseBias ? context.Node("Add", [product, bias]) : product;
+    }
 }
 
 /// <summary>
@@ -127,6 +140,20 @@ public sealed class ConvolutionLayer : Layer
             ? nn.Conv1d(input[0], Filters, KernelSize, Stride, Padding, groups: Groups, bias: UseBias)
             : nn.Conv2d(input[0], Filters, KernelSize, Stride, Padding, groups: Groups, bias: UseBias);
     }
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+    {
+        Guard.NotNull(context);
+        var inputs = UseBias
+            ? new[] { context.Input, context.Initializer("weight"), context.Initializer("bias") }
+            : [context.Input, context.Initializer("weight")];
+        return context.Node("Conv", inputs,
+            OnnxAttribute.Ints("kernel_shape", Enumerable.Repeat((long)KernelSize, Dimensions).ToArray()),
+            OnnxAttribute.Ints("strides", Enumerable.Repeat((long)Stride, Dimensions).ToArray()),
+            OnnxAttribute.Ints("pads", Enumerable.Repeat((long)Padding, 2 * Dimensions).ToArray()),
+            OnnxAttribute.Int("group", Groups));
+    }
 }
 
 /// <summary>Kind of window pooling.</summary>
@@ -199,6 +226,22 @@ public sealed class PoolingLayer : Layer
         (PoolingKind.Average, 1) => nn.AvgPool1d(KernelSize, Stride, Padding),
         _ => nn.AvgPool2d(KernelSize, Stride, Padding),
     };
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+    {
+        Guard.NotNull(context);
+        var window = new[]
+        {
+            OnnxAttribute.Ints("kernel_shape", Enumerable.Repeat((long)KernelSize, Dimensions).ToArray()),
+            OnnxAttribute.Ints("strides", Enumerable.Repeat((long)Stride, Dimensions).ToArray()),
+            OnnxAttribute.Ints("pads", Enumerable.Repeat((long)Padding, 2 * Dimensions).ToArray()),
+        };
+        // PyTorch's average pooling counts padded zeros in the mean (count_include_pad=True).
+        return Kind == PoolingKind.Max
+            ? context.Node("MaxPool", [context.Input], window)
+            : context.Node("AveragePool", [context.Input], [.. window, OnnxAttribute.Int("count_include_pad", 1)]);
+    }
 }
 
 /// <summary>
@@ -225,6 +268,35 @@ public sealed class AdaptiveAveragePoolLayer : Layer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => nn.AdaptiveAvgPool2d(new long[] { OutputSize, OutputSize });
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+    {
+        Guard.NotNull(context);
+        var (height, width) = (context.InputShape[1], context.InputShape[2]);
+        if (height % OutputSize == 0 && width % OutputSize == 0)
+        {
+            // Equal bins: an ordinary average pooling.
+            var (kh, kw) = (height / OutputSize, width / OutputSize);
+            return context.Node("AveragePool", [context.Input], OnnxAttribute.Ints("kernel_shape", kh, kw), OnnxAttribute.Ints("strides", kh, kw));
+        }
+        // PyTorch's bins: [floor(i·n/out), ceil((i+1)·n/out)), possibly overlapping; one slice and mean per bin, rows then columns.
+        var rows = PoolBins(context, context.Input, 2, height);
+        return PoolBins(context, rows, 3, width);
+    }
+
+    private string PoolBins(OnnxLoweringContext context, string input, long axis, int size)
+    {
+        var bins = new string[OutputSize];
+        for (var i = 0; i < OutputSize; i++)
+        {
+            var start = i * size / OutputSize;
+            var end = ((i + 1) * size + OutputSize - 1) / OutputSize;
+            var slice = context.Node("Slice", [input, context.Int64Constant(start), context.Int64Constant(end), context.Int64Constant(axis)]);
+            bins[i] = context.ReduceMean(slice, [axis], keepDims: true);
+        }
+        return bins.Length == 1 ? bins[0] : context.Node("Concat", bins, OnnxAttribute.Int("axis", axis));
+    }
 }
 
 /// <summary>Mean over every spatial position: <c>(channels, …) → (channels)</c>.</summary>
@@ -239,6 +311,10 @@ public sealed class GlobalAveragePoolLayer : Layer
 
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => new GlobalAveragePoolModule();
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+        => Guard.NotNull(context).ReduceMean(context.Input, Enumerable.Range(2, context.InputShape.Count - 1).Select(a => (long)a).ToArray(), keepDims: false);
 }
 
 /// <summary>Flattens everything but the batch dimension.</summary>
@@ -252,6 +328,10 @@ public sealed class FlattenLayer : Layer
 
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => nn.Flatten();
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+        => Guard.NotNull(context).Node("Flatten", [context.Input], OnnxAttribute.Int("axis", 1));
 }
 
 /// <summary>Reshapes each example; at most one dimension may be −1 (inferred).</summary>
@@ -296,6 +376,10 @@ public sealed class ReshapeLayer : Layer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new ReshapeModule(InferOutputShape(input, 0));
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+        => Guard.NotNull(context).ReshapeExamples(context.Input, context.OutputShape);
 }
 
 /// <summary>Batch normalization over the channel dimension (the first one): works after Dense and convolutions.</summary>
@@ -326,6 +410,19 @@ public sealed class BatchNormLayer : Layer
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => input.Length == 3
         ? nn.BatchNorm2d(input[0], Epsilon, Momentum)
         : nn.BatchNorm1d(input[0], Epsilon, Momentum);
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+    {
+        Guard.NotNull(context);
+        // Scoring mode: the running statistics. A (features) input is seen as (features, 1) so every runtime takes it.
+        var flat = context.InputShape.Count == 1;
+        var input = flat ? context.ReshapeExamples(context.Input, [context.InputShape[0], 1]) : context.Input;
+        var output = context.Node("BatchNormalization",
+            [input, context.Initializer("weight"), context.Initializer("bias"), context.Initializer("running_mean"), context.Initializer("running_var")],
+            OnnxAttribute.Float("epsilon", (float)Epsilon));
+        return flat ? context.ReshapeExamples(output, context.InputShape) : output;
+    }
 }
 
 /// <summary>Layer normalization over the last dimension.</summary>
@@ -348,6 +445,23 @@ public sealed class LayerNormLayer : Layer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => nn.LayerNorm(new long[] { input[^1] }, Epsilon);
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+        => OnnxLayerNorm(Guard.NotNull(context), context.Input, context.Initializer("weight"), context.Initializer("bias"), Epsilon);
+
+    /// <summary>Layer normalization over the last dimension: the operator from opset 17, its decomposition before.</summary>
+    internal static string OnnxLayerNorm(OnnxLoweringContext context, string input, string weight, string bias, double epsilon)
+    {
+        if (context.OpsetVersion >= 17)
+            return context.Node("LayerNormalization", [input, weight, bias], OnnxAttribute.Int("axis", -1), OnnxAttribute.Float("epsilon", (float)epsilon));
+        var mean = context.ReduceMean(input, [-1], keepDims: true);
+        var centered = context.Node("Sub", [input, mean]);
+        var variance = context.ReduceMean(context.Node("Mul", [centered, centered]), [-1], keepDims: true);
+        var deviation = context.Node("Sqrt", [context.Node("Add", [variance, context.Constant([(float)epsilon])])]);
+        var normalized = context.Node("Div", [centered, deviation]);
+        return context.Node("Add", [context.Node("Mul", [normalized, weight]), bias]);
+    }
 }
 
 /// <summary>Zeroes each value with probability <see cref="Rate"/> during training (scaled by 1/(1−rate)); identity when scoring.</summary>
@@ -369,6 +483,10 @@ public sealed class DropoutLayer : Layer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new SeededDropoutModule(Rate, context.Generator);
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+        => Guard.NotNull(context).Node("Identity", [context.Input]);
 }
 
 /// <summary>Maps integer token ids <c>(length)</c> to vectors <c>(length, dimensions)</c>. Ids arrive as floats and are truncated.</summary>
@@ -398,6 +516,15 @@ public sealed class EmbeddingLayer : Layer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new EmbeddingModule(VocabularySize, Dimensions);
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+    {
+        Guard.NotNull(context);
+        // Ids arrive as floats and are truncated, as in training.
+        var ids = context.Node("Cast", [context.Input], OnnxAttribute.Int("to", 7));
+        return context.Node("Gather", [context.Initializer("embedding.weight"), ids], OnnxAttribute.Int("axis", 0));
+    }
 }
 
 /// <summary>Recurrent cell type.</summary>
@@ -458,6 +585,15 @@ public sealed class RecurrentLayer : Layer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
         => new RecurrentModule(Kind, input[1], HiddenSize, Layers, Bidirectional, ReturnSequences, Dropout);
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+    {
+        Guard.NotNull(context);
+        var prefix = Kind == RecurrentKind.Lstm ? "lstm." : "gru.";
+        var (sequence, final) = RecurrentOnnx.Lower(context, prefix, Kind, context.Input, context.InputShape[1], HiddenSize, Layers, Bidirectional);
+        return ReturnSequences ? sequence : final;
+    }
 }
 
 /// <summary>Element-wise (or, for softmax, last-dimension) activation functions.</summary>
@@ -508,6 +644,10 @@ public sealed class ActivationLayer : Layer
 
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => CreateModule(Kind, NegativeSlope);
+
+    /// <inheritdoc />
+    public override string ToOnnx(OnnxLoweringContext context)
+        => Guard.NotNull(context).Activation(Kind, context.Input, NegativeSlope);
 
     internal static nn.Module<Tensor, Tensor> CreateModule(ActivationKind kind, double negativeSlope = 0.01) => kind switch
     {

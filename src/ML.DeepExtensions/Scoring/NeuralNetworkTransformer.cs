@@ -4,6 +4,7 @@ using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Onnx;
 using ML.DeepExtensions.Persistence;
 using ML.DeepExtensions.Runtime;
 using ML.DeepExtensions.Training;
@@ -147,6 +148,30 @@ public sealed class NeuralNetworkTransformer : ISingleFeaturePredictionTransform
         var head = new ScoringHead(NetworkTask.FeatureExtraction, model.OutputSize, null, new OutputColumnNames(Features: outputColumnName));
         return new NeuralNetworkTransformer(model, head, inputColumnName, History, ScoringBatchSize) { NumberOfThreads = NumberOfThreads };
     }
+
+    /// <summary>
+    /// Writes the network and its scoring head as a standalone ONNX model (opset 17 by default) that ONNX Runtime, ML.NET's
+    /// <c>ApplyOnnxModel</c> or any ONNX consumer scores without libtorch. The graph reads one float input named like
+    /// <see cref="FeatureColumnName"/>, of shape (batch, <see cref="FeatureSize"/>) with a dynamic batch dimension, and
+    /// writes the columns this transformer adds, under the same names: regression <c>Score</c> (batch); binary <c>Score</c>
+    /// (the logit), <c>Probability</c> and <c>PredictedLabel</c> (bool); multiclass <c>Score</c> (batch, classes: the
+    /// softmax probabilities, as this transformer's Score) and <c>PredictedLabel</c> (int64, the 0-based class index —
+    /// ML.NET's key is that plus one); feature extraction the feature vector. The model's metadata records the task, the
+    /// input shape, the image layout, the class names and the network description. Preprocessing done by other transformers
+    /// of a pipeline (image resizing, pixel extraction, normalizers) is not included: feed the vector this transformer reads.
+    /// </summary>
+    /// <param name="stream">Where the model is written; left open.</param>
+    /// <param name="options">Opset, graph name and extra metadata; <c>null</c> for the defaults.</param>
+    /// <exception cref="NotSupportedException">A layer of the network has no ONNX lowering (the message names it); nothing is written.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The opset is outside 11 … 21.</exception>
+    public void ExportToOnnx(System.IO.Stream stream, OnnxExportOptions? options = null) => NetworkOnnxExport.Write(this, stream, options);
+
+    /// <summary>Writes the model as <see cref="ExportToOnnx(System.IO.Stream, OnnxExportOptions?)"/> does, to a file (written to a
+    /// temporary file then moved, so a failed export leaves no partial file).</summary>
+    /// <param name="path">The file to create or replace, e.g. <c>model.onnx</c>.</param>
+    /// <param name="options">Opset, graph name and extra metadata; <c>null</c> for the defaults.</param>
+    /// <exception cref="NotSupportedException">A layer of the network has no ONNX lowering (the message names it); nothing is written.</exception>
+    public void ExportToOnnx(string path, OnnxExportOptions? options = null) => NetworkOnnxExport.Write(this, path, options);
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => ModelFormat.Save(ctx, this);
 

@@ -14,7 +14,10 @@ namespace ML.DeepExtensions.Scoring;
 /// from that batch. Every upstream value is computed once, and scores can only land on the rows they were computed
 /// from, whatever order the input's cursors return (a custom <see cref="IDataView"/> may shuffle on every cursor).
 /// </summary>
-internal sealed class ScoredDataView : IDataView
+/// <remarks>It is an ML.NET data transform that can save itself as ONNX (internal interfaces, see
+/// <see cref="Interop.OnnxPipelineExport"/>), so <c>mlContext.Model.ConvertToOnnx</c> exports the network with the rest of
+/// the pipeline, or throws naming this step — never a graph that silently leaves the network out.</remarks>
+internal sealed class ScoredDataView : IDataView, Microsoft.ML.Model.OnnxConverter.ITransformCanSaveOnnx
 {
     private readonly NeuralNetworkTransformer _parent;
     private readonly IDataView _source;
@@ -27,6 +30,17 @@ internal sealed class ScoredDataView : IDataView
     }
 
     public bool CanShuffle => false;
+
+    /// <summary>The scored input (ML.NET's exporter walks back through it).</summary>
+    public IDataView Source => _source;
+
+    /// <summary>Always true: <see cref="SaveAsOnnx"/> either exports the network or throws a message naming this step.</summary>
+    public bool CanSaveOnnx(Microsoft.ML.Model.OnnxConverter.OnnxContext ctx) => true;
+
+    public void SaveAsOnnx(Microsoft.ML.Model.OnnxConverter.OnnxContext ctx) => Interop.OnnxPipelineExport.Save(_parent, ctx);
+
+    void ICanSaveModel.Save(ModelSaveContext ctx)
+        => throw new NotSupportedException("The scored data view is not saved on its own: save the fitted transformer with mlContext.Model.Save.");
 
     public DataViewSchema Schema { get; }
 

@@ -13,7 +13,7 @@ namespace ML.DeepExtensions.Vision.Tests.Zoo;
 public class ZooTests
 {
     /// <summary>A tiny variant and image size per architecture; a new architecture without an entry fails <see cref="EveryArchitecture_HasATinyVariantUnderTest"/>.</summary>
-    private static readonly Dictionary<string, (Dictionary<string, string> Parameters, int[] Image)> Tiny = new(StringComparer.OrdinalIgnoreCase)
+    internal static readonly Dictionary<string, (Dictionary<string, string> Parameters, int[] Image)> Tiny = new(StringComparer.OrdinalIgnoreCase)
     {
         ["LeNet5"] = (new() { ["width"] = "0.5" }, [1, 28, 28]),
         ["AlexNet"] = (new() { ["width"] = "0.125", ["hidden"] = "32" }, [3, 63, 63]),
