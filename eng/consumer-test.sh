@@ -9,7 +9,9 @@
 #         with README.md's Program.cs (trains a tiny network on 200 rows, saves, loads in the same process, predicts);
 #         `dotnet run` must print its "OK: ..." line;
 #      c. the libLibTorchSharp.so in the build and publish outputs must load on this system (ldd, dlopen), the copy
-#         in the package cache must be untouched, and a second build must change nothing.
+#         in the package cache must be untouched, and a second build must change nothing;
+#      d. a second app with only Microsoft.ML.OnnxRuntime (no TorchSharp, no libtorch) scores the model.onnx the first
+#         app exported and gets the same probability.
 # Runs standalone: bash eng/consumer-test.sh (KEEP_CONSUMER_TEST=1 keeps the temporary folder).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -135,6 +137,35 @@ dotnet publish -c Release -r linux-x64 --self-contained false -o "$work/publish"
 check_library "$work/publish/libLibTorchSharp.so"
 (cd "$work/publish" && dotnet ConsumerApp.dll) | tee publish-run.log
 grep -q '^OK: ' publish-run.log || fail "the published app did not print OK"
+
+step "an app with ONNX Runtime only (no TorchSharp, no libtorch) scores the exported model.onnx"
+onnxapp="$work/OnnxOnlyApp"
+dotnet new console -o "$onnxapp" --framework net10.0 --no-restore >/dev/null
+write_nuget_config "$onnxapp"
+onnxruntime_version="$(sed -n 's/.*PackageVersion Include="Microsoft.ML.OnnxRuntime" Version="\([^"]*\)".*/\1/p' "$repo/Directory.Packages.props")"
+(cd "$onnxapp" && dotnet add package Microsoft.ML.OnnxRuntime --version "$onnxruntime_version" >/dev/null)
+cat > "$onnxapp/Program.cs" <<'CS'
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+// The two points the ML.NET app predicted: (0.8, 0.7) is positive, (-0.8, -0.7) is not.
+using var session = new InferenceSession(args[0]);
+var input = new DenseTensor<float>(new float[] { 0.8f, 0.7f, -0.8f, -0.7f }, new[] { 2, 2 });
+using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("Features", input) });
+var probability = results.First(r => r.Name == "Probability").AsEnumerable<float>().ToArray();
+var label = results.First(r => r.Name == "PredictedLabel").AsEnumerable<bool>().ToArray();
+var torch = AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name!.StartsWith("TorchSharp", StringComparison.Ordinal));
+var ok = label[0] && !label[1] && probability[0] > 0.5f && probability[1] < 0.5f && !torch;
+Console.WriteLine($"{(ok ? "OK" : "FAILED")}: ONNX Runtime p(0.8, 0.7) = {probability[0]:F3}, p(-0.8, -0.7) = {probability[1]:F3}, TorchSharp loaded: {torch}");
+return ok ? 0 : 1;
+CS
+(cd "$onnxapp" && dotnet run -- "$app/model.onnx") | tee "$onnxapp/run.log"
+grep -q '^OK: ' "$onnxapp/run.log" || fail "the ONNX Runtime app could not score model.onnx"
+if find "$onnxapp/bin" \( -iname '*torch*' -o -iname 'libc10*' \) | grep -q .; then fail "the ONNX Runtime app's output holds torch files"; fi
+expected_p="$(sed -n 's/.*p(0.8, 0.7) = \([0-9.]*\).*/\1/p' "$app/run.log")"
+[[ -n "$expected_p" ]] || fail "the ML.NET app printed no p(0.8, 0.7)"
+grep -qF "p(0.8, 0.7) = $expected_p," "$onnxapp/run.log" \
+  || fail "ONNX Runtime's p(0.8, 0.7) differs from the ML.NET app's $expected_p (to 3 decimals)"
 
 step "passed"
 echo "consumer-test: passed in $((SECONDS - start)) s"
