@@ -148,24 +148,24 @@ cat > "$onnxapp/Program.cs" <<'CS'
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-// The two points the ML.NET app predicted: (0.8, 0.7) is positive, (-0.8, -0.7) is not.
+// The points the ML.NET app predicted: (0.8, 0.7) is positive, (-0.8, -0.7) is not, (0.3, -0.1) is near the boundary.
 using var session = new InferenceSession(args[0]);
-var input = new DenseTensor<float>(new float[] { 0.8f, 0.7f, -0.8f, -0.7f }, new[] { 2, 2 });
+var input = new DenseTensor<float>(new float[] { 0.8f, 0.7f, -0.8f, -0.7f, 0.3f, -0.1f }, new[] { 3, 2 });
 using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("Features", input) });
 var probability = results.First(r => r.Name == "Probability").AsEnumerable<float>().ToArray();
 var label = results.First(r => r.Name == "PredictedLabel").AsEnumerable<bool>().ToArray();
 var torch = AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name!.StartsWith("TorchSharp", StringComparison.Ordinal));
 var ok = label[0] && !label[1] && probability[0] > 0.5f && probability[1] < 0.5f && !torch;
-Console.WriteLine($"{(ok ? "OK" : "FAILED")}: ONNX Runtime p(0.8, 0.7) = {probability[0]:F3}, p(-0.8, -0.7) = {probability[1]:F3}, TorchSharp loaded: {torch}");
+Console.WriteLine($"{(ok ? "OK" : "FAILED")}: ONNX Runtime p(0.8, 0.7) = {probability[0]:F3}, p(-0.8, -0.7) = {probability[1]:F3}, p(0.3, -0.1) = {probability[2]:F4}, TorchSharp loaded: {torch}");
 return ok ? 0 : 1;
 CS
 (cd "$onnxapp" && dotnet run -- "$app/model.onnx") | tee "$onnxapp/run.log"
 grep -q '^OK: ' "$onnxapp/run.log" || fail "the ONNX Runtime app could not score model.onnx"
 if find "$onnxapp/bin" \( -iname '*torch*' -o -iname 'libc10*' \) | grep -q .; then fail "the ONNX Runtime app's output holds torch files"; fi
-expected_p="$(sed -n 's/.*p(0.8, 0.7) = \([0-9.]*\).*/\1/p' "$app/run.log")"
-[[ -n "$expected_p" ]] || fail "the ML.NET app printed no p(0.8, 0.7)"
-grep -qF "p(0.8, 0.7) = $expected_p," "$onnxapp/run.log" \
-  || fail "ONNX Runtime's p(0.8, 0.7) differs from the ML.NET app's $expected_p (to 3 decimals)"
+expected_p="$(sed -n 's/.*p(0.3, -0.1) = \([0-9.]*\).*/\1/p' "$app/run.log")"
+[[ -n "$expected_p" ]] || fail "the ML.NET app printed no p(0.3, -0.1)"
+grep -qF "p(0.3, -0.1) = $expected_p," "$onnxapp/run.log" \
+  || fail "ONNX Runtime's p(0.3, -0.1) differs from the ML.NET app's $expected_p (to 4 decimals)"
 
 step "passed"
 echo "consumer-test: passed in $((SECONDS - start)) s"
