@@ -108,7 +108,8 @@ internal sealed class TextScore
 
 internal sealed record ClassifierResult(string Name, string Code, long Parameters, long Tokens, double OursTokensPerSecond, double RawTokensPerSecond,
     double OursLoss, double RawLoss, string Spread, double BucketedTokensPerSecond, long ShuffledPositions, long BucketedPositions, long PaddedPositions,
-    double TransformTokensPerSecond, double EngineTokensPerSecond, double RawForwardTokensPerSecond, double MaxAbsDifference, double? TrainingLoad, double? ScoringLoad)
+    double TransformTokensPerSecond, double EngineTokensPerSecond, double RawForwardTokensPerSecond, double MaxAbsDifference, double? TrainingLoad, double? ScoringLoad,
+    double OursBucketedTokensPerSecond)
 {
     public double Ratio => RawTokensPerSecond / OursTokensPerSecond;
 }
@@ -195,8 +196,10 @@ internal static class TextBenchmark
         GC.Collect();
     }
 
-    private static NeuralTextMulticlassOptions Options(TextEncoder encoder) => new()
+    /// <summary>The trainer's options; <paramref name="bucketing"/> off for the side-by-side with the raw loop's shuffled batches.</summary>
+    private static NeuralTextMulticlassOptions Options(TextEncoder encoder, bool bucketing = false) => new()
     {
+        LengthBucketing = bucketing,
         LabelColumnName = "Label",
         TextColumnName = nameof(FortuneRow.Text),
         Network = encoder,
@@ -207,8 +210,8 @@ internal static class TextBenchmark
         LearningRate = TextSettings.LearningRate,
     };
 
-    private static TransformerChain<NeuralNetworkTransformer> Fit(TextEncoder encoder, IDataView view)
-        => new MLContext(seed: TextSettings.Seed).MulticlassClassification.Trainers.NeuralTextClassifier(Options(encoder)).Fit(view);
+    private static TransformerChain<NeuralNetworkTransformer> Fit(TextEncoder encoder, IDataView view, bool bucketing = false)
+        => new MLContext(seed: TextSettings.Seed).MulticlassClassification.Trainers.NeuralTextClassifier(Options(encoder, bucketing)).Fit(view);
 
     private static (int[][] Ids, int[] Lengths) TokenIds(ITransformer tokenizer, IDataView view, string column, int paddingId)
     {
@@ -246,6 +249,7 @@ internal static class TextBenchmark
         var ours = new List<double>();
         var rawRates = new List<double>();
         var bucketRates = new List<double>();
+        var oursBucketed = new List<double>();
         double oursLoss = double.NaN, rawLoss = double.NaN;
         TransformerChain<NeuralNetworkTransformer>? last = null;
         for (var rep = 0; rep < settings.Repeats; rep++)
@@ -272,7 +276,12 @@ internal static class TextBenchmark
                 rawTrainer.Epoch(bucketed);
                 bucketRates.Add(tokens / clock.Elapsed.TotalSeconds);
             }
-            Log($"{name} training run {rep + 1}/{settings.Repeats}: ours {ours[^1]:F0} tokens/s, raw {rawRates[^1]:F0}, raw bucketed {bucketRates[^1]:F0} (loss {oursLoss:F4} / {rawLoss:F4})");
+
+            Collect();
+            using (var withBuckets = Fit(encoder, view, bucketing: true).LastTransformer)
+                oursBucketed.Add(tokens / withBuckets.History[0].Duration.TotalSeconds);
+            Log($"{name} training run {rep + 1}/{settings.Repeats}: ours {ours[^1]:F0} tokens/s, raw {rawRates[^1]:F0}, raw bucketed {bucketRates[^1]:F0}, " +
+                $"ours with LengthBucketing {oursBucketed[^1]:F0} (loss {oursLoss:F4} / {rawLoss:F4})");
         }
         var trainingLoad = meter.OtherCores();
 
@@ -321,7 +330,7 @@ internal static class TextBenchmark
         return new ClassifierResult(name, code, parameters, tokens, Bench.Median(ours), Bench.Median(rawRates), oursLoss, rawLoss,
             $"{ours.Min():F0}–{ours.Max():F0} / {rawRates.Min():F0}–{rawRates.Max():F0}", Bench.Median(bucketRates),
             Batches.Positions(shuffled, lengths, extra, width + extra, false), Batches.Positions(bucketed, lengths, extra, width + extra, false), (long)n * (width + extra),
-            Bench.Median(transform), Bench.Median(predict), Bench.Median(rawForward), maxDiff, trainingLoad, meter.OtherCores());
+            Bench.Median(transform), Bench.Median(predict), Bench.Median(rawForward), maxDiff, trainingLoad, meter.OtherCores(), Bench.Median(oursBucketed));
     }
 
     private static long TransformPass(ITransformer model, IDataView view)
@@ -516,24 +525,26 @@ internal sealed class TextReport
 
         text.AppendLine("## Padding vs bucketing");
         text.AppendLine();
-        text.AppendLine("What the trainers do: **per-batch trimming** (dynamic padding), not bucketing. The classifiers' encoders cut each batch to its longest text " +
-                        "(`TrimPaddingModule` in the Transformer encoder; the recurrent encoder narrows to the longest row and runs `pack_padded_sequence`, so padding never enters the LSTM/GRU recurrence); " +
-                        "GPT's `SequenceBatchSource` makes each batch as wide as its longest text + 1. Batches are random (shuffled) sets of texts: **sorting by length into buckets is not implemented**. " +
+        text.AppendLine("What the trainers do: **per-batch trimming** (dynamic padding) and, for the classifiers, **length bucketing** (`LengthBucketing`, default on; " +
+                        "the side-by-side above turns it off so both sides see the same shuffled batches). The classifiers' encoders cut each batch to its longest text " +
+                        "(`TrimPaddingModule` in the Transformer encoder; the recurrent encoder narrows to the longest row and packs only when a row is padded); " +
+                        "GPT's `SequenceBatchSource` makes each batch as wide as its longest text + 1 (no bucketing). " +
                         "Below, the raw loop on the same network and the same texts: *shuffled* = the trainers' batches (trimmed per batch), *bucketed* = texts sorted by length, cut into batches, batch order shuffled, " +
                         "*padded to MaxLength* = every batch as wide as MaxLength (measurable for GPT only: the classifier encoders always trim, so padding to MaxLength cannot be timed on the same network; its positions are given). " +
                         "*Positions* = rows × batch width summed over the epoch (real tokens / positions = padding efficiency).");
         text.AppendLine();
-        text.AppendLine("| Model | Real tokens | Positions padded to MaxLength | Positions shuffled + trimmed (ours) | Positions bucketed | Raw tokens/s padded to MaxLength | Raw tokens/s shuffled + trimmed | Raw tokens/s bucketed | Bucketed / shuffled speed-up |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| Model | Real tokens | Positions padded to MaxLength | Positions shuffled + trimmed | Positions bucketed | Raw tokens/s padded to MaxLength | Raw tokens/s shuffled + trimmed | Raw tokens/s bucketed | Bucketed / shuffled speed-up (raw) | Ours tokens/s, LengthBucketing off → on |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var c in Classifiers)
         {
             text.AppendLine($"| {c.Name} classifier | {c.Tokens:N0} | {c.PaddedPositions:N0} ({N(100.0 * c.Tokens / c.PaddedPositions, "F0")} % real) | {c.ShuffledPositions:N0} ({N(100.0 * c.Tokens / c.ShuffledPositions, "F0")} % real) | " +
-                            $"{c.BucketedPositions:N0} ({N(100.0 * c.Tokens / c.BucketedPositions, "F0")} % real) | not measurable (always trimmed) | {N(c.RawTokensPerSecond, "N0")} | {N(c.BucketedTokensPerSecond, "N0")} | **{N(c.BucketedTokensPerSecond / c.RawTokensPerSecond, "F2")}×** |");
+                            $"{c.BucketedPositions:N0} ({N(100.0 * c.Tokens / c.BucketedPositions, "F0")} % real) | not measurable (always trimmed) | {N(c.RawTokensPerSecond, "N0")} | {N(c.BucketedTokensPerSecond, "N0")} | **{N(c.BucketedTokensPerSecond / c.RawTokensPerSecond, "F2")}×** | " +
+                            $"{N(c.OursTokensPerSecond, "N0")} → {N(c.OursBucketedTokensPerSecond, "N0")} (**{N(c.OursBucketedTokensPerSecond / c.OursTokensPerSecond, "F2")}×**) |");
         }
         if (Gpt is { } gp)
         {
             text.AppendLine($"| GPT language model | {gp.Tokens:N0} | {gp.PaddedPositions:N0} ({N(100.0 * gp.Tokens / gp.PaddedPositions, "F0")} % real) | {gp.ShuffledPositions:N0} ({N(100.0 * gp.Tokens / gp.ShuffledPositions, "F0")} % real) | " +
-                            $"{gp.BucketedPositions:N0} ({N(100.0 * gp.Tokens / gp.BucketedPositions, "F0")} % real) | {N(gp.PaddedTokensPerSecond, "N0")} | {N(gp.RawTokensPerSecond, "N0")} | {N(gp.BucketedTokensPerSecond, "N0")} | **{N(gp.BucketedTokensPerSecond / gp.RawTokensPerSecond, "F2")}×** |");
+                            $"{gp.BucketedPositions:N0} ({N(100.0 * gp.Tokens / gp.BucketedPositions, "F0")} % real) | {N(gp.PaddedTokensPerSecond, "N0")} | {N(gp.RawTokensPerSecond, "N0")} | {N(gp.BucketedTokensPerSecond, "N0")} | **{N(gp.BucketedTokensPerSecond / gp.RawTokensPerSecond, "F2")}×** | not implemented for GPT |");
         }
         text.AppendLine();
         foreach (var c in Classifiers)
