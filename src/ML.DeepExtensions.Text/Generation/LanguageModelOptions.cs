@@ -40,6 +40,13 @@ public sealed class LanguageModelOptions : TrainerOptions
     /// </summary>
     public TokenizingTransformer? Tokenizer { get; set; }
 
+    /// <summary>
+    /// Whether training batches group texts of similar length (default true): within each run of 50 batches of the
+    /// shuffled texts, they are sorted by length, cut into batches and the batches shuffled; each batch is as long as its
+    /// longest text, so this removes most padding. Every text is still seen once per epoch in a seeded order.
+    /// </summary>
+    public bool LengthBucketing { get; set; } = true;
+
     /// <summary>Model width, &gt; 0, divisible by <see cref="Heads"/> (default 128).</summary>
     public int Dimensions { get; set; } = Defaults.Dimensions;
 

@@ -87,7 +87,7 @@ internal sealed class NextTokenTask : TrainingTask
         if (ids.Count == 0)
             throw new InvalidDataException(
                 $"The {role} data has no row with tokens in column '{_options.TokenColumnName}'; at least one non-empty text is required.");
-        return new SequenceBatchSource(ids, Length, PaddingId);
+        return new SequenceBatchSource(ids, Length, PaddingId, _options.LengthBucketing);
     }
 
     /// <inheritdoc />

@@ -17,11 +17,17 @@ internal sealed class SequenceBatchSource : BatchSource
 {
     private readonly List<int[]> _rows;
     private readonly int _paddingId;
+    private readonly bool _bucketing;
 
-    public SequenceBatchSource(List<int[]> rows, int length, int paddingId) : base(length, ScalarType.Int64)
+    /// <param name="rows">Token ids of each text.</param>
+    /// <param name="length">The context length.</param>
+    /// <param name="paddingId">The padding id.</param>
+    /// <param name="bucketing">Whether shuffled passes group texts of similar length (<see cref="BatchSource.BucketOrder"/>).</param>
+    public SequenceBatchSource(List<int[]> rows, int length, int paddingId, bool bucketing) : base(length, ScalarType.Int64)
     {
         _rows = rows;
         _paddingId = paddingId;
+        _bucketing = bucketing;
     }
 
     public override bool InMemory => true;
@@ -31,6 +37,8 @@ internal sealed class SequenceBatchSource : BatchSource
     protected override IEnumerable<Batch> Produce(int batchSize, Random? shuffle, CancellationToken cancellation)
     {
         var order = Order(_rows.Count, shuffle);
+        if (shuffle is not null && _bucketing && batchSize < order.Length)
+            order = BucketOrder(order, i => _rows[i].Length, batchSize, shuffle);
         for (var start = 0; start < order.Length; start += batchSize)
         {
             cancellation.ThrowIfCancellationRequested();
