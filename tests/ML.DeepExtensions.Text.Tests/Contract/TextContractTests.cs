@@ -8,6 +8,7 @@ using ML.DeepExtensions.Text.Classification;
 using ML.DeepExtensions.Text.Generation;
 using ML.DeepExtensions.Text.Tests.Classification;
 using ML.DeepExtensions.Text.Tests.Generation;
+using ML.DeepExtensions.Text.Tests.Pretrained;
 using ML.DeepExtensions.Text.Tokenization;
 using ML.DeepExtensions.Training;
 
@@ -33,6 +34,8 @@ public sealed class TextContractTests : EstimatorContractTests<TextContractTests
         new("Text.TokenizeToIdsWithBpe", ml => ml.Transforms.Text.TokenizeToIdsWithBpe("Ids", TestData.Gpt2Encoder, TestData.Gpt2Merges, "Text", maxLength: 24), Sentences, ["Text"], [new("VocabularyPath", ml => ml.Transforms.Text.TokenizeToIdsWithBpe("Ids", "", TestData.Gpt2Merges, "Text")), new("MaxLength", ml => ml.Transforms.Text.TokenizeToIdsWithBpe("Ids", TestData.Gpt2Encoder, TestData.Gpt2Merges, "Text", maxLength: -1))]),
         new("Text.TokenizeToIdsWithWordPiece", ml => ml.Transforms.Text.TokenizeToIdsWithWordPiece("Ids", WordPieceVocabulary.Value, "Text", maxLength: 24), Sentences, ["Text"], [new("MaxLength", ml => ml.Transforms.Text.TokenizeToIdsWithWordPiece("Ids", WordPieceVocabulary.Value, "Text", maxLength: 2))]),
         new("Text.TokenizeToIdsWithWordVocabulary", ml => ml.Transforms.Text.TokenizeToIdsWithWordVocabulary("Ids", "Text", maxVocabularySize: 300, maxLength: 24), Sentences, ["Text"], [new("MinFrequency", ml => ml.Transforms.Text.TokenizeToIdsWithWordVocabulary("Ids", "Text", minFrequency: 0)), new("MaxVocabularySize", ml => ml.Transforms.Text.TokenizeToIdsWithWordVocabulary("Ids", "Text", maxVocabularySize: 2))]),
+        new("BinaryClassification.NeuralTextClassifier.PretrainedMiniLM", ml => ml.BinaryClassification.Trainers.NeuralTextClassifier(new NeuralTextBinaryOptions { Network = TextEncoder.PretrainedBert(MiniLMData.MiniLM), MaxLength = 24, Epochs = 1, LearningRate = 5e-5 }), Emails, ["Text", "Label"], [new("MaxLength", ml => ml.BinaryClassification.Trainers.NeuralTextClassifier(new NeuralTextBinaryOptions { Network = TextEncoder.PretrainedBert(MiniLMData.MiniLM), MaxLength = 513 }))]),
+        new("Text.EmbedSentences", ml => ml.Transforms.Text.EmbedSentences(MiniLMData.MiniLM, "Features", "Text", maxLength: 32), Sentences, ["Text"], [new("maxLength", ml => ml.Transforms.Text.EmbedSentences(MiniLMData.MiniLM, "Features", "Text", maxLength: 513)), new("batchSize", ml => ml.Transforms.Text.EmbedSentences(MiniLMData.MiniLM, batchSize: 0))]),
         new("Text.TrainLanguageModel", ml => ml.Transforms.Text.TrainLanguageModel(new LanguageModelOptions { Dimensions = 16, Layers = 1, Heads = 2, Epochs = 1, Generation = new GenerationOptions { MaxNewTokens = 3 } }), TokenizedFortunes, ["Tokens"], [new("Heads", ml => ml.Transforms.Text.TrainLanguageModel(new LanguageModelOptions { Dimensions = 16, Heads = 3 })), new("TopK", ml => ml.Transforms.Text.TrainLanguageModel(new LanguageModelOptions { Generation = new GenerationOptions { TopK = -1 } }))]),
     ];
 
