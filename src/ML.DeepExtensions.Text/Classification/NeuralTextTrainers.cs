@@ -60,11 +60,11 @@ public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerCh
         int? classTokenId = null;
         if (text.Type is TextDataViewType)
         {
-            RejectEmptyTexts(input, options.TextColumnName, "training");
+            TextColumn.RejectEmpty(input, options.TextColumnName, "training");
             if (validation is not null)
             {
                 TextColumn.Check(validation.Schema, options.TextColumnName);
-                RejectEmptyTexts(validation, options.TextColumnName, "validation");
+                TextColumn.RejectEmpty(validation, options.TextColumnName, "validation");
             }
             tokenizer = CreateTokenizer().Fit(input);
             CheckBertVocabulary(tokenizer.VocabularySize, tokenizer.PaddingId, "the tokenizer's");
@@ -171,25 +171,6 @@ public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerCh
             MaxVocabularySize = Options.MaxVocabularySize,
             MinFrequency = Options.MinFrequency,
         }));
-
-    /// <summary>A row with no text would train on a sequence of padding only: say so, with the row, before training.</summary>
-    private static void RejectEmptyTexts(IDataView data, string columnName, string role)
-    {
-        var column = data.Schema[columnName];
-        using var cursor = data.GetRowCursor([column]);
-        var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
-        ReadOnlyMemory<char> value = default;
-        long row = 0;
-        while (cursor.MoveNext())
-        {
-            getter(ref value);
-            if (value.Span.IsWhiteSpace())
-                throw new InvalidOperationException(
-                    $"Text column '{columnName}' is empty in row {row} of the {role} data (null, empty or white space only; received '{value}'): " +
-                    "expected text with at least one word. Remove such rows (mlContext.Data.FilterByCustomPredicate) or fill them before training.");
-            row++;
-        }
-    }
 }
 
 /// <summary>

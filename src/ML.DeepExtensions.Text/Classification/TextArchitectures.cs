@@ -21,6 +21,9 @@ public static class TextArchitectures
     /// <summary>Name of the post-LayerNorm BERT encoder architecture (<see cref="TextEncoder.PretrainedBert(PretrainedBert, TextPooling)"/>).</summary>
     public const string BertEncoder = "TextBertEncoder";
 
+    /// <summary>Name of the sentence-pair architecture: one BERT encoder over both texts, their cosine similarity (<c>NeuralSentenceSimilarity</c>).</summary>
+    public const string BertPairEncoder = "TextBertPairEncoder";
+
     /// <summary>Registers the encoders. Runs when this assembly is first used or loaded by a model that names them.</summary>
 #pragma warning disable CA2255 // Registering from a module initializer is the point: models naming these architectures load without user code.
     [ModuleInitializer]
@@ -30,7 +33,12 @@ public static class TextArchitectures
         ArchitectureRegistry.Register<TextRecurrentEncoderParameters>(RecurrentEncoder, Recurrent);
         ArchitectureRegistry.Register<TextTransformerEncoderParameters>(TransformerEncoder, Transformer);
         ArchitectureRegistry.Register<TextBertEncoderParameters>(BertEncoder, Bert);
+        ArchitectureRegistry.Register<TextBertEncoderParameters>(BertPairEncoder, BertPair);
     }
+
+    private static Network BertPair(TextBertEncoderParameters p, int[] inputShape)
+        => Network.Create().Add(new BertPairEncoderLayer(new BertEncoderLayer(p.VocabularySize, p.Dimensions, p.Layers, p.Heads, p.FeedForward, p.MaxPositions,
+            p.TypeVocabularySize, p.PaddingId, p.Dropout, p.LayerNormEpsilon, SequencePooling.Mean, normalize: true)));
 
     private static Network Bert(TextBertEncoderParameters p, int[] inputShape)
         => Network.Create().Add(new BertEncoderLayer(p.VocabularySize, p.Dimensions, p.Layers, p.Heads, p.FeedForward, p.MaxPositions, p.TypeVocabularySize, p.PaddingId,

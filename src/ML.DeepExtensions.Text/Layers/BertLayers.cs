@@ -254,3 +254,50 @@ internal sealed class BertEncoderModule : nn.Module<Tensor, Tensor>
         return result.MoveToOuterDisposeScope();
     }
 }
+
+/// <summary>
+/// Two texts' token ids side by side, <c>(2·length)</c> → their cosine similarity <c>(1)</c>: both halves pass the same
+/// <see cref="BertEncoderLayer"/> (mean pooling, unit norm), as sentence-transformers' bi-encoder does, so one shared encoder
+/// scores a pair. Only <c>TextArchitectures.BertPairEncoder</c> returns it; its parameters are the encoder's, in its order.
+/// </summary>
+internal sealed class BertPairEncoderLayer : Layer
+{
+    public BertPairEncoderLayer(BertEncoderLayer encoder) => Encoder = encoder;
+
+    public BertEncoderLayer Encoder { get; }
+
+    public override string ToString() => $"BertPair(cosine of {Encoder})";
+
+    public override int[] InferOutputShape(int[] input, int index)
+    {
+        if (input.Length != 1 || input[0] % 2 != 0)
+            throw ShapeError(index, input, "(2·length) token ids: the first text's ids, then the second's");
+        Encoder.InferOutputShape([input[0] / 2], index);
+        return [1];
+    }
+
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => new BertPairEncoderModule(Encoder, context.Generator);
+}
+
+internal sealed class BertPairEncoderModule : nn.Module<Tensor, Tensor>
+{
+    private readonly BertEncoderModule encoder;
+
+    public BertPairEncoderModule(BertEncoderLayer spec, Generator generator) : base("BertPair")
+    {
+        encoder = new BertEncoderModule(spec, generator);
+        register_module("encoder", encoder);
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = torch.NewDisposeScope();
+        var half = input.shape[1] / 2;
+        var batch = input.shape[0];
+        // One pass over both texts: (2·batch, length) → (2·batch, d), unit rows; cosine = dot product.
+        var both = torch.cat([input.narrow(1, 0, half), input.narrow(1, half, half)], 0);
+        var embedded = encoder.forward(both);
+        var cosine = embedded.narrow(0, 0, batch).mul(embedded.narrow(0, batch, batch)).sum(1, keepdim: true);
+        return cosine.MoveToOuterDisposeScope();
+    }
+}
