@@ -36,6 +36,7 @@ public sealed class PretrainedBertAccuracyTests(ITestOutputHelper output)
         LearningRate = 1e-4,
     };
 
+    // Measured (seed 1, 2-core VM under load): fine-tuned MiniLM 91.03 % macro accuracy (300 s), from scratch 54.56 % (17 s).
     [Fact]
     [Trait("Category", "Accuracy")]
     [Trait("Category", "Slow")]
@@ -61,7 +62,7 @@ public sealed class PretrainedBertAccuracyTests(ITestOutputHelper output)
     }
 
     // Measured (seed 1, 2-core VM under load): 200 examples — fine-tuned MiniLM 95.71 % (AUC 0.982), from scratch 93.33 % (AUC 0.981);
-    // the whole training split (840 e-mails) — see the README's table.
+    // the whole training split (840 e-mails) — fine-tuned 97.62 % (AUC 0.986), from scratch 95.24 % (AUC 0.990).
     [Theory]
     [Trait("Category", "Accuracy")]
     [Trait("Category", "Slow")]
