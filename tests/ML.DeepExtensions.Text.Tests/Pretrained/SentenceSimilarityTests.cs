@@ -64,7 +64,8 @@ public sealed class SentenceSimilarityTests(ITestOutputHelper output)
         var metrics = mlContext.Regression.Evaluate(model.Transform(testData));
         output.WriteLine($"{test.Count} held-out pairs ({train.Count} for training, {watch.Elapsed.TotalSeconds:F0} s): AUC fine-tuned {auc:F4}, zero-shot cosine {zeroShotAuc:F4}; " +
                          $"RMSE {metrics.RootMeanSquaredError:F3}, R² {metrics.RSquared:F3}");
-        Assert.True(auc >= 0.80, $"AUC {auc:F4} is below 0.80");
-        Assert.True(auc >= zeroShotAuc - 0.02, $"fine-tuning made it worse: {auc:F4} vs zero-shot {zeroShotAuc:F4}");
+        // Measured (seed 1): fine-tuned AUC 0.9143, zero-shot 0.8815, R² 0.406 (205 s on the 2-core VM).
+        Assert.True(auc >= 0.88, $"AUC {auc:F4} is below 0.88");
+        Assert.True(auc > zeroShotAuc, $"fine-tuning did not improve on the pretrained cosine: {auc:F4} vs zero-shot {zeroShotAuc:F4}");
     }
 }
