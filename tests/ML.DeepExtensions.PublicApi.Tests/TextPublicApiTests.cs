@@ -9,6 +9,7 @@ using ML.DeepExtensions.Scoring;
 using ML.DeepExtensions.Text;
 using ML.DeepExtensions.Text.Classification;
 using ML.DeepExtensions.Text.Generation;
+using ML.DeepExtensions.Text.Pretrained;
 using ML.DeepExtensions.Text.Tokenization;
 using Xunit;
 
@@ -16,6 +17,31 @@ namespace ML.DeepExtensions.PublicApi.Tests;
 
 public class TextPublicApiTests
 {
+    [Fact]
+    public void PretrainedMiniLM_EmbeddingsFeedAnMLNetTrainer_SavesLoadsAndPredicts_ThroughThePublicApiOnly()
+    {
+        var mlContext = new MLContext(seed: 3);
+        var emails = File.ReadLines(RepoData.Path("data/spam/spam-assassin-subset.jsonl"))
+            .Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<Email>(l)!).Where((_, i) => i % 10 == 0).ToArray();
+        var data = mlContext.Data.LoadFromEnumerable(emails);
+        var bert = PretrainedBert.MiniLM();
+        Assert.Equal((6, 384, 12), (bert.Layers, bert.Dimensions, bert.Heads));
+        var model = mlContext.Transforms.Text.EmbedSentences(bert, "Features", "Text", maxLength: 64)
+            .AppendCacheCheckpoint(mlContext) // SDCA reads its input many times: embed once
+            .Append(mlContext.BinaryClassification.Trainers.SdcaLogisticRegression("Label", "Features"))
+            .Fit(data);
+        var scores = model.Transform(data).GetColumn<float>("Score").ToArray();
+        var metrics = mlContext.BinaryClassification.Evaluate(model.Transform(data));
+        Assert.True(metrics.Accuracy > 0.8, $"training accuracy {metrics.Accuracy:P1}");
+
+        using var directory = RepoData.Temporary();
+        var path = directory.File("minilm-sdca.zip");
+        mlContext.Model.Save(model, data.Schema, path);
+        var fresh = new MLContext();
+        var loaded = fresh.Model.Load(path, out _);
+        Assert.Equal(scores, loaded.Transform(fresh.Data.LoadFromEnumerable(emails)).GetColumn<float>("Score").ToArray());
+    }
+
     [Fact]
     public void NeuralTextClassifier_OnSpam_TrainsSavesLoadsAndPredicts_ThroughThePublicApiOnly()
     {

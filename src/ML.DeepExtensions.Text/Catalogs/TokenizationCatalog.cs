@@ -78,13 +78,13 @@ public static class TokenizationCatalog
             VocabularyFile = ReadFile(options.VocabularyPath, nameof(options.VocabularyPath), "BPE vocabulary"),
             MergesFile = ReadFile(options.MergesPath, nameof(options.MergesPath), "BPE merges"),
         };
-        var tokenizer = Build(definition, options.VocabularyPath);
+        var tokenizer = Build(definition, Path.GetFullPath(options.VocabularyPath));
         return new TokenizingEstimator(env, tokenizer, TokenizationSettings.From(options, tokenizer.SpecialTokenCount));
     }
 
     /// <summary>
-    /// Tokenizes with BERT's WordPiece from a <c>vocab.txt</c> (copied into the model): lower-cased, wrapped as
-    /// [CLS] tokens [SEP].
+    /// Tokenizes with BERT's WordPiece from a <c>vocab.txt</c> (copied into the model): lower-cased, accents removed, wrapped as
+    /// [CLS] tokens [SEP] (uncased BERT's tokenization).
     /// </summary>
     /// <param name="catalog">The text transforms catalog.</param>
     /// <param name="outputColumnName">Token-id column: a vector of Int32 of size <paramref name="maxLength"/>.</param>
@@ -112,11 +112,20 @@ public static class TokenizationCatalog
     {
         var env = TextInterop.Environment(Guard.NotNull(catalog));
         Guard.NotNull(options);
-        var definition = new TokenizerDefinition(TokenizerKind.WordPiece, LowerCase: options.LowerCase, AddSpecialTokens: options.AddSpecialTokens)
+        var vocabulary = ReadFile(options.VocabularyPath, nameof(options.VocabularyPath), "WordPiece vocabulary");
+        return WordPiece(env, vocabulary, Path.GetFullPath(options.VocabularyPath), options);
+    }
+
+    /// <summary>A WordPiece tokenizer from the bytes of a <c>vocab.txt</c>; <paramref name="source"/> names them in errors.
+    /// Used by the public overload and by pretrained encoders whose vocabulary is an assembly resource.</summary>
+    internal static TokenizingEstimator WordPiece(Microsoft.ML.Runtime.IHostEnvironment env, byte[] vocabulary, string source, WordPieceTokenizationOptions options)
+    {
+        var definition = new TokenizerDefinition(TokenizerKind.WordPiece, LowerCase: options.LowerCase, AddSpecialTokens: options.AddSpecialTokens,
+            StripAccents: options.StripAccents ?? options.LowerCase, HuggingFaceSplitting: true)
         {
-            VocabularyFile = ReadFile(options.VocabularyPath, nameof(options.VocabularyPath), "WordPiece vocabulary"),
+            VocabularyFile = vocabulary,
         };
-        var tokenizer = Build(definition, options.VocabularyPath);
+        var tokenizer = Build(definition, source);
         return new TokenizingEstimator(env, tokenizer, TokenizationSettings.From(options, tokenizer.SpecialTokenCount));
     }
 
@@ -165,7 +174,7 @@ public static class TokenizationCatalog
         }
         catch (System.Exception ex) when (ex is System.ArgumentException or System.FormatException or System.Text.Json.JsonException or InvalidDataException)
         {
-            throw new InvalidDataException($"Microsoft.ML.Tokenizers could not read the {definition.Kind} vocabulary from '{Path.GetFullPath(path)}': {ex.Message}", ex);
+            throw new InvalidDataException($"Microsoft.ML.Tokenizers could not read the {definition.Kind} vocabulary from '{path}': {ex.Message}", ex);
         }
     }
 }

@@ -51,7 +51,7 @@ public abstract class NeuralTextOptions : SupervisedTrainerOptions
     /// </summary>
     public IEstimator<TokenizingTransformer>? Tokenizer { get; set; }
 
-    /// <summary>Tokens per text with the learned word vocabulary, &gt; 0 (default 128); longer texts keep their first tokens.</summary>
+    /// <summary>Tokens per text with the learned word vocabulary or a pretrained BERT's WordPiece (at most its 512 positions), &gt; 0 (default 128); longer texts keep their first tokens.</summary>
     public int MaxLength { get; set; } = Defaults.MaxLength;
 
     /// <summary>Largest learned word vocabulary, ≥ 3 (default 20,000).</summary>
@@ -104,6 +104,9 @@ public abstract class NeuralTextOptions : SupervisedTrainerOptions
             throw new ArgumentOutOfRangeException(nameof(PaddingId), padding, $"PaddingId must be in [0, VocabularySize={VocabularySize}). Received: PaddingId={padding}");
         Guard.NotNull(Network);
         Guard.Positive(EmbeddingDimensions);
+        if (Network.Bert is { } bert && MaxLength > bert.MaxPositions)
+            throw new ArgumentOutOfRangeException(nameof(MaxLength), MaxLength,
+                $"MaxLength must be at most {bert.MaxPositions} with {bert.Name}: it has learned that many positions ([CLS] and [SEP] included). Received: MaxLength={MaxLength}");
         if (Network.Kind == TextEncoderKind.Transformer && EmbeddingDimensions % Network.Heads != 0)
             throw new ArgumentException(
                 $"EmbeddingDimensions must be divisible by the Transformer's heads. Received: EmbeddingDimensions={EmbeddingDimensions}, heads={Network.Heads}", nameof(EmbeddingDimensions));

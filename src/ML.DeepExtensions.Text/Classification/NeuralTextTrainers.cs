@@ -60,13 +60,14 @@ public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerCh
         int? classTokenId = null;
         if (text.Type is TextDataViewType)
         {
-            RejectEmptyTexts(input, options.TextColumnName, "training");
+            TextColumn.RejectEmpty(input, options.TextColumnName, "training");
             if (validation is not null)
             {
                 TextColumn.Check(validation.Schema, options.TextColumnName);
-                RejectEmptyTexts(validation, options.TextColumnName, "validation");
+                TextColumn.RejectEmpty(validation, options.TextColumnName, "validation");
             }
             tokenizer = CreateTokenizer().Fit(input);
+            CheckBertVocabulary(tokenizer.VocabularySize, tokenizer.PaddingId, "the tokenizer's");
             if (tokenizer.InputColumnName != options.TextColumnName)
                 throw new ArgumentException(
                     $"The tokenizer reads column '{tokenizer.InputColumnName}' but TextColumnName is '{options.TextColumnName}'; create the tokenizer with inputColumnName: \"{options.TextColumnName}\".",
@@ -87,6 +88,7 @@ public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerCh
             paddingId = options.PaddingId
                 ?? throw new ArgumentException($"Text column '{text.Name}' holds token ids: set PaddingId (e.g. the tokenizer's PaddingId).", nameof(options.PaddingId));
             maxLength = vector.Size;
+            CheckBertVocabulary(vocabularySize, paddingId, "VocabularySize/PaddingId");
             if (validation is not null)
             {
                 var validationIds = SchemaChecks.Find(validation.Schema, "validation text", text.Name);
@@ -101,7 +103,8 @@ public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerCh
 
         var training = tokenizer?.Transform(input) ?? input;
         var task = CreateTask(ids, EncoderNetwork(vocabularySize, paddingId, maxLength, classTokenId), options.LengthBucketing ? RealTokens(paddingId) : null);
-        var fitted = FittingPipeline.Fit(_host, options, task, training, validation, options.PretrainedWeights);
+        // A pretrained encoder starts from its own weights unless the user names others (e.g. an earlier fine-tuning's).
+        var fitted = FittingPipeline.Fit(_host, options, task, training, validation, options.PretrainedWeights ?? options.Network.Bert?.Weights);
         var model = new NeuralNetworkTransformer(fitted.Model, task.Head(training.Schema), ids, fitted.History, options.ScoringBatchSize) { NumberOfThreads = options.NumberOfThreads };
         return tokenizer is null
             ? new TransformerChain<NeuralNetworkTransformer>(model)
@@ -155,39 +158,36 @@ public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerCh
     {
         var options = Options;
         var encoder = options.Network;
-        var name = encoder.Kind == TextEncoderKind.Transformer ? TextArchitectures.TransformerEncoder : TextArchitectures.RecurrentEncoder;
+        var name = encoder.Kind switch
+        {
+            TextEncoderKind.Transformer => TextArchitectures.TransformerEncoder,
+            TextEncoderKind.PretrainedBert => TextArchitectures.BertEncoder,
+            _ => TextArchitectures.RecurrentEncoder,
+        };
         var network = Network.Create().Architecture(name, encoder.Parameters(vocabularySize, options.EmbeddingDimensions, paddingId, maxLength, options.Dropout, classTokenId));
         return options.Dropout > 0 ? network.Dropout(options.Dropout) : network;
     }
 
+    /// <summary>A pretrained encoder reads ids of its own vocabulary only: a different tokenizer would feed it meaningless ids.</summary>
+    private void CheckBertVocabulary(int vocabularySize, int paddingId, string source)
+    {
+        if (Options.Network.Bert is { } bert && (vocabularySize != bert.VocabularySize || paddingId != bert.PaddingId))
+            throw new ArgumentException(
+                $"{bert.Name} reads ids of its own WordPiece vocabulary ({bert.VocabularySize} tokens, [PAD] = {bert.PaddingId}); {source} vocabulary has {vocabularySize} tokens " +
+                $"and padding id {paddingId}. Leave Tokenizer unset to use the encoder's tokenizer.", nameof(Options.Tokenizer));
+    }
+
     private IEstimator<TokenizingTransformer> CreateTokenizer()
-        => Options.Tokenizer ?? new WordVocabularyEstimator(Environment, new WordVocabularyOptions
+        => Options.Tokenizer ?? (Options.Network.Bert is { } bert
+            ? bert.CreateTokenizer(Environment, Options.TextColumnName, TokenColumnName, Options.MaxLength)
+            : new WordVocabularyEstimator(Environment, new WordVocabularyOptions
         {
             InputColumnName = Options.TextColumnName,
             OutputColumnName = TokenColumnName,
             MaxLength = Options.MaxLength,
             MaxVocabularySize = Options.MaxVocabularySize,
             MinFrequency = Options.MinFrequency,
-        });
-
-    /// <summary>A row with no text would train on a sequence of padding only: say so, with the row, before training.</summary>
-    private static void RejectEmptyTexts(IDataView data, string columnName, string role)
-    {
-        var column = data.Schema[columnName];
-        using var cursor = data.GetRowCursor([column]);
-        var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
-        ReadOnlyMemory<char> value = default;
-        long row = 0;
-        while (cursor.MoveNext())
-        {
-            getter(ref value);
-            if (value.Span.IsWhiteSpace())
-                throw new InvalidOperationException(
-                    $"Text column '{columnName}' is empty in row {row} of the {role} data (null, empty or white space only; received '{value}'): " +
-                    "expected text with at least one word. Remove such rows (mlContext.Data.FilterByCustomPredicate) or fill them before training.");
-            row++;
-        }
-    }
+        }));
 }
 
 /// <summary>

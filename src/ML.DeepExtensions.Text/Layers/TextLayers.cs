@@ -21,5 +21,6 @@ internal static class TextLayers
         LayerRegistry.Register<RecurrentTextEncoderLayer>("RecurrentTextEncoder");
         LayerRegistry.Register<TrimPaddingLayer>("TrimPadding");
         LayerRegistry.Register<PrependTokenLayer>("PrependToken");
+        LayerRegistry.Register<BertEncoderLayer>("BertEncoder");
     }
 }

@@ -91,6 +91,10 @@ internal sealed class TextTokenizer
                 var bert = BertTokenizer.Create(new MemoryStream(vocabularyFile), new BertOptions
                 {
                     LowerCaseBeforeTokenization = definition.LowerCase,
+                    RemoveNonSpacingMarks = definition.StripAccents,
+                    // Hugging Face's BERT splits every ASCII symbol off as punctuation ($ + < = > ^ ` | ~ too); the library's default
+                    // pre-tokenizer drops those. Definitions stored before this option keep the tokenization they were trained with.
+                    PreTokenizer = definition.HuggingFaceSplitting ? new RegexPreTokenizer(BertPunctuationPattern, null) : null,
                 });
                 var special = new Dictionary<string, int>
                 {
@@ -199,6 +203,10 @@ internal sealed class TextTokenizer
         };
     }
 
+    /// <summary>Hugging Face's BERT pre-tokenization: each punctuation character (Unicode P* or any ASCII non-alphanumeric symbol) alone, other runs of non-space characters as words.</summary>
+    private static readonly System.Text.RegularExpressions.Regex BertPunctuationPattern =
+        new(@"[\p{P}!-/:-@\[-`{-~]|[^\s\p{P}!-/:-@\[-`{-~]+", System.Text.RegularExpressions.RegexOptions.Compiled);
+
     private static int LineCount(byte[] file)
     {
         // WordPiece ids are line numbers of vocab.txt (as Microsoft.ML.Tokenizers reads it), so the line count is the vocabulary size.
@@ -219,7 +227,7 @@ internal sealed class TextTokenizer
             return [];
         return _library switch
         {
-            BertTokenizer bert => bert.EncodeToIds(WellFormed(text), addSpecialTokens: false, considerPreTokenization: true, considerNormalization: true),
+            BertTokenizer bert => bert.EncodeToIds(BertText(text), addSpecialTokens: false, considerPreTokenization: true, considerNormalization: true),
             { } library => library.EncodeToIds(text, considerPreTokenization: true, considerNormalization: true),
             null => _words!.Encode(text),
         };
@@ -236,7 +244,7 @@ internal sealed class TextTokenizer
         if (_library is null)
             return _words!.Encode(text, maxTokens, truncation);
         // The library's own steps for a whole text: normalize, pre-tokenize, then encode each pre-token on its own.
-        var source = _library is BertTokenizer ? WellFormed(text) : text.ToString();
+        var source = _library is BertTokenizer ? BertText(text) : text.ToString();
         var normalized = _library.Normalizer?.Normalize(source) ?? source;
         var pieces = _library.PreTokenizer?.PreTokenize(normalized) ?? [(0, normalized.Length)];
         return TruncatingEncoder.Encode(normalized, pieces, maxTokens, truncation, EncodePiece, SpanBounds);
@@ -259,6 +267,19 @@ internal sealed class TextTokenizer
         => kind == TokenizerKind.Gpt2
             ? System.Threading.LazyInitializer.EnsureInitialized(ref _gpt2Bounds, () => TokenSpanBounds.ForTiktoken(tokenizer, largestId))
             : System.Threading.LazyInitializer.EnsureInitialized(ref _cl100kBounds, () => TokenSpanBounds.ForTiktoken(tokenizer, largestId));
+
+    /// <summary>
+    /// A WordPiece tokenizer's input: well-formed (see <see cref="WellFormed"/>), and with Hugging Face's splitting, tab, line feed
+    /// and carriage return read as spaces (Hugging Face's BERT treats them as white space; the library's normalizer deletes
+    /// them as control characters, which glues the last word of a line to the first of the next).
+    /// </summary>
+    private string BertText(ReadOnlySpan<char> text)
+    {
+        var wellFormed = WellFormed(text);
+        return Definition.HuggingFaceSplitting && wellFormed.AsSpan().IndexOfAny('\t', '\n', '\r') >= 0
+            ? wellFormed.Replace('\t', ' ').Replace('\n', ' ').Replace('\r', ' ')
+            : wellFormed;
+    }
 
     /// <summary>
     /// The text with every lone surrogate (invalid UTF-16) replaced by U+FFFD, as a UTF-8 decoder replaces invalid bytes.

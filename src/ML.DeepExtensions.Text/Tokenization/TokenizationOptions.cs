@@ -85,6 +85,12 @@ public sealed class WordPieceTokenizationOptions : TokenizationOptions
     /// <summary>Lower-case text before tokenization, as uncased BERT models need (default true).</summary>
     public bool LowerCase { get; set; } = true;
 
+    /// <summary>
+    /// Remove accents (Unicode non-spacing marks after NFD decomposition: "café" → "cafe"), as uncased BERT models need; null
+    /// (default) follows <see cref="LowerCase"/>, which is what Hugging Face's <c>BertTokenizer</c> does when <c>strip_accents</c> is unset.
+    /// </summary>
+    public bool? StripAccents { get; set; }
+
     /// <summary>Wrap every non-empty text as [CLS] tokens [SEP] (default true). Both survive truncation.</summary>
     public bool AddSpecialTokens { get; set; } = true;
 }

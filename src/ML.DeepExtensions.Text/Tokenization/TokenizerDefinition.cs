@@ -6,6 +6,8 @@ namespace ML.DeepExtensions.Text.Tokenization;
 /// <summary>
 /// Everything needed to rebuild a tokenizer, in a form the model zip stores: the kind and its settings (JSON)
 /// and the bytes of user-supplied files (binary streams; the original files are never needed again).
+/// <see cref="StripAccents"/> and <see cref="HuggingFaceSplitting"/> (WordPiece; Hugging Face's BERT tokenization) were added
+/// after format version 2: definitions stored without them read as false, the behaviour they were trained with.
 /// </summary>
 internal sealed record TokenizerDefinition(
     TokenizerKind Kind,
@@ -14,7 +16,9 @@ internal sealed record TokenizerDefinition(
     string? UnknownToken = null,
     bool LowerCase = false,
     bool AddSpecialTokens = false,
-    string[]? Words = null)
+    string[]? Words = null,
+    bool StripAccents = false,
+    bool HuggingFaceSplitting = false)
 {
     /// <summary>Bytes of the vocabulary file (BPE, WordPiece), else null. Not part of the JSON.</summary>
     [System.Text.Json.Serialization.JsonIgnore]

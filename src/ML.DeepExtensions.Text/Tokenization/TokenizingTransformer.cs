@@ -162,4 +162,23 @@ internal static class TextColumn
         if (column.Kind != SchemaShape.Column.VectorKind.Scalar || column.ItemType is not TextDataViewType)
             throw SchemaChecks.Mismatch("text", name, Expected, SchemaChecks.Describe(column));
     }
+
+    /// <summary>A row with no text would train on a sequence of padding only: say so, with the row, before training.</summary>
+    public static void RejectEmpty(IDataView data, string columnName, string role)
+    {
+        var column = data.Schema[columnName];
+        using var cursor = data.GetRowCursor([column]);
+        var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
+        ReadOnlyMemory<char> value = default;
+        long row = 0;
+        while (cursor.MoveNext())
+        {
+            getter(ref value);
+            if (value.Span.IsWhiteSpace())
+                throw new InvalidOperationException(
+                    $"Text column '{columnName}' is empty in row {row} of the {role} data (null, empty or white space only; received '{value}'): " +
+                    "expected text with at least one word. Remove such rows (mlContext.Data.FilterByCustomPredicate) or fill them before training.");
+            row++;
+        }
+    }
 }

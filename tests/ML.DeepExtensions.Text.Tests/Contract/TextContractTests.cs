@@ -8,6 +8,8 @@ using ML.DeepExtensions.Text.Classification;
 using ML.DeepExtensions.Text.Generation;
 using ML.DeepExtensions.Text.Tests.Classification;
 using ML.DeepExtensions.Text.Tests.Generation;
+using ML.DeepExtensions.Text.Tests.Pretrained;
+using ML.DeepExtensions.Text.Similarity;
 using ML.DeepExtensions.Text.Tokenization;
 using ML.DeepExtensions.Training;
 
@@ -33,6 +35,9 @@ public sealed class TextContractTests : EstimatorContractTests<TextContractTests
         new("Text.TokenizeToIdsWithBpe", ml => ml.Transforms.Text.TokenizeToIdsWithBpe("Ids", TestData.Gpt2Encoder, TestData.Gpt2Merges, "Text", maxLength: 24), Sentences, ["Text"], [new("VocabularyPath", ml => ml.Transforms.Text.TokenizeToIdsWithBpe("Ids", "", TestData.Gpt2Merges, "Text")), new("MaxLength", ml => ml.Transforms.Text.TokenizeToIdsWithBpe("Ids", TestData.Gpt2Encoder, TestData.Gpt2Merges, "Text", maxLength: -1))]),
         new("Text.TokenizeToIdsWithWordPiece", ml => ml.Transforms.Text.TokenizeToIdsWithWordPiece("Ids", WordPieceVocabulary.Value, "Text", maxLength: 24), Sentences, ["Text"], [new("MaxLength", ml => ml.Transforms.Text.TokenizeToIdsWithWordPiece("Ids", WordPieceVocabulary.Value, "Text", maxLength: 2))]),
         new("Text.TokenizeToIdsWithWordVocabulary", ml => ml.Transforms.Text.TokenizeToIdsWithWordVocabulary("Ids", "Text", maxVocabularySize: 300, maxLength: 24), Sentences, ["Text"], [new("MinFrequency", ml => ml.Transforms.Text.TokenizeToIdsWithWordVocabulary("Ids", "Text", minFrequency: 0)), new("MaxVocabularySize", ml => ml.Transforms.Text.TokenizeToIdsWithWordVocabulary("Ids", "Text", maxVocabularySize: 2))]),
+        new("BinaryClassification.NeuralTextClassifier.MiniLM", ml => ml.BinaryClassification.Trainers.NeuralTextClassifier(new NeuralTextBinaryOptions { Network = TextEncoder.PretrainedBert(MiniLMData.MiniLM), MaxLength = 24, Epochs = 1, LearningRate = 5e-5 }), Emails, ["Text", "Label"], [new("MaxLength", ml => ml.BinaryClassification.Trainers.NeuralTextClassifier(new NeuralTextBinaryOptions { Network = TextEncoder.PretrainedBert(MiniLMData.MiniLM), MaxLength = 513 }))]),
+        new("Text.EmbedSentences", ml => ml.Transforms.Text.EmbedSentences(MiniLMData.MiniLM, "Features", "Text", maxLength: 32), Sentences, ["Text"], [new("maxLength", ml => ml.Transforms.Text.EmbedSentences(MiniLMData.MiniLM, "Features", "Text", maxLength: 513)), new("batchSize", ml => ml.Transforms.Text.EmbedSentences(MiniLMData.MiniLM, batchSize: 0))]),
+        new("Regression.NeuralSentenceSimilarity", ml => ml.Regression.Trainers.NeuralSentenceSimilarity(new NeuralSentenceSimilarityOptions { Encoder = MiniLMData.MiniLM, MaxLength = 24, Epochs = 1, LearningRate = 5e-5 }), Pairs, ["Sentence1", "Sentence2", "Label"], [new("MaxLength", ml => ml.Regression.Trainers.NeuralSentenceSimilarity(new NeuralSentenceSimilarityOptions { Encoder = MiniLMData.MiniLM, MaxLength = 600 })), new("Encoder", ml => ml.Regression.Trainers.NeuralSentenceSimilarity(new NeuralSentenceSimilarityOptions()))]),
         new("Text.TrainLanguageModel", ml => ml.Transforms.Text.TrainLanguageModel(new LanguageModelOptions { Dimensions = 16, Layers = 1, Heads = 2, Epochs = 1, Generation = new GenerationOptions { MaxNewTokens = 3 } }), TokenizedFortunes, ["Tokens"], [new("Heads", ml => ml.Transforms.Text.TrainLanguageModel(new LanguageModelOptions { Dimensions = 16, Heads = 3 })), new("TopK", ml => ml.Transforms.Text.TrainLanguageModel(new LanguageModelOptions { Generation = new GenerationOptions { TopK = -1 } }))]),
     ];
 
@@ -46,6 +51,9 @@ public sealed class TextContractTests : EstimatorContractTests<TextContractTests
     /// <summary>80 fortunes quotations, 'computers' or 'science': Label = the topic as a key.</summary>
     private static CaseData Quotes(MLContext mlContext)
         => new(TextData.Load(mlContext, TextData.Quotes), mlContext.Transforms.Conversion.MapValueToKey("Label", nameof(TextData.Quote.Topic)));
+
+    /// <summary>48 real sentence pairs (fortune halves, own vs another's second half): Sentence1, Sentence2, Label (Single).</summary>
+    private static CaseData Pairs(MLContext mlContext) => new(mlContext.Data.LoadFromEnumerable(SentencePairs.Build(24, 4).Train));
 
     /// <summary>86 real sentences (fortunes quotations plus contractions, digits, white space, non-ASCII): Text and its Line number.</summary>
     private static CaseData Sentences(MLContext mlContext)

@@ -4,12 +4,13 @@ using System.IO;
 using System.Linq;
 using Google.Protobuf;
 
-namespace ML.DeepExtensions.Vision.Pretrained;
+namespace ML.DeepExtensions.Pretrained;
 
 /// <summary>
 /// The parts of an ONNX model that weight import needs — nodes (operator, inputs, outputs, attributes) and
 /// float initializers — read field by field with Google.Protobuf's <see cref="CodedInputStream"/> following
-/// onnx.proto's field numbers, so no generated code or onnx package is needed.
+/// onnx.proto's field numbers, so no generated code or onnx package is needed. Shared by the importers of the
+/// family's packages (the vision package's ResNet-18, the text package's BERT encoders).
 /// </summary>
 internal sealed class OnnxGraph
 {
@@ -29,7 +30,13 @@ internal sealed class OnnxGraph
     public static OnnxGraph Read(string path)
     {
         using var stream = File.OpenRead(path);
-        var input = new CodedInputStream(stream);
+        return Read(stream);
+    }
+
+    /// <summary>Reads a model from a stream (e.g. an assembly resource); the stream is not disposed.</summary>
+    public static OnnxGraph Read(Stream stream)
+    {
+        var input = new CodedInputStream(stream, leaveOpen: true);
         long irVersion = 0;
         OnnxGraph? graph = null;
         uint tag;
@@ -121,6 +128,11 @@ internal sealed class OnnxGraph
                 case 1: name = input.ReadString(); break;
                 case 2: f = input.ReadFloat(); break;
                 case 3: single = input.ReadInt64(); break;
+                case 5:
+                    // A tensor attribute (a Constant's value): kept when it is one float.
+                    if (ReadTensor(input.ReadBytes()) is { Values: [var scalar] })
+                        f = scalar;
+                    break;
                 case 8:
                     if (WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
                         ints.AddRange(ReadPackedInt64(input.ReadBytes()));
@@ -139,6 +151,7 @@ internal sealed class OnnxGraph
         var input = bytes.CreateCodedInput();
         var dims = new List<long>();
         var floats = new List<float>();
+        var longs = new List<long>();
         int dataType = 0;
         string name = "";
         ByteString? raw = null;
@@ -164,6 +177,12 @@ internal sealed class OnnxGraph
                     else
                         floats.Add(input.ReadFloat());
                     break;
+                case 7:
+                    if (WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
+                        longs.AddRange(ReadPackedInt64(input.ReadBytes()));
+                    else
+                        longs.Add(input.ReadInt64());
+                    break;
                 case 8: name = input.ReadString(); break;
                 case 9: raw = input.ReadBytes(); break;
                 default: input.SkipLastField(); break;
@@ -180,7 +199,18 @@ internal sealed class OnnxGraph
             else
                 values = floats.ToArray();
         }
-        return new OnnxInitializer(name, dims.ToArray(), dataType, values);
+        long[]? integers = null;
+        if (dataType == 7) // INT64
+        {
+            if (raw is not null && raw.Length > 0)
+            {
+                integers = new long[raw.Length / 8];
+                Buffer.BlockCopy(raw.ToByteArray(), 0, integers, 0, integers.Length * 8);
+            }
+            else
+                integers = longs.ToArray();
+        }
+        return new OnnxInitializer(name, dims.ToArray(), dataType, values) { Integers = integers };
     }
 
     private static IEnumerable<long> ReadPackedInt64(ByteString bytes)
@@ -204,5 +234,8 @@ internal sealed record OnnxNode(string Name, string OpType, IReadOnlyList<string
            string.Join(" ", Ints.Select(a => $"{a.Key}=[{string.Join(",", a.Value)}]").Concat(Floats.Select(a => $"{a.Key}={a.Value}")));
 }
 
-/// <summary>One ONNX initializer; <see cref="Values"/> is set for float tensors (data type 1).</summary>
-internal sealed record OnnxInitializer(string Name, long[] Dims, int DataType, float[]? Values);
+/// <summary>One ONNX initializer; <see cref="Values"/> is set for float tensors (data type 1), <see cref="Integers"/> for int64 tensors (7).</summary>
+internal sealed record OnnxInitializer(string Name, long[] Dims, int DataType, float[]? Values)
+{
+    public long[]? Integers { get; init; }
+}
