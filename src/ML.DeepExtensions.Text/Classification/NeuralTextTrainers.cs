@@ -102,7 +102,7 @@ public abstract class NeuralTextTrainerBase<TOptions> : IEstimator<TransformerCh
         }
 
         var training = tokenizer?.Transform(input) ?? input;
-        var task = CreateTask(ids, EncoderNetwork(vocabularySize, paddingId, maxLength, classTokenId), options.LengthBucketing ? RealTokens(paddingId) : null);
+        var task = CreateTask(ids, EncoderNetwork(vocabularySize, paddingId, maxLength, classTokenId), (options.LengthBucketing ?? options.Network.Bert is null) ? RealTokens(paddingId) : null);
         // A pretrained encoder starts from its own weights unless the user names others (e.g. an earlier fine-tuning's).
         var fitted = FittingPipeline.Fit(_host, options, task, training, validation, options.PretrainedWeights ?? options.Network.Bert?.Weights);
         var model = new NeuralNetworkTransformer(fitted.Model, task.Head(training.Schema), ids, fitted.History, options.ScoringBatchSize) { NumberOfThreads = options.NumberOfThreads };
