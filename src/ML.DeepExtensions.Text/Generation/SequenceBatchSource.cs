@@ -36,22 +36,13 @@ internal sealed class SequenceBatchSource : BatchSource
 
     protected override IEnumerable<Batch> Produce(int batchSize, Random? shuffle, CancellationToken cancellation)
     {
-        var order = Order(_rows.Count, shuffle);
-        if (shuffle is not null && _bucketing && batchSize < order.Length)
-            order = BucketOrder(order, i => Tokens(_rows[i]), batchSize, shuffle);
+        var order = Order(_rows.Count, shuffle, batchSize, _bucketing ? i => TokenRows.Tokens(_rows[i], _paddingId) : null);
         for (var start = 0; start < order.Length; start += batchSize)
         {
             cancellation.ThrowIfCancellationRequested();
             var count = Math.Min(batchSize, order.Length - start);
             yield return Make(order.AsSpan(start, count));
         }
-    }
-
-    /// <summary>A text's tokens: its ids before the first padding id (rows may be padded to the context length).</summary>
-    private int Tokens(int[] ids)
-    {
-        var padding = Array.IndexOf(ids, _paddingId);
-        return padding < 0 ? ids.Length : padding;
     }
 
     private Batch Make(ReadOnlySpan<int> indices)

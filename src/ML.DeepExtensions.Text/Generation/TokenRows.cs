@@ -51,6 +51,13 @@ internal static class TokenRows
         return rows;
     }
 
+    /// <summary>A row's tokens: its ids before the first padding id (rows may be padded to the context length).</summary>
+    public static int Tokens(int[] ids, int paddingId)
+    {
+        var padding = Array.IndexOf(ids, paddingId);
+        return padding < 0 ? ids.Length : padding;
+    }
+
     /// <summary>
     /// Inputs (rows, width) as floats and labels (rows, width) as Int64 for right-padded id rows, where width is the
     /// longest row's token count + 1 (its end-of-text target), at most <paramref name="maxLength"/>.

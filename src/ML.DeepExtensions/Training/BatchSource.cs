@@ -278,6 +278,16 @@ internal abstract class BatchSource
         return order;
     }
 
+    /// <summary>
+    /// The pass's row order: <see cref="Order(int, Random?)"/>, then length-bucketed (<see cref="BucketOrder"/>) when the pass
+    /// is shuffled, a row <paramref name="length"/> is given and the rows make more than one batch.
+    /// </summary>
+    protected static int[] Order(int count, Random? shuffle, int batchSize, Func<int, int>? length)
+    {
+        var order = Order(count, shuffle);
+        return shuffle is not null && length is not null && batchSize < count ? BucketOrder(order, length, batchSize, shuffle) : order;
+    }
+
     private static IEnumerable<Batch> Prefetch(IEnumerable<Batch> source, CancellationToken cancellation)
     {
         using var queue = new BlockingCollection<Batch>(boundedCapacity: 4);
@@ -355,22 +365,19 @@ internal sealed class InMemoryBatchSource : BatchSource
 
     protected override IEnumerable<Batch> Produce(int batchSize, Random? shuffle, CancellationToken cancellation)
     {
-        var order = Order(_count, shuffle);
-        if (shuffle is not null && RowLength is { } rowLength && batchSize < _count)
-        {
-            _lengths ??= Enumerable.Range(0, _count).Select(i =>
-            {
-                var (chunk, row) = Locate(i);
-                return rowLength(chunk.Features.AsMemory(row * FeatureSize, FeatureSize));
-            }).ToArray();
-            order = BucketOrder(order, i => _lengths[i], batchSize, shuffle);
-        }
+        var order = Order(_count, shuffle, batchSize, RowLength is { } rowLength ? i => (_lengths ??= Lengths(rowLength))[i] : null);
         for (var start = 0; start < _count; start += batchSize)
         {
             cancellation.ThrowIfCancellationRequested();
             yield return Gather(Locate, order, start, Math.Min(batchSize, _count - start));
         }
     }
+
+    private int[] Lengths(Func<ReadOnlyMemory<float>, int> rowLength) => Enumerable.Range(0, _count).Select(i =>
+    {
+        var (chunk, row) = Locate(i);
+        return rowLength(chunk.Features.AsMemory(row * FeatureSize, FeatureSize));
+    }).ToArray();
 
     private (ExampleChunk, int) Locate(int index)
     {
@@ -404,12 +411,8 @@ internal sealed class StreamingBatchSource : BatchSource
         var bufferRows = Math.Max(batchSize, _bufferRows / batchSize * batchSize);
         foreach (var chunk in _reader.ReadChunks(bufferRows, cancellation))
         {
-            var order = Order(chunk.Count, shuffle);
-            if (shuffle is not null && RowLength is { } rowLength && batchSize < chunk.Count)
-            {
-                var lengths = Enumerable.Range(0, chunk.Count).Select(i => rowLength(chunk.Features.AsMemory(i * FeatureSize, FeatureSize))).ToArray();
-                order = BucketOrder(order, i => lengths[i], batchSize, shuffle);
-            }
+            // Each row's length is read once: BucketOrder sorts every row in exactly one bucket.
+            var order = Order(chunk.Count, shuffle, batchSize, RowLength is { } rowLength ? i => rowLength(chunk.Features.AsMemory(i * FeatureSize, FeatureSize)) : null);
             for (var start = 0; start < chunk.Count; start += batchSize)
                 yield return Gather(i => (chunk, i), order, start, Math.Min(batchSize, chunk.Count - start));
         }

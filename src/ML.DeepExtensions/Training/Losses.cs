@@ -25,18 +25,9 @@ internal static class Losses
 
     /// <summary>Regression loss weighted per example (<paramref name="weights"/> (N) ≥ 0), or the plain mean when null.</summary>
     public static Tensor Regression(RegressionLoss kind, Tensor predictions, Tensor labels, Tensor? weights)
-    {
-        if (weights is null)
-            return Regression(kind, predictions, labels);
-        var perExample = kind switch
-        {
-            RegressionLoss.MeanSquaredError => F.mse_loss(predictions, labels, reduction: nn.Reduction.None),
-            RegressionLoss.MeanAbsoluteError => F.l1_loss(predictions, labels, reduction: nn.Reduction.None),
-            RegressionLoss.Huber => F.huber_loss(predictions, labels, delta: 1.0, reduction: nn.Reduction.None),
-            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown regression loss."),
-        };
-        return WeightedMean(perExample, weights);
-    }
+        => weights is null
+            ? Regression(kind, predictions, labels)
+            : WeightedMean(Regression(kind, predictions, labels, nn.Reduction.None), weights);
 
     /// <summary>Binary cross-entropy weighted per example, or the plain mean when <paramref name="weights"/> is null.</summary>
     public static Tensor BinaryCrossEntropy(Tensor logits, Tensor labels, Tensor? weights)
@@ -54,11 +45,14 @@ internal static class Losses
     }
 
     /// <summary>Regression losses; <paramref name="predictions"/> and <paramref name="labels"/> are (N).</summary>
-    public static Tensor Regression(RegressionLoss kind, Tensor predictions, Tensor labels) => kind switch
+    public static Tensor Regression(RegressionLoss kind, Tensor predictions, Tensor labels) => Regression(kind, predictions, labels, nn.Reduction.Mean);
+
+    /// <summary>A regression loss, the batch mean or (<see cref="nn.Reduction.None"/>) one value per example.</summary>
+    private static Tensor Regression(RegressionLoss kind, Tensor predictions, Tensor labels, nn.Reduction reduction) => kind switch
     {
-        RegressionLoss.MeanSquaredError => F.mse_loss(predictions, labels),
-        RegressionLoss.MeanAbsoluteError => F.l1_loss(predictions, labels),
-        RegressionLoss.Huber => F.huber_loss(predictions, labels, delta: 1.0),
+        RegressionLoss.MeanSquaredError => F.mse_loss(predictions, labels, reduction),
+        RegressionLoss.MeanAbsoluteError => F.l1_loss(predictions, labels, reduction),
+        RegressionLoss.Huber => F.huber_loss(predictions, labels, delta: 1.0, reduction: reduction),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown regression loss."),
     };
 
