@@ -1,11 +1,13 @@
 using Microsoft.ML;
+using ML.DeepExtensions;
+using ML.DeepExtensions.Text;
 using ML.DeepExtensions.Text.Interop;
 using ML.DeepExtensions.Interop;
 using ML.DeepExtensions.Text.Pretrained;
 using ML.DeepExtensions.Text.Similarity;
 using ML.DeepExtensions.Training;
 
-namespace ML.DeepExtensions.Text;
+namespace Microsoft.ML;
 
 /// <summary>
 /// Pretrained text encoders on ML.NET's catalogs: <c>mlContext.Transforms.Text.EmbedSentences(bert)</c> and
