@@ -44,7 +44,7 @@ public static class VisionCatalog
 
     /// <summary>Trains a CNN image classifier with every option.</summary>
     public static CnnImageClassifierTrainer CnnImageClassifier(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, CnnImageClassifierOptions options)
-        => new(Interop.MLNetInternals.Environment(Guard.NotNull(catalog)), options);
+        => new(ML.DeepExtensions.Interop.MLNetInternals.Environment(Guard.NotNull(catalog)), options);
 
     /// <summary>
     /// The activations before a trained classifier's output layer, for each image, as a vector column: the
