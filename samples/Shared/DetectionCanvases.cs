@@ -8,7 +8,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.ML.Data;
 
-namespace ML.DeepExtensions.Samples;
+namespace Samples.Shared;
 
 /// <summary>One canvas: an RGBA image, a class name per object and its box x0, y0, x1, y1 in pixels.</summary>
 public sealed class DetectionCanvas

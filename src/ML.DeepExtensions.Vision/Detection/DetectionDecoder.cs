@@ -10,11 +10,8 @@ namespace ML.DeepExtensions.Vision.Detection;
 /// <param name="ScoreThreshold">Lowest class probability kept.</param>
 /// <param name="IouThreshold">Overlap above which a lower-scored box of the same class is suppressed.</param>
 /// <param name="MaxDetections">Detections kept per image, highest scores first.</param>
-internal sealed record DetectionDecoding(double ScoreThreshold, double IouThreshold, int MaxDetections)
-{
-    /// <summary>Candidates taken per image before NMS (by score, over every location and class).</summary>
-    public const int PreNmsCandidates = 1000;
-}
+/// <param name="PreNmsCandidates">Candidates taken per image before NMS (by score, over every location and class).</param>
+internal sealed record DetectionDecoding(double ScoreThreshold, double IouThreshold, int MaxDetections, int PreNmsCandidates = 1000);
 
 /// <summary>Detections of one image in input pixels: boxes (4 per detection), zero-based classes and scores, best first.</summary>
 internal sealed record DecodedImage(float[] Boxes, int[] Classes, float[] Scores);
@@ -55,7 +52,7 @@ internal static class DetectionDecoder
         var points = Points(size, output.device);
         var boxes = Boxes(output[.., .., ..4], points).clamp(0, size);                       // (N, L, 4)
         var scores = output[.., .., 4..].sigmoid().reshape(n, -1);                            // (N, L·K)
-        var k = (int)Math.Min(DetectionDecoding.PreNmsCandidates, locations * classes);
+        var k = (int)Math.Min(decoding.PreNmsCandidates, locations * classes);
         var (top, index) = scores.topk(k, 1);
         var location = index.div(classes, RoundingMode.floor);
         var candidateBoxes = boxes.gather(1, location.unsqueeze(-1).expand(-1, -1, 4));

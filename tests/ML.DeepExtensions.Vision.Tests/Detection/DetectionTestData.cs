@@ -4,7 +4,7 @@ using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
-using ML.DeepExtensions.Samples;
+using Samples.Shared;
 
 namespace ML.DeepExtensions.Vision.Tests.Detection;
 

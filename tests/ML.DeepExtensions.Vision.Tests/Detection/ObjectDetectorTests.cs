@@ -171,14 +171,15 @@ public sealed class ObjectDetectorTests(ITestOutputHelper output)
     {
         var ml = new MLContext(seed: 7);
         var train = DetectionTestData.Load(ml, Canvases("train", AccuracyTrainCanvases, 10));
-        var test = DetectionTestData.Load(ml, Canvases("test", 120, 20));
+        var test = DetectionTestData.Load(ml, Canvases("test", 100, 20));
         var keys = DetectionTestData.Keys(ml, train);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var model = ml.MulticlassClassification.Trainers.ObjectDetector(new ObjectDetectorOptions
         {
             Epochs = AccuracyEpochs,
             BatchSize = 16,
-            LearningRate = 2e-3,
+            LearningRate = 3e-3,
+            Architecture = new AnchorFreeDetectorParameters { Width = 0.5 },
             Schedule = LearningRateSchedule.Cosine(),
             ScoreThreshold = 0.05,
             ValidationSet = keys.Transform(test),
@@ -191,8 +192,8 @@ public sealed class ObjectDetectorTests(ITestOutputHelper output)
         Assert.True(metrics.MeanAveragePrecision50 >= AccuracyThreshold, $"mAP@0.5 {metrics.MeanAveragePrecision50:F3} < {AccuracyThreshold}");
     }
 
-    private const int AccuracyTrainCanvases = 400;
-    private const int AccuracyEpochs = 12;
+    private const int AccuracyTrainCanvases = 240;
+    private const int AccuracyEpochs = 6;
     private const double AccuracyThreshold = 0.8;
 
     private sealed class PathRow
