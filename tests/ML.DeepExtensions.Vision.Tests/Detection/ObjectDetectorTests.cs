@@ -178,8 +178,7 @@ public sealed class ObjectDetectorTests(ITestOutputHelper output)
         {
             Epochs = AccuracyEpochs,
             BatchSize = 16,
-            LearningRate = 3e-3,
-            Architecture = new AnchorFreeDetectorParameters { Width = 0.5 },
+            LearningRate = 2e-3,
             Schedule = LearningRateSchedule.Cosine(),
             ScoreThreshold = 0.05,
             ValidationSet = keys.Transform(test),
@@ -192,8 +191,8 @@ public sealed class ObjectDetectorTests(ITestOutputHelper output)
         Assert.True(metrics.MeanAveragePrecision50 >= AccuracyThreshold, $"mAP@0.5 {metrics.MeanAveragePrecision50:F3} < {AccuracyThreshold}");
     }
 
-    private const int AccuracyTrainCanvases = 240;
-    private const int AccuracyEpochs = 6;
+    private const int AccuracyTrainCanvases = 320;
+    private const int AccuracyEpochs = 5;
     private const double AccuracyThreshold = 0.8;
 
     private sealed class PathRow
