@@ -52,6 +52,10 @@ internal sealed class DetectionHeadModule : nn.Module<Tensor, Tensor>
 
     public DetectionHeadModule(int inputChannels, int channels, int classCount) : base("DetectionHead")
     {
+        // TorchSharp's convolutions allocate their weights through a temporary they never dispose, and in-place
+        // initialisation hands back new tensor wrappers; parameters detach themselves from the scope, so it frees only
+        // those temporaries (as the core's ConvolutionLayer does).
+        using var scope = torch.NewDisposeScope();
         classes = Branch(inputChannels, channels, classCount);
         boxes = Branch(inputChannels, channels, 4);
         RegisterComponents();
