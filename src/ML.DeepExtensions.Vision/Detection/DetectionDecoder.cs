@@ -56,9 +56,9 @@ internal static class DetectionDecoder
         var (top, index) = scores.topk(k, 1);
         var location = index.div(classes, RoundingMode.floor);
         var candidateBoxes = boxes.gather(1, location.unsqueeze(-1).expand(-1, -1, 4));
-        var topCpu = top.cpu().data<float>().ToArray();
-        var indexCpu = index.cpu().data<long>().ToArray();
-        var boxesCpu = candidateBoxes.cpu().data<float>().ToArray();
+        var topCpu = BoxOperations.HostCopy<float>(top);
+        var indexCpu = BoxOperations.HostCopy<long>(index);
+        var boxesCpu = BoxOperations.HostCopy<float>(candidateBoxes);
         var result = new List<DecodedImage>(n);
         for (var i = 0; i < n; i++)
         {

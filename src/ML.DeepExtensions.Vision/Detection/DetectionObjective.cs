@@ -84,13 +84,12 @@ internal sealed class DetectionObjective : TrainingObjective
         protected override void AddCore(double meanLoss, Tensor output, Batch batch)
         {
             var detections = DetectionDecoder.Decode(output, objective._size, objective._decoding);
-            using var boxes = batch.Extras[DetectionBatchSource.BoxesKey].cpu();
-            using var classes = batch.Extras[DetectionBatchSource.ClassesKey].cpu();
-            using var counts = batch.Labels.cpu();
+            using var scope = torch.NewDisposeScope();
+            var boxes = batch.Extras[DetectionBatchSource.BoxesKey];
             var most = (int)boxes.shape[1];
-            var allBoxes = boxes.data<float>().ToArray();
-            var allClasses = classes.data<long>().ToArray();
-            var allCounts = counts.data<long>().ToArray();
+            var allBoxes = BoxOperations.HostCopy<float>(boxes);
+            var allClasses = BoxOperations.HostCopy<long>(batch.Extras[DetectionBatchSource.ClassesKey]);
+            var allCounts = BoxOperations.HostCopy<long>(batch.Labels);
             for (var i = 0; i < detections.Count; i++)
             {
                 var count = (int)allCounts[i];

@@ -122,6 +122,24 @@ public sealed class ObjectDetectorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ValidationFraction_ReportsMeanAveragePrecision_WhichEarlyStoppingMonitors()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = DetectionTestData.Load(ml, Canvases("train", 24, 6));
+        var keyed = DetectionTestData.Keys(ml, data).Transform(data);
+        var options = Small(epochs: 3);
+        options.ImageSize = 64;
+        options.ValidationFraction = 0.25;
+        options.EarlyStopping = new EarlyStopping("ValidationMeanAveragePrecision50", patience: 1, restoreBestWeights: true);
+        using var model = ml.MulticlassClassification.Trainers.ObjectDetector(options).Fit(keyed);
+        Assert.All(model.History, h =>
+        {
+            Assert.InRange(h.Validation["MeanAveragePrecision50"], 0, 1);
+            Assert.InRange(h.Validation["MeanAveragePrecision"], 0, h.Validation["MeanAveragePrecision50"]);
+        });
+    }
+
+    [Fact]
     public void SaveLoad_FreshProcess_GivesIdenticalBoxes()
     {
         var ml = new MLContext(seed: 1);
