@@ -14,7 +14,7 @@ using Samples.Shared;
 
 var outputDirectory = Directory.CreateDirectory(args.Length > 0 ? args[0] : Path.Combine(AppContext.BaseDirectory, "output")).FullName;
 var mlContext = new MLContext(seed: 1);
-var trainRows = ObjectDetector.MakeCanvases(Path.Combine(outputDirectory, "canvases"), "train", 400, seed: 1);
+var trainRows = ObjectDetector.MakeCanvases(Path.Combine(outputDirectory, "canvases"), "train", 320, seed: 1);
 var validationRows = ObjectDetector.MakeCanvases(Path.Combine(outputDirectory, "canvases"), "test", 60, seed: 2);
 var testRows = ObjectDetector.MakeCanvases(Path.Combine(outputDirectory, "canvases"), "test", 100, seed: 3);
 var train = mlContext.Data.LoadFromEnumerable(trainRows);
