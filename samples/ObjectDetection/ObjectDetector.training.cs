@@ -23,7 +23,7 @@ public static partial class ObjectDetector
         Directory.CreateDirectory(directory);
         return canvases.Select((c, i) =>
         {
-            var path = Path.Combine(directory, $"{split}-{i:D4}.png");
+            var path = Path.Combine(directory, $"{split}-{seed}-{i:D4}.png");   // one file name per set: sets of one split never overwrite each other
             c.Image.Save(path);
             return new ModelInput { ImagePath = path, Labels = c.Labels, Box = c.Box };
         }).ToArray();

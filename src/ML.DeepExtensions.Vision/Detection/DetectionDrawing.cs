@@ -15,7 +15,7 @@ public static class DetectionDrawing
     /// <c>MLImage.Save("file.png")</c>.
     /// </summary>
     /// <param name="image">The image the detections are in (pixel coordinates).</param>
-    /// <param name="detections">Detections, e.g. from <see cref="ObjectDetectorTransformer.Detect"/>.</param>
+    /// <param name="detections">Detections, e.g. from <see cref="ObjectDetectorTransformer.Detect(System.Collections.Generic.IReadOnlyList{MLImage})"/>.</param>
     /// <param name="trueLabels">Class names of the true objects, or null.</param>
     /// <param name="trueBoxes">x0, y0, x1, y1 per true object, or null.</param>
     /// <exception cref="ArgumentException">The true boxes do not hold four values per true label.</exception>

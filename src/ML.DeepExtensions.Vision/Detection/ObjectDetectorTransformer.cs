@@ -24,11 +24,15 @@ namespace ML.DeepExtensions.Vision.Detection;
 /// <param name="Y1">Bottom edge in pixels.</param>
 public sealed record DetectedObject(uint Label, string ClassName, float Score, float X0, float Y0, float X1, float Y1);
 
+/// <summary>An image letterboxed to the network's input: RGB bytes channel by channel, the scale factor and the original size.</summary>
+internal sealed record PreparedImage(byte[] Pixels, float Scale, int Width, int Height);
+
 /// <summary>
 /// A fitted object detector. As a transform it reads the image column and adds <c>PredictedLabel</c> (a vector of class keys
 /// with the training label's key values), <c>Score</c> (a vector of Single) and <c>PredictedBoundingBoxes</c> (a vector of
 /// Single, x0, y0, x1, y1 in pixels of the original image per detection), best first; an empty or missing image gives no
-/// detections. <see cref="Detect"/> scores many images in batches. Saved with <c>mlContext.Model.Save</c> and loaded back as
+/// detections. <c>Transform</c> scores <see cref="ScoringBatchSize"/> rows per forward pass inside the cursor;
+/// <c>PredictionEngine</c> one image per call; <see cref="Detect(IReadOnlyList{MLImage})"/> scores a list of images in batches. Saved with <c>mlContext.Model.Save</c> and loaded back as
 /// this type by <c>mlContext.Model.Load</c> in any process.
 /// </summary>
 public sealed class ObjectDetectorTransformer : ITrainedNetworkTransformer, IDisposable
@@ -63,7 +67,7 @@ public sealed class ObjectDetectorTransformer : ITrainedNetworkTransformer, IDis
     /// <summary>Side of the square input images are letterboxed into.</summary>
     public int ImageSize => Model.InputShape[1];
 
-    /// <summary>Images per forward pass in <see cref="Detect"/>.</summary>
+    /// <summary>Images per forward pass in <see cref="Detect(IReadOnlyList{MLImage})"/>.</summary>
     public int ScoringBatchSize { get; }
 
     /// <inheritdoc />
@@ -79,42 +83,58 @@ public sealed class ObjectDetectorTransformer : ITrainedNetworkTransformer, IDis
     public IReadOnlyList<IReadOnlyList<DetectedObject>> Detect(IReadOnlyList<MLImage?> images)
     {
         Guard.NotNull(images);
-        var result = new IReadOnlyList<DetectedObject>[images.Count];
-        var size = ImageSize;
+        var result = new List<IReadOnlyList<DetectedObject>>(images.Count);
         for (var start = 0; start < images.Count; start += ScoringBatchSize)
         {
-            var rows = Enumerable.Range(start, Math.Min(ScoringBatchSize, images.Count - start))
-                .Where(i => images[i] is { Width: > 0, Height: > 0, BitsPerPixel: 32 }).ToArray();
-            foreach (var i in Enumerable.Range(start, Math.Min(ScoringBatchSize, images.Count - start)).Except(rows))
-                result[i] = [];
-            if (rows.Length == 0)
-                continue;
-            var features = new float[rows.Length * 3 * size * size];
-            var scales = new float[rows.Length];
-            for (var r = 0; r < rows.Length; r++)
-            {
-                var (pixels, scale) = Letterbox.Apply(images[rows[r]]!, size);
-                scales[r] = scale;
-                for (var p = 0; p < pixels.Length; p++)
-                    features[r * pixels.Length + p] = pixels[p] / 255f;
-            }
-            List<DecodedImage> decoded;
-            using (var scope = torch.NewDisposeScope())
-            using (var noGrad = torch.no_grad())
-            {
-                var x = torch.tensor(features, [rows.Length, 3, size, size]).to(Model.Device);
-                decoded = DetectionDecoder.Decode(Model.Module.forward(x), size, Decoding);
-            }
-            for (var r = 0; r < rows.Length; r++)
-            {
-                var image = images[rows[r]]!;
-                var d = decoded[r];
-                var scale = scales[r];
-                result[rows[r]] = Enumerable.Range(0, d.Scores.Length).Select(j => new DetectedObject(
-                    (uint)d.Classes[j] + 1, ClassNames[d.Classes[j]], d.Scores[j],
-                    Math.Min(d.Boxes[4 * j] / scale, image.Width), Math.Min(d.Boxes[4 * j + 1] / scale, image.Height),
-                    Math.Min(d.Boxes[4 * j + 2] / scale, image.Width), Math.Min(d.Boxes[4 * j + 3] / scale, image.Height))).ToArray();
-            }
+            var batch = Enumerable.Range(start, Math.Min(ScoringBatchSize, images.Count - start)).Select(i => Prepare(images[i])).ToArray();
+            result.AddRange(Detect(batch));
+        }
+        return result;
+    }
+
+    /// <summary>An image letterboxed for the network (pixels in [0, 1]), or null when it cannot be (missing, empty, not 32-bit).</summary>
+    internal PreparedImage? Prepare(MLImage? image)
+    {
+        if (image is not { Width: > 0, Height: > 0, BitsPerPixel: 32 })
+            return null;
+        var (pixels, scale) = Letterbox.Apply(image, ImageSize);
+        return new PreparedImage(pixels, scale, image.Width, image.Height);
+    }
+
+    /// <summary>The detections of prepared images (null: none) in one forward pass, inside its own dispose scope.</summary>
+    internal DetectedObject[][] Detect(IReadOnlyList<PreparedImage?> images)
+    {
+        var result = new DetectedObject[images.Count][];
+        var rows = Enumerable.Range(0, images.Count).Where(i => images[i] is not null).ToArray();
+        foreach (var i in Enumerable.Range(0, images.Count).Except(rows))
+            result[i] = [];
+        if (rows.Length == 0)
+            return result;
+        var size = ImageSize;
+        var plane = 3 * size * size;
+        var features = new float[rows.Length * plane];
+        for (var r = 0; r < rows.Length; r++)
+        {
+            var pixels = images[rows[r]]!.Pixels;
+            for (var p = 0; p < plane; p++)
+                features[r * plane + p] = pixels[p] / 255f;
+        }
+        List<DecodedImage> decoded;
+        using (var scope = torch.NewDisposeScope())
+        using (var noGrad = torch.no_grad())
+        {
+            var x = torch.tensor(features, [rows.Length, 3, size, size]).to(Model.Device);
+            decoded = DetectionDecoder.Decode(Model.Module.forward(x), size, Decoding);
+        }
+        for (var r = 0; r < rows.Length; r++)
+        {
+            var image = images[rows[r]]!;
+            var d = decoded[r];
+            var scale = image.Scale;
+            result[rows[r]] = Enumerable.Range(0, d.Scores.Length).Select(j => new DetectedObject(
+                (uint)d.Classes[j] + 1, ClassNames[d.Classes[j]], d.Scores[j],
+                Math.Min(d.Boxes[4 * j] / scale, image.Width), Math.Min(d.Boxes[4 * j + 1] / scale, image.Height),
+                Math.Min(d.Boxes[4 * j + 2] / scale, image.Width), Math.Min(d.Boxes[4 * j + 3] / scale, image.Height))).ToArray();
         }
         return result;
     }
@@ -129,7 +149,12 @@ public sealed class ObjectDetectorTransformer : ITrainedNetworkTransformer, IDis
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => DetectionInterop.RowToRowMapper(this, Guard.NotNull(inputSchema));
 
     /// <inheritdoc />
-    public IDataView Transform(IDataView input) => DetectionInterop.Transform(this, Guard.NotNull(input));
+    public IDataView Transform(IDataView input)
+    {
+        Guard.NotNull(input);
+        GetOutputSchema(input.Schema);  // schema errors here, not at the first cursor
+        return new DetectionDataView(this, input);
+    }
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => ObjectDetectorFormat.Save(ctx, this);
 

@@ -9,7 +9,8 @@ using ML.DeepExtensions.Vision.Persistence;
 
 namespace ML.DeepExtensions.Vision.Interop;
 
-/// <summary>ML.NET's row-mapping data view around <see cref="DetectionRowMapper"/> (cursors, PredictionEngine).</summary>
+/// <summary>ML.NET's row mapping around <see cref="DetectionRowMapper"/>: the output schema and <c>PredictionEngine</c>
+/// (<c>Transform</c> is the batched <see cref="DetectionDataView"/>).</summary>
 internal static class DetectionInterop
 {
     public static DataViewSchema OutputSchema(ObjectDetectorTransformer transformer, DataViewSchema inputSchema)
@@ -21,10 +22,6 @@ internal static class DetectionInterop
         return new RowToRowMapperTransform(env, new EmptyDataView(env, inputSchema), new DetectionRowMapper(transformer, inputSchema),
             schema => new DetectionRowMapper(transformer, schema));
     }
-
-    public static IDataView Transform(ObjectDetectorTransformer transformer, IDataView input)
-        => new RowToRowMapperTransform(transformer.Environment, input, new DetectionRowMapper(transformer, input.Schema),
-            schema => new DetectionRowMapper(transformer, schema));
 }
 
 /// <summary>Detects the objects of the current row's image once per cursor position.</summary>
