@@ -17,7 +17,7 @@ public sealed class ModelInput
 public sealed class ModelOutput
 {
     /// <summary>Class name per detection.</summary>
-    public string[] PredictedLabel { get; set; } = [];
+    public string[] PredictedClasses { get; set; } = [];
 
     /// <summary>Score per detection.</summary>
     public float[] Score { get; set; } = [];

@@ -30,7 +30,7 @@ public static partial class ObjectDetector
     public static void Draw(ModelInput input, ModelOutput output, string pngPath)
     {
         using var image = MLImage.CreateFromFile(input.ImagePath);
-        var detections = output.Score.Select((s, i) => new DetectedObject((uint)(i + 1), output.PredictedLabel[i], s,
+        var detections = output.Score.Select((s, i) => new DetectedObject((uint)(i + 1), output.PredictedClasses[i], s,
             output.PredictedBoundingBoxes[4 * i], output.PredictedBoundingBoxes[4 * i + 1], output.PredictedBoundingBoxes[4 * i + 2], output.PredictedBoundingBoxes[4 * i + 3])).ToArray();
         using var drawn = DetectionDrawing.Draw(image, detections, input.Labels, input.Box);
         drawn.Save(pngPath);

@@ -29,7 +29,8 @@ public static partial class ObjectDetector
         }).ToArray();
     }
 
-    /// <summary>Labels → keys, file → image, detector, keys → labels.</summary>
+    /// <summary>Labels → keys, file → image, detector, predicted keys → class names (<c>PredictedClasses</c>; the key column
+    /// <c>PredictedLabel</c> stays for <c>EvaluateDetections</c>).</summary>
     public static IEstimator<ITransformer> BuildPipeline(MLContext mlContext, IDataView validation, TrainingCallback? callback = null)
     {
         var options = new ObjectDetectorOptions
@@ -45,7 +46,8 @@ public static partial class ObjectDetector
         };
         return mlContext.Transforms.Conversion.MapValueToKey("Label", nameof(ModelInput.Labels))
             .Append(mlContext.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: nameof(ModelInput.ImagePath)))
-            .Append(mlContext.MulticlassClassification.Trainers.ObjectDetector(options));
+            .Append(mlContext.MulticlassClassification.Trainers.ObjectDetector(options))
+            .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedClasses", "PredictedLabel"));
     }
 
     /// <summary>Prepares the validation rows like the training rows (keys from the training labels, images loaded), then fits.</summary>

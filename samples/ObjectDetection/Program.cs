@@ -37,6 +37,6 @@ foreach (var (row, i) in testRows.Take(4).Select((r, i) => (r, i)))
     var png = Path.Combine(outputDirectory, $"detections-{i}.png");
     ObjectDetector.Draw(row, prediction, png);
     Console.WriteLine($"{Path.GetFileName(row.ImagePath)}: true [{string.Join(", ", row.Labels)}] → predicted " +
-                      $"[{string.Join(", ", prediction.PredictedLabel.Zip(prediction.Score, (l, s) => $"{l} {s:0.00}"))}]; wrote {png}");
+                      $"[{string.Join(", ", prediction.PredictedClasses.Zip(prediction.Score, (l, s) => $"{l} {s:0.00}"))}]; wrote {png}");
 }
 return 0;
