@@ -114,12 +114,14 @@ internal static class CocoEvaluation
         for (var i = ranked.Length - 1; i > 0; i--)
             precision[i - 1] = Math.Max(precision[i - 1], precision[i]);
         double sum = 0;
+        var at = 0;
         for (var r = 0; r <= 100; r++)
         {
             var level = r / 100.0;
-            // searchsorted(recall, level, side='left'): the first index whose recall ≥ level.
-            var at = Array.FindIndex(recall, x => x >= level);
-            if (at >= 0)
+            // searchsorted(recall, level, side='left'): the first index whose recall ≥ level (recall never decreases).
+            while (at < recall.Length && recall[at] < level)
+                at++;
+            if (at < recall.Length)
                 sum += precision[at];
         }
         return sum / 101;
