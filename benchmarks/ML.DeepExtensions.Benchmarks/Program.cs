@@ -27,12 +27,14 @@ if (ML.DeepExtensions.Benchmarks.Onnx.OnnxBenchmark.Wants(args))
     return ML.DeepExtensions.Benchmarks.Onnx.OnnxBenchmark.Run(args); // ONNX export: ONNX Runtime vs libtorch scoring, see Onnx/ and docs/onnx.md
 if (ML.DeepExtensions.Benchmarks.Text.BertBenchmark.Wants(args))
     return ML.DeepExtensions.Benchmarks.Text.BertBenchmark.Run(args); // pretrained BERT: fine-tuning vs a raw loop, embeddings vs ONNX Runtime (Text/BertBenchmark.cs)
+if (ML.DeepExtensions.Benchmarks.Detection.DetectionBenchmark.Wants(args))
+    return ML.DeepExtensions.Benchmarks.Detection.DetectionBenchmark.Run(args); // NMS vs TorchVision.NET, detector images/s and mAP: see Detection/ and docs/detection.md
 if (ML.DeepExtensions.Benchmarks.Text.TextSettings.Wants(args))
     return ML.DeepExtensions.Benchmarks.Text.TextBenchmark.Run(args); // fortunes text benchmark: see Text/ and README.md
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --onnx | --onnx-quick | --bert | --bert-quick] [--threads N] [--no-profile] [--profile-repeats N] [--out FILE]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick] [--threads N] [--no-profile] [--profile-repeats N] [--out FILE]");
     return 2;
 }
 

@@ -20,6 +20,7 @@ public class OneUsingTests
             mlContext.BinaryClassification.Trainers.NeuralNetwork().AsTrainerEstimator(),
             mlContext.MulticlassClassification.Trainers.NeuralNetwork(),
             mlContext.MulticlassClassification.Trainers.CnnImageClassifier(),
+            mlContext.MulticlassClassification.Trainers.ObjectDetector(),
             mlContext.BinaryClassification.Trainers.NeuralTextClassifier(),
             mlContext.MulticlassClassification.Trainers.NeuralTextClassifier(),
             mlContext.Regression.Trainers.NeuralTextRegressor(),

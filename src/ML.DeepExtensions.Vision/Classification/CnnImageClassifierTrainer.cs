@@ -30,7 +30,7 @@ public sealed class CnnImageClassifierTrainer : IEstimator<TransformerChain<Neur
         Options = Guard.NotNull(options);
         options.Validate();
         _host = env.Register(nameof(CnnImageClassifierTrainer));
-        _transforms = Interop.MLNetInternals.Transforms(env);
+        _transforms = ML.DeepExtensions.Interop.MLNetInternals.Transforms(env);
     }
 
     /// <summary>The options this trainer was created with.</summary>

@@ -18,5 +18,6 @@ internal static class VisionLayers
         LayerRegistry.Register<RandomRotationLayer>("RandomRotation");
         LayerRegistry.Register<ColorJitterLayer>("ColorJitter");
         LayerRegistry.Register<RandomErasingLayer>("RandomErasing");
+        LayerRegistry.Register<Detection.DetectionHeadLayer>("DetectionHead");
     }
 }

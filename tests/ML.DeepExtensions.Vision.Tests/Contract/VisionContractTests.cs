@@ -5,6 +5,7 @@ using Microsoft.ML.Data;
 using ML.DeepExtensions.Scoring;
 using ML.DeepExtensions.TestSupport.Contract;
 using ML.DeepExtensions.Vision.Classification;
+using ML.DeepExtensions.Vision.Detection;
 using ML.DeepExtensions.Vision.Zoo;
 
 namespace ML.DeepExtensions.Vision.Tests.Contract;
@@ -15,6 +16,7 @@ public sealed class VisionContractTests : EstimatorContractTests<VisionContractT
     public static IReadOnlyList<EstimatorCase> All { get; } =
     [
         new("MulticlassClassification.CnnImageClassifier", ml => ml.MulticlassClassification.Trainers.CnnImageClassifier(Small()), FashionImages, ["Image", "Label"], [new("Channels", ml => ml.MulticlassClassification.Trainers.CnnImageClassifier(new CnnImageClassifierOptions { Channels = 2 })), new("ImageHeight", ml => ml.MulticlassClassification.Trainers.CnnImageClassifier(new CnnImageClassifierOptions { ImageHeight = 0 }))]),
+        new("MulticlassClassification.ObjectDetector", ml => ml.MulticlassClassification.Trainers.ObjectDetector(SmallDetector()), DetectionCanvases, ["Image", "Label", "Box"], [new("ImageSize", ml => ml.MulticlassClassification.Trainers.ObjectDetector(new ObjectDetectorOptions { ImageSize = 60 })), new("MaxDetections", ml => ml.MulticlassClassification.Trainers.ObjectDetector(new ObjectDetectorOptions { MaxDetections = 0 }))]),
         new("Transforms.ExtractImageFeatures", ml => { using var classifier = Classifier(ml); return ml.Transforms.ExtractImageFeatures(classifier); }, FashionImages, ["Image"], [new("outputColumnName", ml => { using var classifier = Classifier(ml); return ml.Transforms.ExtractImageFeatures(classifier, outputColumnName: ""); })]),
     ];
 
@@ -44,5 +46,53 @@ public sealed class VisionContractTests : EstimatorContractTests<VisionContractT
     {
         var data = FashionImages(mlContext);
         return mlContext.MulticlassClassification.Trainers.CnnImageClassifier(Small()).Fit(data.Prepare!.Fit(data.Raw).Transform(data.Raw));
+    }
+
+    /// <summary>A quarter-width detector at 64 px, one epoch, a low score threshold so that the outputs are not empty.</summary>
+    private static ObjectDetectorOptions SmallDetector() => new()
+    {
+        Epochs = 1,
+        BatchSize = 8,
+        ImageSize = 64,
+        ScoreThreshold = 0.01,
+        MaxDetections = 5,
+        Architecture = new AnchorFreeDetectorParameters { Width = 0.25 },
+    };
+
+    /// <summary>16 seeded detection canvases written once as PNG files: ImagePath, Labels (class names) and Box; prepared
+    /// into Image (LoadImages) and Label (keys over four class names).</summary>
+    private static CaseData DetectionCanvases(MLContext mlContext)
+    {
+        var rows = CanvasFiles.Value;
+        var classes = mlContext.Data.LoadFromEnumerable(new[] { "Trouser", "Bag", "Sneaker", "T-shirt" }.Select(c => new LabelName { Labels = c }));
+        return new CaseData(
+            mlContext.Data.LoadFromEnumerable(rows),
+            mlContext.Transforms.Conversion.MapValueToKey("Label", nameof(CanvasFile.Labels), keyData: classes)
+                .Append(mlContext.Transforms.LoadImages("Image", null, nameof(CanvasFile.ImagePath))));
+    }
+
+    private static readonly System.Lazy<CanvasFile[]> CanvasFiles = new(() =>
+    {
+        var dir = System.IO.Directory.CreateTempSubdirectory("contract-canvases-").FullName;
+        return Detection.DetectionTestData.Canvases.Generate("train", 16, 3, ["Trouser", "Bag", "Sneaker", "T-shirt"]).Select((c, i) =>
+        {
+            var path = System.IO.Path.Combine(dir, $"{i}.png");
+            c.Image.Save(path);
+            return new CanvasFile { ImagePath = path, Labels = c.Labels, Box = c.Box };
+        }).ToArray();
+    });
+
+    private sealed class CanvasFile
+    {
+        public string ImagePath { get; set; } = "";
+
+        public string[] Labels { get; set; } = [];
+
+        public float[] Box { get; set; } = [];
+    }
+
+    private sealed class LabelName
+    {
+        public string Labels { get; set; } = "";
     }
 }

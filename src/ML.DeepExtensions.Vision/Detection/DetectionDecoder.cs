@@ -1,0 +1,85 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ML.DeepExtensions.Vision.Detection;
+
+/// <summary>How raw detector outputs become detections: score threshold, NMS overlap, how many per image.</summary>
+/// <param name="ScoreThreshold">Lowest class probability kept.</param>
+/// <param name="IouThreshold">Overlap above which a lower-scored box of the same class is suppressed.</param>
+/// <param name="MaxDetections">Detections kept per image, highest scores first.</param>
+/// <param name="PreNmsCandidates">Candidates taken per image before NMS (by score, over every location and class).</param>
+internal sealed record DetectionDecoding(double ScoreThreshold, double IouThreshold, int MaxDetections, int PreNmsCandidates = 1000);
+
+/// <summary>Detections of one image in input pixels: boxes (4 per detection), zero-based classes and scores, best first.</summary>
+internal sealed record DecodedImage(float[] Boxes, int[] Classes, float[] Scores);
+
+/// <summary>
+/// Turns the head's output <c>(N, locations, 4 + classes)</c> into detections: per image the top candidates by class
+/// probability (one top-k on the device for the whole batch, then one copy to the CPU), thresholded, batched per-class NMS,
+/// at most <see cref="DetectionDecoding.MaxDetections"/>, clipped to the input square.
+/// </summary>
+internal static class DetectionDecoder
+{
+    /// <summary>Centres of the stride-8 locations of an input of <paramref name="size"/>², row-major: (L, 2) x, y.</summary>
+    public static Tensor Points(int size, Device device)
+    {
+        var cells = size / DetectionArchitectures.Stride;
+        var centres = (torch.arange(cells, dtype: ScalarType.Float32, device: device) + 0.5f) * DetectionArchitectures.Stride;
+        var ys = centres.view(-1, 1).expand(cells, cells);
+        var xs = centres.view(1, -1).expand(cells, cells);
+        return torch.stack([xs.reshape(-1), ys.reshape(-1)], 1);
+    }
+
+    /// <summary>Boxes from log-distances (N, L, 4) at <paramref name="points"/> (L, 2): x0, y0, x1, y1.</summary>
+    public static Tensor Boxes(Tensor distances, Tensor points)
+    {
+        var d = distances.clamp(-8, 8).exp() * DetectionArchitectures.Stride;
+        var x = points[.., 0].view(1, -1);
+        var y = points[.., 1].view(1, -1);
+        return torch.stack([x - d[.., .., 0], y - d[.., .., 1], x + d[.., .., 2], y + d[.., .., 3]], 2);
+    }
+
+    public static List<DecodedImage> Decode(Tensor output, int size, DetectionDecoding decoding)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var n = (int)output.shape[0];
+        var locations = output.shape[1];
+        var classes = (int)output.shape[2] - 4;
+        var points = Points(size, output.device);
+        var boxes = Boxes(output[.., .., ..4], points).clamp(0, size);                       // (N, L, 4)
+        var scores = output[.., .., 4..].sigmoid().reshape(n, -1);                            // (N, L·K)
+        var k = (int)Math.Min(decoding.PreNmsCandidates, locations * classes);
+        var (top, index) = scores.topk(k, 1);
+        var location = index.div(classes, RoundingMode.floor);
+        var candidateBoxes = boxes.gather(1, location.unsqueeze(-1).expand(-1, -1, 4));
+        var topCpu = BoxOperations.HostCopy<float>(top);
+        var indexCpu = BoxOperations.HostCopy<long>(index);
+        var boxesCpu = BoxOperations.HostCopy<float>(candidateBoxes);
+        var result = new List<DecodedImage>(n);
+        for (var i = 0; i < n; i++)
+        {
+            var kept = Enumerable.Range(0, k).Where(j => topCpu[i * k + j] >= decoding.ScoreThreshold).ToArray();
+            if (kept.Length == 0)
+            {
+                result.Add(new DecodedImage([], [], []));
+                continue;
+            }
+            var keptBoxes = kept.SelectMany(j => boxesCpu.AsSpan((i * k + j) * 4, 4).ToArray()).ToArray();
+            var keptScores = kept.Select(j => topCpu[i * k + j]).ToArray();
+            var keptClasses = kept.Select(j => (int)(indexCpu[i * k + j] % classes)).ToArray();
+            using var b = torch.tensor(keptBoxes, [kept.Length, 4]);
+            using var s = torch.tensor(keptScores);
+            using var c = torch.tensor(keptClasses.Select(v => (long)v).ToArray());
+            var survivors = BoxOperations.BatchedNms(b, s, c, decoding.IouThreshold).Take(decoding.MaxDetections).ToArray();
+            result.Add(new DecodedImage(
+                survivors.SelectMany(j => keptBoxes.AsSpan((int)j * 4, 4).ToArray()).ToArray(),
+                survivors.Select(j => keptClasses[j]).ToArray(),
+                survivors.Select(j => keptScores[j]).ToArray()));
+        }
+        return result;
+    }
+}

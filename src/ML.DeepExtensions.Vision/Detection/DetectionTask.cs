@@ -1,0 +1,80 @@
+using System;
+using System.Linq;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using ML.DeepExtensions.Interop;
+using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Tasks;
+using ML.DeepExtensions.Training;
+
+namespace ML.DeepExtensions.Vision.Detection;
+
+/// <summary>
+/// Object detection on the task contract: ML.NET's columns (image, key-vector labels, box vector) are checked in
+/// <see cref="Plan"/>; rows are read, checked and letterboxed before training (<see cref="DetectionReader"/>) into a
+/// <see cref="DetectionBatchSource"/> whose extras carry the padded boxes and their mask; the objective is
+/// <see cref="DetectionObjective"/> (focal + GIoU loss, COCO mAP as validation metrics); the network normalises and runs
+/// the <c>AnchorFreeDetector</c> architecture.
+/// </summary>
+internal sealed class DetectionTask : TrainingTask
+{
+    /// <summary>Decoding used by the metrics during training: COCO evaluations keep detections down to score 0.05 and count
+    /// at most 100 per image, so 200 candidates before NMS suffice and keep the per-batch cost of the training metrics small.</summary>
+    private static readonly DetectionDecoding MetricDecoding = new(0.05, 0.5, 100, PreNmsCandidates: 200);
+
+    private readonly ObjectDetectorOptions _options;
+    private int _classes;
+
+    public DetectionTask(ObjectDetectorOptions options) => _options = options;
+
+    /// <summary>The label column's key count, known after <see cref="Plan"/>.</summary>
+    public int Classes => _classes;
+
+    /// <summary>The four state tensors of each branch's hidden layers and the output convolution, for both branches.</summary>
+    public override int HeadTensors => 28;
+
+    public override TaskNetwork Plan(DataViewSchema training, DataViewSchema? validation)
+    {
+        var o = _options;
+        _classes = DetectionColumns.Check(training, o.ImageColumnName, o.LabelColumnName, o.BoxColumnName);
+        if (validation is not null)
+        {
+            var classes = DetectionColumns.Check(validation, o.ImageColumnName, o.LabelColumnName, o.BoxColumnName, "validation ");
+            if (classes != _classes)
+                throw SchemaChecks.Mismatch("validation label", o.LabelColumnName, $"keys of the training label's {_classes} values", validation[o.LabelColumnName].Type);
+        }
+        return new TaskNetwork(CreateNetwork(_classes), [3, o.ImageSize, o.ImageSize]);
+    }
+
+    /// <summary>Normalisation (the contract's mean and std) and the detector with <paramref name="classes"/> classes.</summary>
+    public Network CreateNetwork(int classes)
+    {
+        var a = _options.Architecture;
+        var parameters = new AnchorFreeDetectorParameters { Width = a.Width, Depth = a.Depth, Channels = 3, Classes = classes };
+        var contract = DetectionArchitectures.AnchorFreeDetector;
+        return Network.Create().Normalize(contract.Mean.ToArray(), contract.Std.ToArray())
+            .Architecture(DetectionArchitectures.AnchorFreeDetectorName, ArchitectureParameters.From(parameters).Values);
+    }
+
+    public override SchemaShape OutputSchema(SchemaShape input)
+    {
+        var o = _options;
+        var label = DetectionColumns.Check(input, o.ImageColumnName, o.LabelColumnName, o.BoxColumnName);
+        var columns = input.ToDictionary(c => c.Name);
+        var keyValues = label.Annotations.TryFindColumn("KeyValues", out var kv)
+            ? new SchemaShape([kv]) : null;
+        columns[o.PredictedLabelColumnName] = MLNetInternals.Column(o.PredictedLabelColumnName, SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.UInt32, true, keyValues);
+        columns[o.ScoreColumnName] = MLNetInternals.Column(o.ScoreColumnName, SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.Single, false);
+        columns[o.PredictedBoundingBoxColumnName] = MLNetInternals.Column(o.PredictedBoundingBoxColumnName, SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.Single, false);
+        return new SchemaShape(columns.Values);
+    }
+
+    public override BatchSource Read(IDataView data, Func<long, bool>? rows, string role, TrainerOptions options)
+    {
+        var o = _options;
+        var examples = DetectionReader.Read(data, rows, role, o.ImageColumnName, o.LabelColumnName, o.BoxColumnName, o.ImageSize, _classes, options.CancellationToken);
+        return new DetectionBatchSource(examples, o.ImageSize, o.HorizontalFlip);
+    }
+
+    public override TrainingObjective CreateObjective() => new DetectionObjective(_classes, _options.ImageSize, MetricDecoding);
+}

@@ -1,0 +1,94 @@
+using System;
+
+namespace ML.DeepExtensions.Vision.Detection;
+
+/// <summary>
+/// Options of <see cref="ObjectDetectorTrainer"/>. Every engine and supervised setting of <see cref="SupervisedTrainerOptions"/>
+/// applies (epochs, batch size, optimizer, validation set or fraction, early stopping — e.g. on
+/// <c>ValidationMeanAveragePrecision50</c> —, checkpoints, progress, label column), plus ML.NET's detection columns, the
+/// input size, the detector's architecture parameters and how detections are kept.
+/// </summary>
+public sealed class ObjectDetectorOptions : SupervisedTrainerOptions
+{
+    /// <summary>Defaults shared by the options and the short catalog overload.</summary>
+    public static new class Defaults
+    {
+        /// <summary>Default <see cref="ML.DeepExtensions.Training.TrainerOptions.BatchSize"/>.</summary>
+        public const int BatchSize = 16;
+
+        /// <summary>Default <see cref="ImageSize"/>.</summary>
+        public const int ImageSize = 128;
+
+        /// <summary>Default <see cref="ScoreThreshold"/>.</summary>
+        public const double ScoreThreshold = 0.3;
+
+        /// <summary>Default <see cref="IouThreshold"/>.</summary>
+        public const double IouThreshold = 0.5;
+
+        /// <summary>Default <see cref="MaxDetections"/>.</summary>
+        public const int MaxDetections = 100;
+    }
+
+    /// <summary>Creates options with the detector's defaults (<see cref="Defaults"/>).</summary>
+    public ObjectDetectorOptions() => BatchSize = Defaults.BatchSize;
+
+    /// <summary>The image column (default <c>Image</c>): <c>MLImage</c>, from <c>mlContext.Transforms.LoadImages</c>.</summary>
+    public string ImageColumnName { get; set; } = "Image";
+
+    /// <summary>The box column (default <c>Box</c>): a vector of Single, x0, y0, x1, y1 in pixels of the image per object, four
+    /// values per key of the label column (<see cref="SupervisedTrainerOptions.LabelColumnName"/>, a vector of keys).</summary>
+    public string BoxColumnName { get; set; } = "Box";
+
+    /// <summary>Side of the square input, a multiple of 8 (default 128): images are letterboxed into it (scaled by one factor,
+    /// placed top-left, padded grey) and boxes scaled alike; predicted boxes come back in pixels of the original image.</summary>
+    public int ImageSize { get; set; } = Defaults.ImageSize;
+
+    /// <summary>The <c>AnchorFreeDetector</c>'s parameters (width and depth multipliers; the class count is set from the label column).</summary>
+    public AnchorFreeDetectorParameters Architecture { get; set; } = new();
+
+    /// <summary>Training-only horizontal flip of each image and its boxes with probability 1/2, seeded (default true).</summary>
+    public bool HorizontalFlip { get; set; } = true;
+
+    /// <summary>Lowest class probability a detection needs to be output by the transformer, in [0, 1) (default 0.3).
+    /// Validation mAP uses 0.05, as COCO evaluations do.</summary>
+    public double ScoreThreshold { get; set; } = Defaults.ScoreThreshold;
+
+    /// <summary>IoU above which NMS drops the lower-scored of two boxes of the same class, in (0, 1] (default 0.5).</summary>
+    public double IouThreshold { get; set; } = Defaults.IouThreshold;
+
+    /// <summary>Detections kept per image, best first, &gt; 0 (default 100).</summary>
+    public int MaxDetections { get; set; } = Defaults.MaxDetections;
+
+    /// <summary>Output column of the predicted class keys, one per detection (default <c>PredictedLabel</c>).</summary>
+    public string PredictedLabelColumnName { get; set; } = "PredictedLabel";
+
+    /// <summary>Output column of the detection scores (default <c>Score</c>).</summary>
+    public string ScoreColumnName { get; set; } = "Score";
+
+    /// <summary>Output column of the predicted boxes, four values per detection (default <c>PredictedBoundingBoxes</c>).</summary>
+    public string PredictedBoundingBoxColumnName { get; set; } = "PredictedBoundingBoxes";
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Guard.NotEmpty(ImageColumnName);
+        Guard.NotEmpty(BoxColumnName);
+        Guard.NotEmpty(PredictedLabelColumnName);
+        Guard.NotEmpty(ScoreColumnName);
+        Guard.NotEmpty(PredictedBoundingBoxColumnName);
+        Guard.Positive(ImageSize);
+        if (ImageSize % DetectionArchitectures.Stride != 0)
+            throw new ArgumentOutOfRangeException(nameof(ImageSize), ImageSize, $"ImageSize must be a multiple of {DetectionArchitectures.Stride}. Received: ImageSize={ImageSize}");
+        Guard.NotNull(Architecture);
+        if (!(Architecture.Width > 0) || !double.IsFinite(Architecture.Width))
+            throw new ArgumentOutOfRangeException(nameof(Architecture), $"Architecture.Width must be a positive number. Received: Width={Architecture.Width}");
+        Guard.NonNegative(Architecture.Depth, "Architecture.Depth");
+        Guard.InRange(ScoreThreshold, 0, 1);
+        if (!(IouThreshold > 0 && IouThreshold <= 1))
+            throw new ArgumentOutOfRangeException(nameof(IouThreshold), IouThreshold, $"IouThreshold must be in (0, 1]. Received: IouThreshold={IouThreshold}");
+        Guard.Positive(MaxDetections);
+    }
+
+    internal DetectionDecoding Decoding => new(ScoreThreshold, IouThreshold, MaxDetections);
+}
