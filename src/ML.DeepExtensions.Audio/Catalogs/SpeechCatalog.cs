@@ -1,0 +1,85 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using ML.DeepExtensions.Audio.Interop;
+
+namespace ML.DeepExtensions.Audio;
+
+/// <summary>
+/// Audio transforms on <c>mlContext.Transforms</c> (<see cref="LoadAudio"/>) and the speech-recognition catalog
+/// <c>mlContext.SpeechRecognition()</c>: ML.NET has no speech catalog, so the package adds one with the usual shape —
+/// <c>Trainers</c> and <c>Evaluate</c>.
+/// </summary>
+public static class SpeechCatalogExtensions
+{
+    /// <summary>Reads WAV files named by a path column into mono Single samples at <paramref name="sampleRate"/> Hz.</summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="outputColumnName">The samples column to add (variable-size vector of Single).</param>
+    /// <param name="inputColumnName">The path column (String), default <c>AudioPath</c>.</param>
+    /// <param name="sampleRate">Output sample rate in Hz, &gt; 0 (default 16,000); files at other rates are resampled.</param>
+    /// <param name="folder">Folder that relative paths are resolved against (default: none).</param>
+    public static AudioLoadingEstimator LoadAudio(this TransformsCatalog catalog, string outputColumnName = SpeechRecognizerOptions.Defaults.AudioColumnName,
+        string inputColumnName = "AudioPath", int sampleRate = AudioFeatureOptions.Defaults.SampleRate, string? folder = null)
+        => new(SpeechInterop.Environment(Guard.NotNull(catalog)), outputColumnName, inputColumnName, folder, sampleRate);
+
+    /// <summary>The speech-recognition catalog of <paramref name="mlContext"/>.</summary>
+    public static SpeechRecognitionCatalog SpeechRecognition(this MLContext mlContext) => new(SpeechInterop.Environment(Guard.NotNull(mlContext)));
+}
+
+/// <summary>Speech recognition: trainers and the WER/CER evaluator (<c>mlContext.SpeechRecognition()</c>).</summary>
+public sealed class SpeechRecognitionCatalog
+{
+    internal SpeechRecognitionCatalog(IHostEnvironment env)
+    {
+        Trainers = new SpeechRecognitionTrainers(env);
+    }
+
+    /// <summary>The speech-recognition trainers.</summary>
+    public SpeechRecognitionTrainers Trainers { get; }
+
+    /// <summary>WER, CER, word and sentence accuracy of a predicted transcript column against a reference column, over every row.</summary>
+    /// <param name="data">Scored data (e.g. <c>model.Transform(test)</c>).</param>
+    /// <param name="labelColumnName">Reference transcript column (String), default <c>Transcript</c>.</param>
+    /// <param name="predictedColumnName">Predicted transcript column (String), default <c>PredictedTranscript</c>.</param>
+    public SpeechRecognitionMetrics Evaluate(IDataView data, string labelColumnName = SpeechRecognizerOptions.Defaults.TranscriptColumnName,
+        string predictedColumnName = SpeechRecognizerOptions.Defaults.OutputColumnName)
+    {
+        Guard.NotNull(data);
+        foreach (var (role, name) in new[] { ("transcript", labelColumnName), ("predicted transcript", predictedColumnName) })
+        {
+            var column = SchemaChecks.Find(data.Schema, role, name);
+            if (column.Type is not Microsoft.ML.Data.TextDataViewType)
+                throw SchemaChecks.Mismatch(role, name, "String", column.Type);
+        }
+        var references = data.GetColumn<string>(labelColumnName);
+        var hypotheses = data.GetColumn<string>(predictedColumnName);
+        return SpeechRecognitionMetrics.From(System.Linq.Enumerable.Zip(references, hypotheses, (r, h) => (r ?? "", h ?? "")));
+    }
+}
+
+/// <summary>Speech-recognition trainers (<c>mlContext.SpeechRecognition().Trainers</c>).</summary>
+public sealed class SpeechRecognitionTrainers
+{
+    private readonly IHostEnvironment _env;
+
+    internal SpeechRecognitionTrainers(IHostEnvironment env) => _env = env;
+
+    /// <summary>A CTC speech recogniser with a DeepSpeech2-style encoder over a character vocabulary.</summary>
+    /// <param name="audioColumnName">Mono samples (vector of Single at 16 kHz), default <c>Audio</c>.</param>
+    /// <param name="transcriptColumnName">Transcript (String), default <c>Transcript</c>.</param>
+    /// <param name="outputColumnName">Predicted transcript column, default <c>PredictedTranscript</c>.</param>
+    /// <param name="epochs">Passes over the data (default 30).</param>
+    public SpeechRecognizerTrainer SpeechRecognizer(string audioColumnName = SpeechRecognizerOptions.Defaults.AudioColumnName,
+        string transcriptColumnName = SpeechRecognizerOptions.Defaults.TranscriptColumnName,
+        string outputColumnName = SpeechRecognizerOptions.Defaults.OutputColumnName, int epochs = 30)
+        => SpeechRecognizer(new SpeechRecognizerOptions
+        {
+            AudioColumnName = audioColumnName,
+            TranscriptColumnName = transcriptColumnName,
+            OutputColumnName = outputColumnName,
+            Epochs = epochs,
+        });
+
+    /// <summary>A CTC speech recogniser, with every option.</summary>
+    public SpeechRecognizerTrainer SpeechRecognizer(SpeechRecognizerOptions options) => new(_env, Guard.NotNull(options));
+}
