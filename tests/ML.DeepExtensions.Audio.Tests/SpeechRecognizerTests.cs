@@ -16,6 +16,7 @@ public sealed class SpeechRecognizerTests
     {
         Epochs = epochs,
         BatchSize = 8,
+        NumberOfThreads = 1,
         Encoder = new DeepSpeech2Parameters { Channels = 4, HiddenSize = 16, RecurrentLayers = 1 },
     };
 

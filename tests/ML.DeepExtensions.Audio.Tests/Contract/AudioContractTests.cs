@@ -11,7 +11,7 @@ public sealed class AudioContractTests : EstimatorContractTests<AudioContractTes
     public static IReadOnlyList<EstimatorCase> All { get; } =
     [
         new("SpeechRecognition.SpeechRecognizer",
-            ml => ml.SpeechRecognition().Trainers.SpeechRecognizer(new SpeechRecognizerOptions { Epochs = 1, BatchSize = 8, Encoder = new DeepSpeech2Parameters { Channels = 4, HiddenSize = 16, RecurrentLayers = 1 } }),
+            ml => ml.SpeechRecognition().Trainers.SpeechRecognizer(new SpeechRecognizerOptions { Epochs = 1, BatchSize = 8, NumberOfThreads = 1, Encoder = new DeepSpeech2Parameters { Channels = 4, HiddenSize = 16, RecurrentLayers = 1 } }),
             Clips, ["Audio", "Transcript"],
             [new("Epochs", ml => ml.SpeechRecognition().Trainers.SpeechRecognizer(new SpeechRecognizerOptions { Epochs = 0 })),
              new("Encoder.Channels", ml => ml.SpeechRecognition().Trainers.SpeechRecognizer(new SpeechRecognizerOptions { Encoder = new DeepSpeech2Parameters { Channels = 0 } }))]),
