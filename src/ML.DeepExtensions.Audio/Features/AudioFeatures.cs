@@ -101,7 +101,7 @@ internal sealed class FeatureBank : IDisposable
         // float32 precision and equal torchaudio's definitions run in float64 (FeatureParityTests).
         _window = torch.hann_window(o.WindowLength ?? o.FftSize, periodic: true, dtype: ScalarType.Float64, device: device);
         var bank = AudioFeatures.Filterbank(o);
-        _filterbank = torch.tensor(bank.Cast<double>().ToArray(), new long[] { bank.GetLength(0), bank.GetLength(1) }, dtype: ScalarType.Float64).to(device);
+        _filterbank = torch.tensor(bank.Cast<double>().ToArray(), new long[] { bank.GetLength(0), bank.GetLength(1) }, dtype: ScalarType.Float64, device: device);
         if (o.Kind == AudioFeatureKind.Mfcc)
         {
             // torchaudio.functional.create_dct(n_mfcc, n_mels, norm="ortho"), (n_mels, n_mfcc).
@@ -114,7 +114,7 @@ internal sealed class FeatureBank : IDisposable
                     dct[n * o.MfccCount + k] = k == 0 ? value / Math.Sqrt(2.0) : value;
                 }
             }
-            _dct = torch.tensor(dct, new long[] { o.MelBins, o.MfccCount }, dtype: ScalarType.Float64).to(device);
+            _dct = torch.tensor(dct, new long[] { o.MelBins, o.MfccCount }, dtype: ScalarType.Float64, device: device);
         }
         _window.DetachFromDisposeScope();
         _filterbank.DetachFromDisposeScope();
@@ -124,7 +124,11 @@ internal sealed class FeatureBank : IDisposable
     public AudioFeatureOptions Options => _options;
 
     /// <summary>Features of one utterance, (frames, features per frame).</summary>
-    public Tensor Utterance(float[] samples) => Utterance(torch.tensor(samples).to(_window.device));
+    public Tensor Utterance(float[] samples)
+    {
+        using var input = torch.tensor(samples, device: _window.device);
+        return Utterance(input);
+    }
 
     /// <summary>Features of one utterance given as a 1-D tensor, (frames, features per frame).</summary>
     public Tensor Utterance(Tensor samples)

@@ -48,6 +48,7 @@ internal sealed class CtcObjective(CharacterVocabulary vocabulary) : TrainingObj
 
         protected override void AddCore(double meanLoss, Tensor output, Batch batch)
         {
+            using var scope = torch.NewDisposeScope();
             var lengths = batch.Extras[OutputLengthsKey].to(CPU).data<long>().ToArray();
             var targetLengths = batch.Extras[TargetLengthsKey].to(CPU).data<long>().ToArray();
             var labels = batch.Labels.to(CPU).data<long>().ToArray();
