@@ -32,14 +32,15 @@ internal static class SpeechBenchmark
 
     public static int Run(string[] args)
     {
-        var epochs = Option(args, "--speech-epochs") ?? 20;
+        var epochs = Option(args, "--speech-epochs") ?? 40;
         var clips = Option(args, "--speech-clips") ?? 448;
         var words = Option(args, "--speech-words") ?? 2;
         var hidden = Option(args, "--speech-hidden") ?? 96;
         var layers = Option(args, "--speech-layers") ?? 2;
         var channels = Option(args, "--speech-channels") ?? 16;
         var batch = Option(args, "--speech-batch") ?? 16;
-        var rate = (Option(args, "--speech-lr-per-10000") ?? 20) / 10000.0;
+        var rate = (Option(args, "--speech-lr-per-10000") ?? 30) / 10000.0;
+        var seed = Option(args, "--speech-seed") ?? 1;
         var threads = Option(args, "--threads");
         TorchRuntime.EnsureInitialized();
         var folder = Path.Combine(Path.GetTempPath(), "mldx-speech-benchmark-corpus");
@@ -48,7 +49,7 @@ internal static class SpeechBenchmark
         var testClips = SpokenCorpus.Generate(folder, SpokenCorpus.TestVoices, 80, seed: 2, maxWords: words);
         var generation = clock.Elapsed;
 
-        var ml = new MLContext(seed: 1);
+        var ml = new MLContext(seed: seed);
         IDataView Load(System.Collections.Generic.IEnumerable<SpokenClip> clips)
         {
             var rows = ml.Data.LoadFromEnumerable(clips.Select(c => new Row { AudioPath = c.Path, Transcript = c.Transcript }).ToArray());
@@ -99,7 +100,7 @@ internal static class SpeechBenchmark
         Console.WriteLine($"| Command | `dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks -- {string.Join(' ', args)}` |");
         Console.WriteLine($"| Corpus | 1–{words} words per clip; {trainClips.Count} training clips ({F(trainSeconds, "F0")} s of audio, 56 voices), {testClips.Count} test clips ({F(testSeconds, "F0")} s, 8 unseen voices); generated in {F(generation.TotalSeconds, "F1")} s, loaded + resampled in {F(loading.TotalSeconds, "F1")} s |");
         Console.WriteLine($"| Log-mel extraction (40 bins, 25/10 ms, per utterance, normalised) | {F(trainSamples.Length / extraction.TotalSeconds, "F0")} utterances/s, real-time factor {F(extraction.TotalSeconds / trainSeconds, "F4")} |");
-        Console.WriteLine($"| Training ({trainedEpochs} epochs, batch {batch}, learning rate {F(rate, "G3")}, DeepSpeech2 channels {channels}, BiGRU {hidden} × {layers}, {model.Network.Describe(features.FeaturesPerFrame + 1).Sum(l => l.Parameters):N0} parameters) | {F(training.TotalSeconds, "F0")} s, {F(trainClips.Count / epochSeconds, "F1")} utterances/s ({F(epochSeconds, "F1")} s/epoch) |");
+        Console.WriteLine($"| Training (MLContext seed {seed}, {trainedEpochs} epochs, batch {batch}, learning rate {F(rate, "G3")}, DeepSpeech2 channels {channels}, BiGRU {hidden} × {layers}, {model.Network.Describe(features.FeaturesPerFrame + 1).Sum(l => l.Parameters):N0} parameters) | {F(training.TotalSeconds, "F0")} s, {F(trainClips.Count / epochSeconds, "F1")} utterances/s ({F(epochSeconds, "F1")} s/epoch) |");
         Console.WriteLine($"| Recognition (batched Transcribe, greedy) | {F(recognition.TotalSeconds, "F2")} s for {F(testSeconds, "F0")} s of audio: real-time factor {F(recognition.TotalSeconds / testSeconds, "F4")} |");
         Console.WriteLine($"| Unseen voices | WER {F(metrics.WordErrorRate * 100, "F1")} %, CER {F(metrics.CharacterErrorRate * 100, "F1")} %, word accuracy {F(metrics.WordAccuracy * 100, "F1")} %, sentence accuracy {F(metrics.SentenceAccuracy * 100, "F1")} % |");
         return 0;
