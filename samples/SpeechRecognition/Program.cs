@@ -17,7 +17,7 @@ using Samples.Shared;
 using SpeechRecognition;
 
 var outputDirectory = Directory.CreateDirectory(args.Length > 0 ? args[0] : Path.Combine(AppContext.BaseDirectory, "output")).FullName;
-var epochs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
+var epochs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 40;
 var corpus = Path.Combine(outputDirectory, "corpus");
 var mlContext = new MLContext(seed: 1);
 
