@@ -68,10 +68,10 @@ public sealed class SpeechRecognitionTrainers
     /// <param name="audioColumnName">Mono samples (vector of Single at 16 kHz), default <c>Audio</c>.</param>
     /// <param name="transcriptColumnName">Transcript (String), default <c>Transcript</c>.</param>
     /// <param name="outputColumnName">Predicted transcript column, default <c>PredictedTranscript</c>.</param>
-    /// <param name="epochs">Passes over the data (default 30).</param>
+    /// <param name="epochs">Passes over the data (default 40).</param>
     public SpeechRecognizerTrainer SpeechRecognizer(string audioColumnName = SpeechRecognizerOptions.Defaults.AudioColumnName,
         string transcriptColumnName = SpeechRecognizerOptions.Defaults.TranscriptColumnName,
-        string outputColumnName = SpeechRecognizerOptions.Defaults.OutputColumnName, int epochs = 30)
+        string outputColumnName = SpeechRecognizerOptions.Defaults.OutputColumnName, int epochs = SpeechRecognizerOptions.Defaults.Epochs)
         => SpeechRecognizer(new SpeechRecognizerOptions
         {
             AudioColumnName = audioColumnName,

@@ -109,7 +109,7 @@ public sealed class DeepSpeech2Parameters
 
     /// <summary>GRU state size per direction.</summary>
     [ArchitectureParameter("GRU state size per direction.")]
-    public int HiddenSize { get; set; } = 128;
+    public int HiddenSize { get; set; } = 96;
 
     /// <summary>Stacked bidirectional GRUs.</summary>
     [ArchitectureParameter("Stacked bidirectional GRU layers.")]
