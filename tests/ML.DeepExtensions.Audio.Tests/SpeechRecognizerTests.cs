@@ -52,6 +52,12 @@ public sealed class SpeechRecognizerTests
             var engine = ml.Model.CreatePredictionEngine<ClipRow, Prediction>(model);
             Assert.Equal(inProcess[0], engine.Predict(new ClipRow { AudioPath = clips[0].Path }).PredictedTranscript);
             Assert.Contains("WordErrorRate", recognizer.History[^1].Training.Keys);
+            // A beam-search copy shares the weights; disposing it leaves the original usable.
+            var beam = recognizer.WithDecoder(CtcDecoder.PrefixBeamSearch, 4);
+            Assert.Equal((CtcDecoder.PrefixBeamSearch, 4), (beam.Decoder, beam.BeamWidth));
+            Assert.Equal(clips.Count, beam.Transcribe(clips.Select(Corpus.Samples).ToArray()).Count);
+            beam.Dispose();
+            Assert.Equal(batched, recognizer.Transcribe(clips.Select(Corpus.Samples).ToArray()));
 
             var folder = Directory.CreateTempSubdirectory("mldx-speech-probe-").FullName;
             try

@@ -30,9 +30,13 @@ public sealed class SpeechRecognitionTransformer : ITrainedNetworkTransformer, I
     private readonly AudioFeatureOptions _features;
     private int? _numberOfThreads;
 
+    /// <summary>Whether disposing this instance frees the network (copies made by <see cref="WithDecoder"/> share it and do not).</summary>
+    private readonly bool _ownsModel;
+
     internal SpeechRecognitionTransformer(IHostEnvironment env, NetworkModel model, CharacterVocabulary vocabulary, AudioFeatureOptions features,
-        string audioColumnName, string outputColumnName, CtcDecoder decoder, int beamWidth, IReadOnlyList<EpochMetrics> history)
+        string audioColumnName, string outputColumnName, CtcDecoder decoder, int beamWidth, IReadOnlyList<EpochMetrics> history, bool ownsModel = true)
     {
+        _ownsModel = ownsModel;
         Environment = env;
         Model = model;
         CharacterSet = vocabulary;
@@ -80,6 +84,18 @@ public sealed class SpeechRecognitionTransformer : ITrainedNetworkTransformer, I
     internal CharacterVocabulary CharacterSet { get; }
 
     internal IHostEnvironment Environment { get; }
+
+    /// <summary>
+    /// The same model (sharing its weights) with another decoder. The copy does not own the weights: dispose the original,
+    /// and use the copy only while the original is alive.
+    /// </summary>
+    /// <param name="decoder">Greedy or prefix beam search.</param>
+    /// <param name="beamWidth">Prefixes kept by beam search, &gt; 0 (default 8).</param>
+    public SpeechRecognitionTransformer WithDecoder(CtcDecoder decoder, int beamWidth = SpeechRecognizerOptions.Defaults.BeamWidth)
+        => new(Environment, Model, CharacterSet, _features, AudioColumnName, OutputColumnName, Guard.Defined(decoder), Guard.Positive(beamWidth), History, ownsModel: false)
+        {
+            NumberOfThreads = NumberOfThreads,
+        };
 
     /// <summary>The transcript of one utterance (mono samples at <see cref="AudioFeatureOptions.SampleRate"/>).</summary>
     public string Transcribe(float[] samples) => Transcribe(new[] { Guard.NotNull(samples) })[0];
@@ -150,6 +166,10 @@ public sealed class SpeechRecognitionTransformer : ITrainedNetworkTransformer, I
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => SpeechRecognizerFormat.Save(ctx, this);
 
-    /// <summary>Frees the network.</summary>
-    public void Dispose() => Model.Dispose();
+    /// <summary>Frees the network (unless this is a <see cref="WithDecoder"/> copy).</summary>
+    public void Dispose()
+    {
+        if (_ownsModel)
+            Model.Dispose();
+    }
 }
