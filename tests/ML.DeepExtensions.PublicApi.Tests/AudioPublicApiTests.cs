@@ -83,6 +83,11 @@ public class AudioPublicApiTests
         var frames = AudioFeatures.Compute(WavAudio.Read(clips[0].AudioPath, 16000), new AudioFeatureOptions());
         Assert.Equal(1 + WavAudio.Read(clips[0].AudioPath, 16000).Length / 160, frames.Length);
         Assert.All(frames, f => Assert.Equal(40, f.Length));
+        var picture = directory.File("spectrogram.png");
+        ML.DeepExtensions.Plots.TrainingPlots.SaveSpectrogram(frames, picture, "tone", $"decoded: \"{transcripts[0]}\"");
+        var png = File.ReadAllBytes(picture);
+        Assert.True(png.Length > 1000 && png[1] == (byte)'P' && png[2] == (byte)'N' && png[3] == (byte)'G', $"{png.Length} bytes");
+        Assert.Throws<ArgumentException>(() => ML.DeepExtensions.Plots.TrainingPlots.SaveSpectrogram([new float[3], new float[2]], picture));
         recognizer.Dispose();
     }
 }
