@@ -25,6 +25,8 @@ if (ML.DeepExtensions.Benchmarks.Vision.VisionSettings.Wants(args))
     return ML.DeepExtensions.Benchmarks.Vision.VisionBenchmark.Run(args); // Fashion-MNIST image benchmark: see Vision/ and README.md
 if (ML.DeepExtensions.Benchmarks.Onnx.OnnxBenchmark.Wants(args))
     return ML.DeepExtensions.Benchmarks.Onnx.OnnxBenchmark.Run(args); // ONNX export: ONNX Runtime vs libtorch scoring, see Onnx/ and docs/onnx.md
+if (ML.DeepExtensions.Benchmarks.Text.BertBenchmark.Wants(args))
+    return ML.DeepExtensions.Benchmarks.Text.BertBenchmark.Run(args); // pretrained BERT: fine-tuning vs a raw loop, embeddings vs ONNX Runtime (Text/BertBenchmark.cs)
 if (ML.DeepExtensions.Benchmarks.Text.TextSettings.Wants(args))
     return ML.DeepExtensions.Benchmarks.Text.TextBenchmark.Run(args); // fortunes text benchmark: see Text/ and README.md
 if (ML.DeepExtensions.Benchmarks.Speech.SpeechBenchmark.Wants(args))
@@ -32,7 +34,7 @@ if (ML.DeepExtensions.Benchmarks.Speech.SpeechBenchmark.Wants(args))
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --onnx | --onnx-quick | --speech [--speech-epochs N]] [--threads N] [--no-profile] [--profile-repeats N] [--out FILE]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --onnx | --onnx-quick | --bert | --bert-quick | --speech [--speech-epochs N]] [--threads N] [--no-profile] [--profile-repeats N] [--out FILE]");
     return 2;
 }
 

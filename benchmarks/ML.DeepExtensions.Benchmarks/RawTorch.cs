@@ -282,7 +282,7 @@ internal static class BatchSourceProbe
         error = null;
         try
         {
-            var assembly = typeof(NeuralNetworkCatalog).Assembly;
+            var assembly = typeof(Microsoft.ML.NeuralNetworkCatalog).Assembly;
             var chunkType = assembly.GetType("ML.DeepExtensions.Training.ExampleChunk", throwOnError: true)!;
             var sourceType = assembly.GetType("ML.DeepExtensions.Training.InMemoryBatchSource", throwOnError: true)!;
             var chunks = (System.Collections.IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(chunkType))!;

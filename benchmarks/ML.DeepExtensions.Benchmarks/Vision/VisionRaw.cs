@@ -40,7 +40,7 @@ internal sealed class VisionRawTrainer : IDisposable
     /// <summary>NetworkModel.Build(network, inputShape, seed, CPU) by reflection: (the model to dispose, its module).</summary>
     public static (IDisposable Model, nn.Module<Tensor, Tensor> Module) Build(Network network, int[] inputShape, int seed)
     {
-        var type = typeof(NeuralNetworkCatalog).Assembly.GetType("ML.DeepExtensions.Scoring.NetworkModel", throwOnError: true)!;
+        var type = typeof(Microsoft.ML.NeuralNetworkCatalog).Assembly.GetType("ML.DeepExtensions.Scoring.NetworkModel", throwOnError: true)!;
         var build = type.GetMethod("Build", [typeof(Network), typeof(int[]), typeof(int), typeof(Device)])
             ?? throw new MissingMethodException("ML.DeepExtensions.Scoring.NetworkModel.Build(Network, int[], int, Device) was not found: update the benchmark.");
         var model = (IDisposable)build.Invoke(null, [network, inputShape, seed, CPU])!;

@@ -1,9 +1,11 @@
 using Microsoft.ML;
+using ML.DeepExtensions;
+using ML.DeepExtensions.Text;
 using ML.DeepExtensions.Text.Generation;
 using ML.DeepExtensions.Text.Interop;
 using ML.DeepExtensions.Text.Persistence;
 
-namespace ML.DeepExtensions.Text;
+namespace Microsoft.ML;
 
 /// <summary>
 /// GPT-style text generation on <c>mlContext.Transforms.Text</c>: a language-model estimator appended after a
@@ -22,7 +24,7 @@ public static class LanguageModelCatalog
     /// <param name="epochs">Passes over the data (default 20).</param>
     public static LanguageModelEstimator TrainLanguageModel(this TransformsCatalog.TextTransforms catalog,
         string tokenColumnName = LanguageModelOptions.Defaults.TokenColumnName, int dimensions = LanguageModelOptions.Defaults.Dimensions,
-        int layers = LanguageModelOptions.Defaults.Layers, int heads = LanguageModelOptions.Defaults.Heads, int epochs = Training.TrainerOptions.Defaults.Epochs)
+        int layers = LanguageModelOptions.Defaults.Layers, int heads = LanguageModelOptions.Defaults.Heads, int epochs = global::ML.DeepExtensions.Training.TrainerOptions.Defaults.Epochs)
         => catalog.TrainLanguageModel(new LanguageModelOptions
         {
             TokenColumnName = tokenColumnName,

@@ -1,10 +1,12 @@
 using Microsoft.ML;
+using ML.DeepExtensions;
+using ML.DeepExtensions.Text;
 using ML.DeepExtensions.Interop;
 using ML.DeepExtensions.Persistence;
 using ML.DeepExtensions.Text.Classification;
 using ML.DeepExtensions.Training;
 
-namespace ML.DeepExtensions.Text;
+namespace Microsoft.ML;
 
 /// <summary>
 /// Neural text trainers on ML.NET's catalogs: <c>mlContext.BinaryClassification.Trainers.NeuralTextClassifier()</c>,

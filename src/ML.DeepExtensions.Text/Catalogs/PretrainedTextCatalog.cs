@@ -1,11 +1,14 @@
 using Microsoft.ML;
+using ML.DeepExtensions;
+using ML.DeepExtensions.Text;
 using ML.DeepExtensions.Text.Interop;
 using ML.DeepExtensions.Interop;
 using ML.DeepExtensions.Text.Pretrained;
 using ML.DeepExtensions.Text.Similarity;
+using ML.DeepExtensions.Text.Tagging;
 using ML.DeepExtensions.Training;
 
-namespace ML.DeepExtensions.Text;
+namespace Microsoft.ML;
 
 /// <summary>
 /// Pretrained text encoders on ML.NET's catalogs: <c>mlContext.Transforms.Text.EmbedSentences(bert)</c> and
@@ -72,5 +75,41 @@ public static class PretrainedTextCatalog
     /// <param name="catalog">The regression trainers catalog.</param>
     /// <param name="options">The options; <see cref="NeuralSentenceSimilarityOptions.Encoder"/> is required.</param>
     public static NeuralSentenceSimilarityTrainer NeuralSentenceSimilarity(this RegressionCatalog.RegressionTrainers catalog, NeuralSentenceSimilarityOptions options)
+        => new(MLNetInternals.Environment(Guard.NotNull(catalog)), options);
+
+    /// <summary>
+    /// Fine-tunes a pretrained BERT to label every word of a sentence (named entities, parts of speech, any tagging; see
+    /// <see cref="NeuralTokenClassifierTrainer"/>) — ML.NET's <c>NamedEntityRecognition</c> columns, offline. Output column:
+    /// <c>PredictedLabel</c>, a key vector with one label per word (the label's key values, for <c>MapKeyToValue</c>).
+    /// </summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="encoder">The pretrained encoder, e.g. <see cref="PretrainedBert.MiniLM"/>.</param>
+    /// <param name="labelColumnName">One label per word: a vector of keys (default <c>Label</c>).</param>
+    /// <param name="sentenceColumnName">The text, String; words are separated by white space (default <c>Sentence</c>).</param>
+    /// <param name="predictedLabelColumnName">The added column (default <c>PredictedLabel</c>).</param>
+    /// <param name="maxLength">WordPiece pieces per sentence, [CLS] and [SEP] included (default 128); longer sentences are rejected naming the row.</param>
+    /// <param name="epochs">Passes over the data (default 20; fine-tuning usually needs 2–5).</param>
+    /// <param name="batchSize">Sentences per step (default 32).</param>
+    /// <param name="learningRate">Adam learning rate (default 1e-3; fine-tuning usually wants 2e-5 to 1e-4).</param>
+    public static NeuralTokenClassifierTrainer NeuralTokenClassifier(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, PretrainedBert encoder,
+        string labelColumnName = "Label", string sentenceColumnName = "Sentence", string predictedLabelColumnName = "PredictedLabel",
+        int maxLength = NeuralTokenClassifierOptions.Defaults.MaxLength, int epochs = TrainerOptions.Defaults.Epochs, int batchSize = TrainerOptions.Defaults.BatchSize,
+        double learningRate = TrainerOptions.Defaults.LearningRate)
+        => catalog.NeuralTokenClassifier(new NeuralTokenClassifierOptions
+        {
+            Encoder = encoder,
+            LabelColumnName = labelColumnName,
+            SentenceColumnName = sentenceColumnName,
+            OutputColumns = new(PredictedLabel: predictedLabelColumnName),
+            MaxLength = maxLength,
+            Epochs = epochs,
+            BatchSize = batchSize,
+            LearningRate = learningRate,
+        });
+
+    /// <summary>Fine-tunes a pretrained BERT to label every word of a sentence, with every option.</summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="options">The options; <see cref="NeuralTokenClassifierOptions.Encoder"/> is required.</param>
+    public static NeuralTokenClassifierTrainer NeuralTokenClassifier(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, NeuralTokenClassifierOptions options)
         => new(MLNetInternals.Environment(Guard.NotNull(catalog)), options);
 }

@@ -1,10 +1,12 @@
 using System.IO;
 using Microsoft.ML;
+using ML.DeepExtensions;
+using ML.DeepExtensions.Text;
 using ML.DeepExtensions.Text.Interop;
 using ML.DeepExtensions.Text.Persistence;
 using ML.DeepExtensions.Text.Tokenization;
 
-namespace ML.DeepExtensions.Text;
+namespace Microsoft.ML;
 
 /// <summary>
 /// Tokenization transforms on <c>mlContext.Transforms.Text</c>, built on Microsoft.ML.Tokenizers. Every one turns

@@ -8,3 +8,5 @@ using ML.DeepExtensions.Text.Tokenization;
     typeof(Microsoft.ML.SignatureLoadModel), "Tokenizing Transformer", TokenizerFormat.LoaderSignature)]
 [assembly: Microsoft.ML.LoadableClass(typeof(LanguageModelTransformer), typeof(LanguageModelFormat), null,
     typeof(Microsoft.ML.SignatureLoadModel), "Language Model Transformer", LanguageModelFormat.LoaderSignature)]
+[assembly: Microsoft.ML.LoadableClass(typeof(ML.DeepExtensions.Text.Tagging.NeuralTokenClassifierTransformer), typeof(TokenClassifierFormat), null,
+    typeof(Microsoft.ML.SignatureLoadModel), "Token Classifier Transformer", TokenClassifierFormat.LoaderSignature)]

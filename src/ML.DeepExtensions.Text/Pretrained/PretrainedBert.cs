@@ -206,7 +206,7 @@ public sealed class PretrainedBert
         if (maxLength > MaxPositions)
             throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength,
                 $"MaxLength must be at most {MaxPositions}, the positions {Name} has learned ([CLS] and [SEP] included). Received: MaxLength={maxLength}");
-        return TokenizationCatalog.WordPiece(env, _vocabulary, Source, new WordPieceTokenizationOptions
+        return Microsoft.ML.TokenizationCatalog.WordPiece(env, _vocabulary, Source, new WordPieceTokenizationOptions
         {
             InputColumnName = inputColumnName,
             OutputColumnName = outputColumnName,

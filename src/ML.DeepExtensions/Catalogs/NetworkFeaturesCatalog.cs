@@ -1,9 +1,10 @@
 using Microsoft.ML;
+using ML.DeepExtensions;
 using Microsoft.ML.Data;
 using ML.DeepExtensions.Interop;
 using ML.DeepExtensions.Scoring;
 
-namespace ML.DeepExtensions;
+namespace Microsoft.ML;
 
 /// <summary>
 /// <c>mlContext.Transforms.ExtractNetworkFeatures(model)</c>: a trained network's activations before its

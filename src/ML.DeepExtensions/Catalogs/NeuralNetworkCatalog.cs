@@ -1,11 +1,12 @@
 using Microsoft.ML;
+using ML.DeepExtensions;
 using ML.DeepExtensions.Interop;
 using ML.DeepExtensions.Networks;
 using ML.DeepExtensions.Persistence;
 using ML.DeepExtensions.Trainers;
 using ML.DeepExtensions.Training;
 
-namespace ML.DeepExtensions;
+namespace Microsoft.ML;
 
 /// <summary>
 /// Network trainers on feature-vector columns, reached from ML.NET's catalogs:

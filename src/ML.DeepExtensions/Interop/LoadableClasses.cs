@@ -5,3 +5,5 @@ using ML.DeepExtensions.Scoring;
 // scans its LoadableClass attributes (dropped by the runtime unless IgnoresAccessChecksTo is honoured; see MLNetInternals.SelfCheck).
 [assembly: Microsoft.ML.LoadableClass(typeof(NeuralNetworkTransformer), typeof(ModelFormat), null,
     typeof(Microsoft.ML.SignatureLoadModel), "Neural Network Transformer", ModelFormat.LoaderSignature)]
+[assembly: Microsoft.ML.LoadableClass(typeof(NeuralNetworkBinaryModelParameters), null,
+    typeof(Microsoft.ML.SignatureLoadModel), "Neural Network Binary Model Parameters", NeuralNetworkBinaryModelParameters.LoaderSignature)]

@@ -15,10 +15,20 @@ public sealed class NeuralNetworkRegressionTrainer : NeuralNetworkTrainerBase<Ne
 /// <summary>Binary classification network on a feature vector. Label: Boolean. Outputs: <c>Score</c>, <c>Probability</c>, <c>PredictedLabel</c>.</summary>
 public sealed class NeuralNetworkBinaryTrainer : NeuralNetworkTrainerBase<NeuralNetworkBinaryOptions>
 {
+    private readonly IHostEnvironment _env;
+
     internal NeuralNetworkBinaryTrainer(IHostEnvironment env, NeuralNetworkBinaryOptions options)
         : base(env, options, nameof(NeuralNetworkBinaryTrainer), TargetKind.Binary)
     {
+        _env = env;
     }
+
+    /// <summary>
+    /// This trainer as an ML.NET <c>ITrainerEstimator</c> returning a <c>BinaryPredictionTransformer</c>, for ML.NET's
+    /// meta-trainers: <c>mlContext.MulticlassClassification.Trainers.OneVersusAll(trainer.AsTrainerEstimator())</c>.
+    /// Custom output column names are not used there: ML.NET's scorer names them <c>Score</c>, <c>Probability</c>, <c>PredictedLabel</c>.
+    /// </summary>
+    public NeuralNetworkBinaryTrainerEstimator AsTrainerEstimator() => new(_env, this);
 }
 
 /// <summary>

@@ -85,3 +85,41 @@ internal sealed class NextTokenObjective : TrainingObjective
         }
     }
 }
+
+/// <summary>
+/// Per-position classification (token tagging): the network maps inputs <c>(N, L)</c> to logits <c>(N, L, K)</c>; labels
+/// <c>(N, L)</c> hold the class index at the positions that carry a label (e.g. the first piece of each word) and
+/// <see cref="Ignore"/> everywhere else. The loss is the mean cross-entropy over labelled positions; the metric
+/// <c>Accuracy</c> is the share of labelled positions whose argmax is right (word accuracy when each word has one).
+/// </summary>
+internal sealed class PositionClassificationObjective : TrainingObjective
+{
+    /// <summary>The label of a position that is not scored.</summary>
+    public const long Ignore = -100;
+
+    public override ScalarType LabelType => ScalarType.Int64;
+
+    protected override Tensor Loss(Tensor output, Tensor labels, Batch batch)
+        => nn.functional.cross_entropy(output.reshape(-1, output.shape[^1]), labels.reshape(-1), ignore_index: Ignore);
+
+    public override MetricAccumulator CreateAccumulator() => new Accumulator();
+
+    /// <summary>Adds <c>Accuracy</c> over labelled positions; <c>Loss</c> stays the engine's per-row mean of batch losses.</summary>
+    private sealed class Accumulator : MetricAccumulator
+    {
+        private long _positions;
+        private long _correct;
+
+        protected override void AddCore(Tensor output, Tensor labels)
+        {
+            using var scope = torch.NewDisposeScope();
+            var targets = labels.reshape(-1);
+            var valid = targets.ne(Ignore);
+            _positions += valid.sum().ToInt64();
+            _correct += output.reshape(-1, output.shape[^1]).argmax(1).eq(targets).logical_and(valid).sum().ToInt64();
+        }
+
+        protected override void ResultCore(Dictionary<string, double> result, long count)
+            => result["Accuracy"] = _positions == 0 ? double.NaN : (double)_correct / _positions;
+    }
+}

@@ -154,6 +154,15 @@ public class TrainerOptions
     /// <summary>The backbone's learning rate relative to the output layer's, in (0, 1] (default 1); e.g. 0.1 for fine-tuning.</summary>
     public double BackboneLearningRateFactor { get; set; } = 1;
 
+    /// <summary>
+    /// Layer-wise learning-rate decay for fine-tuning, in (0, 1] (default 1: off). The backbone is cut into blocks from the
+    /// input up — each layer of the network, and inside a layer each numbered sub-module in order (a BERT or Transformer
+    /// block, a zoo stage), with what precedes the first one (e.g. BERT's embeddings) as the lowest block — and the k-th block
+    /// below the output layer learns at decay^k × <see cref="BackboneLearningRateFactor"/> × the rate: the lower, more general
+    /// layers move least (e.g. 0.9 for a 6-block BERT: embeddings at 0.48 × the rate, the top block at 0.9 ×).
+    /// </summary>
+    public double LayerwiseLearningRateDecay { get; set; } = 1;
+
     /// <summary>Examples per forward pass when scoring, &gt; 0 (default 256).</summary>
     public int ScoringBatchSize { get; set; } = 256;
 
@@ -191,6 +200,7 @@ public class TrainerOptions
             Guard.Positive(threads, nameof(NumberOfThreads));
         Guard.NonNegative(FreezeBackboneEpochs);
         Guard.InRange(BackboneLearningRateFactor, double.Epsilon, 1, maxInclusive: true);
+        Guard.InRange(LayerwiseLearningRateDecay, double.Epsilon, 1, maxInclusive: true);
         if (CheckpointDirectory is not null)
         {
             var full = System.IO.Path.GetFullPath(CheckpointDirectory);

@@ -212,16 +212,48 @@ internal static class TrainingLoop
     private static Tensor Shaped(Tensor features, int[]? inputShape)
         => inputShape is null || inputShape.Length == 1 ? features : features.view(Networks.Shape.WithBatch(features.shape[0], inputShape));
 
-    /// <summary>One group of all parameters, or (backbone, head) when the backbone learns at a different rate.</summary>
-    private static (IReadOnlyList<IReadOnlyList<TorchSharp.Modules.Parameter>> Groups, double[] Factors) ParameterGroups(
+    /// <summary>
+    /// One group of all parameters; or (backbone, head) when the backbone learns at a different rate; or, with layer-wise
+    /// decay, one group per backbone block (<see cref="BackboneBlocks"/>) from the input up, then the head.
+    /// </summary>
+    internal static (IReadOnlyList<IReadOnlyList<TorchSharp.Modules.Parameter>> Groups, double[] Factors) ParameterGroups(
         nn.Module module, IReadOnlyList<TorchSharp.Modules.Parameter>? backbone, TrainerOptions options)
     {
         var all = module.parameters().ToArray();
-        if (backbone is null || options.BackboneLearningRateFactor == 1)
+        var decay = options.LayerwiseLearningRateDecay;
+        if (backbone is null || backbone.Count == 0 || (options.BackboneLearningRateFactor == 1 && decay == 1))
             return ([all], [1.0]);
         var inBackbone = backbone.Select(p => p.Handle).ToHashSet();
         var head = all.Where(p => !inBackbone.Contains(p.Handle)).ToArray();
-        return ([backbone, head], [options.BackboneLearningRateFactor, 1.0]);
+        if (decay == 1)
+            return ([backbone, head], [options.BackboneLearningRateFactor, 1.0]);
+        var blocks = BackboneBlocks(module, inBackbone);
+        var factors = blocks.Select((_, i) => options.BackboneLearningRateFactor * Math.Pow(decay, blocks.Count - i)).Append(1.0).ToArray();
+        return ([.. blocks, head], factors);
+    }
+
+    /// <summary>
+    /// The backbone's parameters by block, from the input up: a parameter's block is its name up to the first numbered
+    /// component below the top-level layer (<c>0.blocks.3.query.weight</c> → <c>0.blocks.3</c>), else its top-level layer
+    /// (<c>0.embeddings.word.weight</c> → <c>0</c>, <c>2.weight</c> → <c>2</c>); blocks are ordered by first appearance.
+    /// </summary>
+    internal static IReadOnlyList<IReadOnlyList<TorchSharp.Modules.Parameter>> BackboneBlocks(nn.Module module, IReadOnlySet<IntPtr> backbone)
+    {
+        var blocks = new List<(string Key, List<TorchSharp.Modules.Parameter> Parameters)>();
+        foreach (var (name, parameter) in module.named_parameters())
+        {
+            if (!backbone.Contains(parameter.Handle))
+                continue;
+            var parts = name.Split('.');
+            var numbered = Array.FindIndex(parts, 1, p => p.Length > 0 && p.All(char.IsAsciiDigit));
+            var key = numbered < 0 ? parts[0] : string.Join('.', parts[..(numbered + 1)]);
+            var block = blocks.FindIndex(b => b.Key == key);
+            if (block < 0)
+                blocks.Add((key, [parameter]));
+            else
+                blocks[block].Parameters.Add(parameter);
+        }
+        return blocks.Select(b => (IReadOnlyList<TorchSharp.Modules.Parameter>)b.Parameters).ToArray();
     }
 
     /// <summary>

@@ -10,6 +10,8 @@ using ML.DeepExtensions.Text.Tests.Classification;
 using ML.DeepExtensions.Text.Tests.Generation;
 using ML.DeepExtensions.Text.Tests.Pretrained;
 using ML.DeepExtensions.Text.Similarity;
+using ML.DeepExtensions.Text.Tagging;
+using ML.DeepExtensions.Text.Tests.Tagging;
 using ML.DeepExtensions.Text.Tokenization;
 using ML.DeepExtensions.Training;
 
@@ -38,6 +40,7 @@ public sealed class TextContractTests : EstimatorContractTests<TextContractTests
         new("BinaryClassification.NeuralTextClassifier.MiniLM", ml => ml.BinaryClassification.Trainers.NeuralTextClassifier(new NeuralTextBinaryOptions { Network = TextEncoder.PretrainedBert(MiniLMData.MiniLM), MaxLength = 24, Epochs = 1, LearningRate = 5e-5 }), Emails, ["Text", "Label"], [new("MaxLength", ml => ml.BinaryClassification.Trainers.NeuralTextClassifier(new NeuralTextBinaryOptions { Network = TextEncoder.PretrainedBert(MiniLMData.MiniLM), MaxLength = 513 }))]),
         new("Text.EmbedSentences", ml => ml.Transforms.Text.EmbedSentences(MiniLMData.MiniLM, "Features", "Text", maxLength: 32), Sentences, ["Text"], [new("maxLength", ml => ml.Transforms.Text.EmbedSentences(MiniLMData.MiniLM, "Features", "Text", maxLength: 513)), new("batchSize", ml => ml.Transforms.Text.EmbedSentences(MiniLMData.MiniLM, batchSize: 0))]),
         new("Regression.NeuralSentenceSimilarity", ml => ml.Regression.Trainers.NeuralSentenceSimilarity(new NeuralSentenceSimilarityOptions { Encoder = MiniLMData.MiniLM, MaxLength = 24, Epochs = 1, LearningRate = 5e-5 }), Pairs, ["Sentence1", "Sentence2", "Label"], [new("MaxLength", ml => ml.Regression.Trainers.NeuralSentenceSimilarity(new NeuralSentenceSimilarityOptions { Encoder = MiniLMData.MiniLM, MaxLength = 600 })), new("Encoder", ml => ml.Regression.Trainers.NeuralSentenceSimilarity(new NeuralSentenceSimilarityOptions()))]),
+        new("MulticlassClassification.NeuralTokenClassifier", ml => ml.MulticlassClassification.Trainers.NeuralTokenClassifier(new NeuralTokenClassifierOptions { Encoder = MiniLMData.MiniLM, MaxLength = 64, Epochs = 1, LearningRate = 5e-5 }), TaggedSentences, ["Sentence", "Label"], [new("MaxLength", ml => ml.MulticlassClassification.Trainers.NeuralTokenClassifier(new NeuralTokenClassifierOptions { Encoder = MiniLMData.MiniLM, MaxLength = 600 })), new("Encoder", ml => ml.MulticlassClassification.Trainers.NeuralTokenClassifier(new NeuralTokenClassifierOptions()))]),
         new("Text.TrainLanguageModel", ml => ml.Transforms.Text.TrainLanguageModel(new LanguageModelOptions { Dimensions = 16, Layers = 1, Heads = 2, Epochs = 1, Generation = new GenerationOptions { MaxNewTokens = 3 } }), TokenizedFortunes, ["Tokens"], [new("Heads", ml => ml.Transforms.Text.TrainLanguageModel(new LanguageModelOptions { Dimensions = 16, Heads = 3 })), new("TopK", ml => ml.Transforms.Text.TrainLanguageModel(new LanguageModelOptions { Generation = new GenerationOptions { TopK = -1 } }))]),
     ];
 
@@ -54,6 +57,9 @@ public sealed class TextContractTests : EstimatorContractTests<TextContractTests
 
     /// <summary>48 real sentence pairs (fortune halves, own vs another's second half): Sentence1, Sentence2, Label (Single).</summary>
     private static CaseData Pairs(MLContext mlContext) => new(mlContext.Data.LoadFromEnumerable(SentencePairs.Build(24, 4).Train));
+
+    /// <summary>24 real sentences tagged word by word (see <see cref="RuleTaggedSentences"/>): Sentence, Label (a key vector over the tags).</summary>
+    private static CaseData TaggedSentences(MLContext mlContext) => new(RuleTaggedSentences.Load(mlContext, RuleTaggedSentences.Build(24, 0).Train));
 
     /// <summary>86 real sentences (fortunes quotations plus contractions, digits, white space, non-ASCII): Text and its Line number.</summary>
     private static CaseData Sentences(MLContext mlContext)

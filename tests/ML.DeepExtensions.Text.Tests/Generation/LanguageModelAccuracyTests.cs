@@ -1,3 +1,4 @@
+using Microsoft.ML;
 using System.Linq;
 using ML.DeepExtensions.Text.Generation;
 using Xunit;

@@ -1,18 +1,20 @@
 using System.Linq;
 using Microsoft.ML;
+using ML.DeepExtensions;
+using ML.DeepExtensions.Vision;
 using Microsoft.ML.Data;
 using ML.DeepExtensions.Networks;
 using ML.DeepExtensions.Scoring;
 using ML.DeepExtensions.Training;
 using ML.DeepExtensions.Vision.Classification;
 
-namespace ML.DeepExtensions.Vision;
+namespace Microsoft.ML;
 
 /// <summary>
 /// Image classification entry points: <c>mlContext.MulticlassClassification.Trainers.CnnImageClassifier(...)</c>
 /// and <c>mlContext.Transforms.ExtractImageFeatures(...)</c>.
 /// </summary>
-public static class VisionCatalog
+public static class DeepVisionCatalog
 {
     /// <summary>
     /// Trains a CNN that picks one of K classes for each image. Output columns: <c>Score</c> (K class
@@ -44,7 +46,7 @@ public static class VisionCatalog
 
     /// <summary>Trains a CNN image classifier with every option.</summary>
     public static CnnImageClassifierTrainer CnnImageClassifier(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, CnnImageClassifierOptions options)
-        => new(Interop.MLNetInternals.Environment(Guard.NotNull(catalog)), options);
+        => new(global::ML.DeepExtensions.Interop.MLNetInternals.Environment(Guard.NotNull(catalog)), options);
 
     /// <summary>
     /// The activations before a trained classifier's output layer, for each image, as a vector column: the
