@@ -35,10 +35,10 @@ fail() { echo "consumer-test: FAILED: $*" >&2; exit 1; }
 step "pack the solution into $feed"
 dotnet pack "$repo/ML.DeepExtensions.sln" -c Release -o "$feed" -p:ContinuousIntegrationBuild=true -v:q -nologo
 version="$(dotnet msbuild "$repo/src/ML.DeepExtensions/ML.DeepExtensions.csproj" -getProperty:Version -p:Configuration=Release)"
-expected="ML.DeepExtensions ML.DeepExtensions.Plots ML.DeepExtensions.Text ML.DeepExtensions.Vision"
+expected="ML.DeepExtensions ML.DeepExtensions.Audio ML.DeepExtensions.Plots ML.DeepExtensions.Text ML.DeepExtensions.Vision"
 packed="$(cd "$feed" && ls *.nupkg | sed "s/\.$version\.nupkg\$//" | sort | tr '\n' ' ' | sed 's/ $//')"
 [[ "$packed" == "$expected" ]] || fail "expected packages '$expected' $version, got: $(ls "$feed")"
-[[ "$(ls "$feed"/*.snupkg | wc -l)" == 4 ]] || fail "expected 4 symbol packages, got: $(ls "$feed")"
+[[ "$(ls "$feed"/*.snupkg | wc -l)" == 5 ]] || fail "expected 5 symbol packages, got: $(ls "$feed")"
 echo "packed $version: $(ls "$feed" | tr '\n' ' ')"
 
 # From here on, as on a fresh machine: an empty package cache (the repository's own restores above used the usual one).

@@ -31,10 +31,12 @@ if (ML.DeepExtensions.Benchmarks.Detection.DetectionBenchmark.Wants(args))
     return ML.DeepExtensions.Benchmarks.Detection.DetectionBenchmark.Run(args); // NMS vs TorchVision.NET, detector images/s and mAP: see Detection/ and docs/detection.md
 if (ML.DeepExtensions.Benchmarks.Text.TextSettings.Wants(args))
     return ML.DeepExtensions.Benchmarks.Text.TextBenchmark.Run(args); // fortunes text benchmark: see Text/ and README.md
+if (ML.DeepExtensions.Benchmarks.Speech.SpeechBenchmark.Wants(args))
+    return ML.DeepExtensions.Benchmarks.Speech.SpeechBenchmark.Run(args); // espeak-ng speech recognition: see Speech/ and docs/speech.md
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick] [--threads N] [--no-profile] [--profile-repeats N] [--out FILE]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick | --speech [--speech-epochs N]] [--threads N] [--no-profile] [--profile-repeats N] [--out FILE]");
     return 2;
 }
 

@@ -130,6 +130,45 @@ public static class TrainingPlots
         Save(model, path, size, size);
     }
 
+    /// <summary>
+    /// Writes a spectrogram (e.g. a log-mel spectrogram from <c>AudioFeatures.Compute</c>: frames × bins) as a heat map with
+    /// time on the horizontal axis, and <paramref name="caption"/> (e.g. the decoded transcript) printed under it.
+    /// </summary>
+    /// <param name="frames">One array of bin values per frame; every frame has the same length.</param>
+    /// <param name="path">The PNG file to write (its directory must exist).</param>
+    /// <param name="title">Title above the picture.</param>
+    /// <param name="caption">Text under the picture, or null.</param>
+    /// <param name="secondsPerFrame">Frame hop in seconds, &gt; 0 (default 0.01).</param>
+    public static void SaveSpectrogram(IReadOnlyList<float[]> frames, string path, string title = "Spectrogram", string? caption = null, double secondsPerFrame = 0.01)
+    {
+        Guard.NotNull(frames);
+        Guard.Positive(secondsPerFrame);
+        if (frames.Count == 0 || frames[0] is not { Length: > 0 } first || frames.Any(f => f is null || f.Length != first.Length))
+            throw new ArgumentException("A spectrogram needs at least one frame, all with the same number of bins.", nameof(frames));
+        var bins = first.Length;
+        var data = new double[frames.Count, bins];
+        for (var t = 0; t < frames.Count; t++)
+        {
+            for (var b = 0; b < bins; b++)
+                data[t, b] = frames[t][b];
+        }
+        var model = new PlotModel { Title = title, Background = OxyColors.White };
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = caption ?? "time (s)", TitleFontSize = 16, TitleFontWeight = FontWeights.Bold });
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "bin" });
+        model.Axes.Add(new LinearColorAxis { Position = AxisPosition.Right, Palette = OxyPalettes.Viridis(200) });
+        model.Series.Add(new HeatMapSeries
+        {
+            X0 = 0,
+            X1 = (frames.Count - 1) * secondsPerFrame,
+            Y0 = 0,
+            Y1 = bins - 1,
+            Data = data,
+            Interpolate = false,
+            RenderMethod = HeatMapRenderMethod.Bitmap,
+        });
+        Save(model, path, 900, 450);
+    }
+
     private static void AddSeries(PlotModel model, IReadOnlyList<EpochMetrics> history, Func<EpochMetrics, IReadOnlyDictionary<string, double>> metrics,
         string metric, string title, string axis, OxyColor color, LineStyle style, MarkerType marker)
     {

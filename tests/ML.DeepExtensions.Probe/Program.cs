@@ -1,5 +1,5 @@
 // The tests' fresh process: loads a model zip with a plain mlContext.Model.Load, as any application would, and uses it.
-// It references the core, Vision and Text packages but never uses their types: loading a model must find them by name.
+// It references the core, Vision, Text and Audio packages but never uses their types: loading a model must find them by name.
 // Every mode prints the loaded model's type name on its first line.
 //
 //   features  <model.zip> <features.bin> <scores.bin>

@@ -26,6 +26,8 @@ public class OneUsingTests
             mlContext.Regression.Trainers.NeuralTextRegressor(),
             mlContext.Transforms.Text.TokenizeToIds("Tokens", "Text"),
             mlContext.Transforms.Text.TokenizeToIdsWithWordVocabulary("Tokens", "Text"),
+            mlContext.Transforms.LoadAudio("Audio", "AudioPath"),
+            mlContext.SpeechRecognition().Trainers.SpeechRecognizer(),
         ];
         Assert.All(estimators, e => Assert.StartsWith("ML.DeepExtensions", e.GetType().Namespace));
         Assert.Equal(estimators.Length, estimators.Select(e => e.GetType()).Distinct().Count());

@@ -1,0 +1,156 @@
+using System;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using ML.DeepExtensions.Audio.Persistence;
+using ML.DeepExtensions.Interop;
+
+namespace ML.DeepExtensions.Audio.Interop;
+
+/// <summary>
+/// Every use of ML.NET internals by the audio package outside (de)serialization: the environment behind a catalog, and
+/// ML.NET's row-mapping data view (<c>RowToRowMapperTransform</c>) around the package's row mappers (parallel cursors,
+/// <c>PredictionEngine</c>).
+/// </summary>
+internal static class SpeechInterop
+{
+    public static IHostEnvironment Environment(object catalog)
+    {
+        MLNetInternals.SelfCheck();
+        if (typeof(SpeechInterop).Assembly.GetCustomAttributes(typeof(LoadableClassAttribute), false).Length == 0)
+            throw new InvalidOperationException(
+                "ML.DeepExtensions.Audio cannot register its model loaders: the runtime dropped its LoadableClass attributes " +
+                "(IgnoresAccessChecksTo is not honoured). Saved models could not be loaded; use .NET 8 or later on CoreCLR.");
+        return catalog switch
+        {
+            TransformsCatalog transforms => CatalogUtils.GetEnvironment(transforms),
+            MLContext context => context,
+            _ => throw new ArgumentException($"Unexpected catalog {catalog.GetType().Name}.", nameof(catalog)),
+        };
+    }
+
+    public static DataViewSchema OutputSchema(SpeechRecognitionTransformer transformer, DataViewSchema inputSchema)
+        => RowToRowMapperTransform.GetOutputSchema(inputSchema, new TranscriptRowMapper(transformer, inputSchema));
+
+    public static IRowToRowMapper RowToRowMapper(SpeechRecognitionTransformer transformer, DataViewSchema inputSchema)
+    {
+        var env = transformer.Environment;
+        return new RowToRowMapperTransform(env, new EmptyDataView(env, inputSchema), new TranscriptRowMapper(transformer, inputSchema),
+            schema => new TranscriptRowMapper(transformer, schema));
+    }
+
+    public static IDataView Transform(SpeechRecognitionTransformer transformer, IDataView input)
+        => new RowToRowMapperTransform(transformer.Environment, input, new TranscriptRowMapper(transformer, input.Schema),
+            schema => new TranscriptRowMapper(transformer, schema));
+
+    public static DataViewSchema OutputSchema(AudioLoadingTransformer transformer, DataViewSchema inputSchema)
+        => RowToRowMapperTransform.GetOutputSchema(inputSchema, new AudioLoadingRowMapper(transformer, inputSchema));
+
+    public static IRowToRowMapper RowToRowMapper(AudioLoadingTransformer transformer, DataViewSchema inputSchema)
+    {
+        var env = transformer.Environment;
+        return new RowToRowMapperTransform(env, new EmptyDataView(env, inputSchema), new AudioLoadingRowMapper(transformer, inputSchema),
+            schema => new AudioLoadingRowMapper(transformer, schema));
+    }
+
+    public static IDataView Transform(AudioLoadingTransformer transformer, IDataView input)
+        => new RowToRowMapperTransform(transformer.Environment, input, new AudioLoadingRowMapper(transformer, input.Schema),
+            schema => new AudioLoadingRowMapper(transformer, schema));
+}
+
+/// <summary>Transcribes the current row's audio once per cursor position.</summary>
+internal sealed class TranscriptRowMapper : IRowMapper
+{
+    private readonly SpeechRecognitionTransformer _parent;
+    private readonly int _audioIndex;
+
+    public TranscriptRowMapper(SpeechRecognitionTransformer parent, DataViewSchema inputSchema)
+    {
+        AudioColumn.Check(inputSchema, parent.AudioColumnName);
+        _parent = parent;
+        _audioIndex = inputSchema[parent.AudioColumnName].Index;
+    }
+
+    public DataViewSchema.DetachedColumn[] GetOutputColumns() => [new(_parent.OutputColumnName, TextDataViewType.Instance)];
+
+    public Func<int, bool> GetDependencies(Func<int, bool> activeOutput)
+    {
+        var active = activeOutput(0);
+        return column => active && column == _audioIndex;
+    }
+
+    public Delegate[] CreateGetters(DataViewRow input, Func<int, bool> activeOutput, out Action disposer)
+    {
+        disposer = () => { };
+        if (!activeOutput(0))
+            return new Delegate[1];
+        var samples = AudioColumn.Getter(input, input.Schema[_audioIndex]);
+        long position = -1;
+        var transcript = ReadOnlyMemory<char>.Empty;
+        ValueGetter<ReadOnlyMemory<char>> getter = (ref ReadOnlyMemory<char> value) =>
+        {
+            // PredictionEngine rows stay at position -1: transcribe every time there.
+            if (position != input.Position || position < 0)
+            {
+                transcript = _parent.Transcribe(samples(input.Position, "scored")).AsMemory();
+                position = input.Position;
+            }
+            value = transcript;
+        };
+        return [getter];
+    }
+
+    public ITransformer GetTransformer() => _parent;
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => SpeechRecognizerFormat.Save(ctx, _parent);
+}
+
+/// <summary>Reads the current row's WAV file once per cursor position.</summary>
+internal sealed class AudioLoadingRowMapper : IRowMapper
+{
+    private readonly AudioLoadingTransformer _parent;
+    private readonly int _pathIndex;
+
+    public AudioLoadingRowMapper(AudioLoadingTransformer parent, DataViewSchema inputSchema)
+    {
+        AudioLoadingTransformer.CheckPathColumn(inputSchema, parent.InputColumnName);
+        _parent = parent;
+        _pathIndex = inputSchema[parent.InputColumnName].Index;
+    }
+
+    public DataViewSchema.DetachedColumn[] GetOutputColumns() => [new(_parent.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single))];
+
+    public Func<int, bool> GetDependencies(Func<int, bool> activeOutput)
+    {
+        var active = activeOutput(0);
+        return column => active && column == _pathIndex;
+    }
+
+    public Delegate[] CreateGetters(DataViewRow input, Func<int, bool> activeOutput, out Action disposer)
+    {
+        disposer = () => { };
+        if (!activeOutput(0))
+            return new Delegate[1];
+        var path = input.GetGetter<ReadOnlyMemory<char>>(input.Schema[_pathIndex]);
+        var text = default(ReadOnlyMemory<char>);
+        long position = -1;
+        float[] samples = [];
+        ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> value) =>
+        {
+            if (position != input.Position || position < 0)
+            {
+                path(ref text);
+                samples = WavAudio.Read(_parent.Resolve(text.ToString()), _parent.SampleRate);
+                position = input.Position;
+            }
+            var editor = VBufferEditor.Create(ref value, samples.Length);
+            samples.CopyTo(editor.Values);
+            value = editor.Commit();
+        };
+        return [getter];
+    }
+
+    public ITransformer GetTransformer() => _parent;
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => AudioLoadingFormat.Save(ctx, _parent);
+}

@@ -1,0 +1,175 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using ML.DeepExtensions.Audio.Interop;
+using ML.DeepExtensions.Audio.Persistence;
+using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Runtime;
+using ML.DeepExtensions.Scoring;
+using ML.DeepExtensions.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ML.DeepExtensions.Audio;
+
+/// <summary>
+/// A fitted CTC speech recogniser. As a transform it maps the audio column (a vector of Single: mono samples at
+/// <see cref="AudioFeatureOptions.SampleRate"/>) to a transcript column (String); <see cref="Transcribe(IReadOnlyList{float[]})"/>
+/// transcribes many utterances in batches, <see cref="Evaluate"/> measures WER and CER. Saved with <c>mlContext.Model.Save</c>
+/// and loaded back as this type by <c>mlContext.Model.Load</c> in any process.
+/// </summary>
+/// <remarks>Features are computed per utterance and the encoder runs on packed sequences, so a transcript does not depend
+/// on the other utterances of its batch: <c>Transform</c> (one utterance per forward pass), <c>PredictionEngine</c> and the
+/// batched <see cref="Transcribe(IReadOnlyList{float[]})"/> agree.</remarks>
+public sealed class SpeechRecognitionTransformer : ITrainedNetworkTransformer, IDisposable
+{
+    private const int TranscriptionBatchSize = 32;
+    private readonly AudioFeatureOptions _features;
+    private int? _numberOfThreads;
+
+    /// <summary>Whether disposing this instance frees the network (copies made by <see cref="WithDecoder"/> share it and do not).</summary>
+    private readonly bool _ownsModel;
+
+    internal SpeechRecognitionTransformer(IHostEnvironment env, NetworkModel model, CharacterVocabulary vocabulary, AudioFeatureOptions features,
+        string audioColumnName, string outputColumnName, CtcDecoder decoder, int beamWidth, IReadOnlyList<EpochMetrics> history, bool ownsModel = true)
+    {
+        _ownsModel = ownsModel;
+        Environment = env;
+        Model = model;
+        CharacterSet = vocabulary;
+        _features = features.Clone();
+        AudioColumnName = audioColumnName;
+        OutputColumnName = outputColumnName;
+        Decoder = decoder;
+        BeamWidth = beamWidth;
+        History = history;
+    }
+
+    /// <summary>The network: the DeepSpeech2-style encoder and a Dense layer to per-frame character logits.</summary>
+    public Network Network => Model.Network;
+
+    /// <summary>Metrics of every training epoch (<c>Loss</c>, <c>WordErrorRate</c>, <c>CharacterErrorRate</c>, <c>WordAccuracy</c>).</summary>
+    public IReadOnlyList<EpochMetrics> History { get; }
+
+    /// <summary>The characters the model outputs (class i + 1 is character i; class 0 is the CTC blank).</summary>
+    public string Vocabulary => CharacterSet.Characters;
+
+    /// <summary>The feature settings (a copy): audio must be mono at their <see cref="AudioFeatureOptions.SampleRate"/>.</summary>
+    public AudioFeatureOptions Features => _features.Clone();
+
+    /// <summary>The audio column read by <c>Transform</c>.</summary>
+    public string AudioColumnName { get; }
+
+    /// <summary>The transcript column added by <c>Transform</c>.</summary>
+    public string OutputColumnName { get; }
+
+    /// <summary>How frame scores become text.</summary>
+    public CtcDecoder Decoder { get; }
+
+    /// <summary>Prefixes kept by prefix beam search.</summary>
+    public int BeamWidth { get; }
+
+    /// <summary>Threads torch uses inside one operation while this model transcribes, &gt; 0; null leaves torch's setting alone. Not saved.</summary>
+    public int? NumberOfThreads
+    {
+        get => _numberOfThreads;
+        set => _numberOfThreads = value is { } threads ? Guard.Positive(threads, nameof(NumberOfThreads)) : null;
+    }
+
+    internal NetworkModel Model { get; }
+
+    internal CharacterVocabulary CharacterSet { get; }
+
+    internal IHostEnvironment Environment { get; }
+
+    /// <summary>
+    /// The same model (sharing its weights) with another decoder. The copy does not own the weights: dispose the original,
+    /// and use the copy only while the original is alive.
+    /// </summary>
+    /// <param name="decoder">Greedy or prefix beam search.</param>
+    /// <param name="beamWidth">Prefixes kept by beam search, &gt; 0 (default 8).</param>
+    public SpeechRecognitionTransformer WithDecoder(CtcDecoder decoder, int beamWidth = SpeechRecognizerOptions.Defaults.BeamWidth)
+        => new(Environment, Model, CharacterSet, _features, AudioColumnName, OutputColumnName, Guard.Defined(decoder), Guard.Positive(beamWidth), History, ownsModel: false)
+        {
+            NumberOfThreads = NumberOfThreads,
+        };
+
+    /// <summary>The transcript of one utterance (mono samples at <see cref="AudioFeatureOptions.SampleRate"/>).</summary>
+    public string Transcribe(float[] samples) => Transcribe(new[] { Guard.NotNull(samples) })[0];
+
+    /// <summary>Transcripts of many utterances, computed in batches of 32 (each equals what the utterance gives alone).</summary>
+    /// <exception cref="ArgumentException">An utterance is null, empty or holds a non-finite sample; the message gives its index.</exception>
+    public IReadOnlyList<string> Transcribe(IReadOnlyList<float[]> utterances)
+    {
+        Guard.NotNull(utterances);
+        for (var i = 0; i < utterances.Count; i++)
+        {
+            if (utterances[i] is not { Length: > 0 } u)
+                throw new ArgumentException($"Utterance {i} has no samples; expected at least one sample of mono audio.", nameof(utterances));
+            if (u.Any(s => !float.IsFinite(s)))
+                throw new ArgumentException($"Utterance {i} holds a non-finite sample; expected finite samples.", nameof(utterances));
+        }
+        var result = new string[utterances.Count];
+        using var threads = TorchThreads.Use(_numberOfThreads);
+        using var bank = new FeatureBank(_features, Model.Device);
+        for (var start = 0; start < utterances.Count; start += TranscriptionBatchSize)
+        {
+            var count = Math.Min(TranscriptionBatchSize, utterances.Count - start);
+            using var scope = torch.NewDisposeScope();
+            using var noGrad = torch.no_grad();
+            var (features, frames) = bank.Batch(Enumerable.Range(start, count).Select(i => utterances[i]).ToArray());
+            var logProbabilities = Model.Module.forward(features).log_softmax(2).to(CPU).contiguous();
+            var steps = (int)logProbabilities.shape[1];
+            var classes = (int)logProbabilities.shape[2];
+            var scores = logProbabilities.data<float>().ToArray();
+            for (var i = 0; i < count; i++)
+            {
+                var span = scores.AsSpan(i * steps * classes, steps * classes);
+                var length = (int)DeepSpeech2Layer.OutputFrames(frames[i]);
+                var ids = Decoder == CtcDecoder.Greedy ? CtcDecoding.Greedy(span, length, classes) : CtcDecoding.PrefixBeamSearch(span, length, classes, BeamWidth);
+                result[start + i] = CharacterSet.Decode(ids);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>WER, CER and accuracies of the model's transcripts of <paramref name="data"/> against its transcript column.</summary>
+    /// <param name="data">Rows with the audio column and a transcript column.</param>
+    /// <param name="transcriptColumnName">Reference transcript column (String), default <c>Transcript</c>.</param>
+    public SpeechRecognitionMetrics Evaluate(IDataView data, string transcriptColumnName = SpeechRecognizerOptions.Defaults.TranscriptColumnName)
+    {
+        Guard.NotNull(data);
+        Guard.NotEmpty(transcriptColumnName);
+        AudioColumn.Check(data.Schema, AudioColumnName);
+        var transcript = SchemaChecks.Find(data.Schema, "transcript", transcriptColumnName);
+        if (transcript.Type is not TextDataViewType)
+            throw SchemaChecks.Mismatch("transcript", transcriptColumnName, "String", transcript.Type);
+        var rows = SpeechRecognitionTask.ReadRows(data, AudioColumnName, transcriptColumnName, null, "evaluation", default).ToList();
+        var hypotheses = Transcribe(rows.Select(r => r.Samples).ToArray());
+        return SpeechRecognitionMetrics.From(rows.Select((r, i) => (CharacterVocabulary.Normalize(r.Transcript), hypotheses[i])));
+    }
+
+    /// <inheritdoc />
+    public bool IsRowToRowMapper => true;
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => SpeechInterop.OutputSchema(this, Guard.NotNull(inputSchema));
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => SpeechInterop.RowToRowMapper(this, Guard.NotNull(inputSchema));
+
+    /// <inheritdoc />
+    public IDataView Transform(IDataView input) => SpeechInterop.Transform(this, Guard.NotNull(input));
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => SpeechRecognizerFormat.Save(ctx, this);
+
+    /// <summary>Frees the network (unless this is a <see cref="WithDecoder"/> copy).</summary>
+    public void Dispose()
+    {
+        if (_ownsModel)
+            Model.Dispose();
+    }
+}

