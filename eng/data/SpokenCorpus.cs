@@ -75,15 +75,19 @@ internal static class SpokenCorpus
         {
             if (File.Exists(item.Clip.Path) && new FileInfo(item.Clip.Path).Length > 44)
                 return;
+            // Written to a private temporary file, then moved into place: test classes running in parallel generate the same
+            // clips, and none of them may read a WAV another is still writing.
+            var temporary = $"{item.Clip.Path}.{Guid.NewGuid():N}.tmp";
             var start = new ProcessStartInfo("espeak-ng") { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var argument in new[] { "-v", item.Clip.Voice, "-s", item.Speed.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                                             "-p", item.Pitch.ToString(System.Globalization.CultureInfo.InvariantCulture), "-w", item.Clip.Path, item.Clip.Transcript })
+                                             "-p", item.Pitch.ToString(System.Globalization.CultureInfo.InvariantCulture), "-w", temporary, item.Clip.Transcript })
                 start.ArgumentList.Add(argument);
             using var process = Process.Start(start)!;
             var error = process.StandardError.ReadToEnd();
             process.WaitForExit();
-            if (process.ExitCode != 0 || !File.Exists(item.Clip.Path))
+            if (process.ExitCode != 0 || !File.Exists(temporary))
                 throw new InvalidOperationException($"espeak-ng failed for voice {item.Clip.Voice} (exit {process.ExitCode}): {error}");
+            File.Move(temporary, item.Clip.Path, overwrite: true);
         });
         return plan.Select(p => p.Clip).ToArray();
     }
