@@ -30,32 +30,22 @@ internal static class SpeechInterop
     }
 
     public static DataViewSchema OutputSchema(SpeechRecognitionTransformer transformer, DataViewSchema inputSchema)
-        => RowToRowMapperTransform.GetOutputSchema(inputSchema, new TranscriptRowMapper(transformer, inputSchema));
+        => RowMapping.OutputSchema(inputSchema, schema => new TranscriptRowMapper(transformer, schema));
 
     public static IRowToRowMapper RowToRowMapper(SpeechRecognitionTransformer transformer, DataViewSchema inputSchema)
-    {
-        var env = transformer.Environment;
-        return new RowToRowMapperTransform(env, new EmptyDataView(env, inputSchema), new TranscriptRowMapper(transformer, inputSchema),
-            schema => new TranscriptRowMapper(transformer, schema));
-    }
+        => RowMapping.RowToRowMapper(transformer.Environment, inputSchema, schema => new TranscriptRowMapper(transformer, schema));
 
     public static IDataView Transform(SpeechRecognitionTransformer transformer, IDataView input)
-        => new RowToRowMapperTransform(transformer.Environment, input, new TranscriptRowMapper(transformer, input.Schema),
-            schema => new TranscriptRowMapper(transformer, schema));
+        => RowMapping.Transform(transformer.Environment, input, schema => new TranscriptRowMapper(transformer, schema));
 
     public static DataViewSchema OutputSchema(AudioLoadingTransformer transformer, DataViewSchema inputSchema)
-        => RowToRowMapperTransform.GetOutputSchema(inputSchema, new AudioLoadingRowMapper(transformer, inputSchema));
+        => RowMapping.OutputSchema(inputSchema, schema => new AudioLoadingRowMapper(transformer, schema));
 
     public static IRowToRowMapper RowToRowMapper(AudioLoadingTransformer transformer, DataViewSchema inputSchema)
-    {
-        var env = transformer.Environment;
-        return new RowToRowMapperTransform(env, new EmptyDataView(env, inputSchema), new AudioLoadingRowMapper(transformer, inputSchema),
-            schema => new AudioLoadingRowMapper(transformer, schema));
-    }
+        => RowMapping.RowToRowMapper(transformer.Environment, inputSchema, schema => new AudioLoadingRowMapper(transformer, schema));
 
     public static IDataView Transform(AudioLoadingTransformer transformer, IDataView input)
-        => new RowToRowMapperTransform(transformer.Environment, input, new AudioLoadingRowMapper(transformer, input.Schema),
-            schema => new AudioLoadingRowMapper(transformer, schema));
+        => RowMapping.Transform(transformer.Environment, input, schema => new AudioLoadingRowMapper(transformer, schema));
 }
 
 /// <summary>Transcribes the current row's audio once per cursor position.</summary>

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using ML.DeepExtensions.Interop;
 using ML.DeepExtensions.Text.Generation;
 using ML.DeepExtensions.Text.Persistence;
 using ML.DeepExtensions.Text.Tokenization;
@@ -13,18 +14,13 @@ namespace ML.DeepExtensions.Text.Interop;
 internal static class LanguageModelInterop
 {
     public static DataViewSchema OutputSchema(LanguageModelTransformer transformer, DataViewSchema inputSchema)
-        => RowToRowMapperTransform.GetOutputSchema(inputSchema, new ContinuationRowMapper(transformer, inputSchema));
+        => RowMapping.OutputSchema(inputSchema, schema => new ContinuationRowMapper(transformer, schema));
 
     public static IRowToRowMapper RowToRowMapper(LanguageModelTransformer transformer, DataViewSchema inputSchema)
-    {
-        var env = transformer.Environment;
-        return new RowToRowMapperTransform(env, new EmptyDataView(env, inputSchema), new ContinuationRowMapper(transformer, inputSchema),
-            schema => new ContinuationRowMapper(transformer, schema));
-    }
+        => RowMapping.RowToRowMapper(transformer.Environment, inputSchema, schema => new ContinuationRowMapper(transformer, schema));
 
     public static IDataView Transform(LanguageModelTransformer transformer, IDataView input)
-        => new RowToRowMapperTransform(transformer.Environment, input, new ContinuationRowMapper(transformer, input.Schema),
-            schema => new ContinuationRowMapper(transformer, schema));
+        => RowMapping.Transform(transformer.Environment, input, schema => new ContinuationRowMapper(transformer, schema));
 }
 
 /// <summary>Generates the continuation of the current row's prompt once per cursor position.</summary>

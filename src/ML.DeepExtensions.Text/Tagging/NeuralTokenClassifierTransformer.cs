@@ -5,6 +5,7 @@ using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using ML.DeepExtensions.Interop;
 using ML.DeepExtensions.Networks;
 using ML.DeepExtensions.Runtime;
 using ML.DeepExtensions.Scoring;
@@ -150,25 +151,15 @@ public sealed class NeuralTokenClassifierTransformer : ITrainedNetworkTransforme
 
     /// <inheritdoc />
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
-    {
-        Guard.NotNull(inputSchema);
-        return RowToRowMapperTransform.GetOutputSchema(inputSchema, new WordLabelRowMapper(this, inputSchema));
-    }
+        => RowMapping.OutputSchema(Guard.NotNull(inputSchema), schema => new WordLabelRowMapper(this, schema));
 
     /// <inheritdoc />
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
-    {
-        Guard.NotNull(inputSchema);
-        return new RowToRowMapperTransform(Environment, new EmptyDataView(Environment, inputSchema), new WordLabelRowMapper(this, inputSchema),
-            schema => new WordLabelRowMapper(this, schema));
-    }
+        => RowMapping.RowToRowMapper(Environment, Guard.NotNull(inputSchema), schema => new WordLabelRowMapper(this, schema));
 
     /// <inheritdoc />
     public IDataView Transform(IDataView input)
-    {
-        Guard.NotNull(input);
-        return new RowToRowMapperTransform(Environment, input, new WordLabelRowMapper(this, input.Schema), schema => new WordLabelRowMapper(this, schema));
-    }
+        => RowMapping.Transform(Environment, Guard.NotNull(input), schema => new WordLabelRowMapper(this, schema));
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => TokenClassifierFormat.Save(ctx, this);
 

@@ -3,6 +3,7 @@ using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using ML.DeepExtensions.Interop;
 using Microsoft.ML.Transforms.Image;
 using ML.DeepExtensions.Vision.Detection;
 using ML.DeepExtensions.Vision.Persistence;
@@ -14,14 +15,10 @@ namespace ML.DeepExtensions.Vision.Interop;
 internal static class DetectionInterop
 {
     public static DataViewSchema OutputSchema(ObjectDetectorTransformer transformer, DataViewSchema inputSchema)
-        => RowToRowMapperTransform.GetOutputSchema(inputSchema, new DetectionRowMapper(transformer, inputSchema));
+        => RowMapping.OutputSchema(inputSchema, schema => new DetectionRowMapper(transformer, schema));
 
     public static IRowToRowMapper RowToRowMapper(ObjectDetectorTransformer transformer, DataViewSchema inputSchema)
-    {
-        var env = transformer.Environment;
-        return new RowToRowMapperTransform(env, new EmptyDataView(env, inputSchema), new DetectionRowMapper(transformer, inputSchema),
-            schema => new DetectionRowMapper(transformer, schema));
-    }
+        => RowMapping.RowToRowMapper(transformer.Environment, inputSchema, schema => new DetectionRowMapper(transformer, schema));
 }
 
 /// <summary>Detects the objects of the current row's image once per cursor position.</summary>
