@@ -135,6 +135,14 @@ public sealed class GenerationOptions
     /// <summary>Whether the unknown token (e.g. <c>&lt;unk&gt;</c> of a word vocabulary) may be generated (default false).</summary>
     public bool AllowUnknownToken { get; set; }
 
+    /// <summary>
+    /// Whether generation keeps every block's keys and values between new tokens (default true), so a new token costs one
+    /// position's work instead of a pass over the whole context. The text is the same either way (the cached step computes
+    /// what the full pass computes at that position, up to float rounding); false recomputes the context for every token.
+    /// Once a context fills the model's window and slides, that batch falls back to full passes.
+    /// </summary>
+    public bool UseKeyValueCache { get; set; } = true;
+
     /// <summary>A copy.</summary>
     public GenerationOptions Clone() => (GenerationOptions)MemberwiseClone();
 

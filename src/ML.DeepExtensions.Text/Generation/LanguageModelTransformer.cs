@@ -219,29 +219,72 @@ public sealed class LanguageModelTransformer : ITrainedNetworkTransformer, IDisp
         using var threads = TorchThreads.Use(_numberOfThreads);
         var generated = prompts.Select(_ => new List<int>()).ToArray();
         var random = prompts.Select(_ => new Random(options.Seed)).ToArray();
-        var active = Enumerable.Range(0, prompts.Length).ToList();
         var vocabulary = VocabularySize;
-        for (var step = 0; step < options.MaxNewTokens && active.Count > 0; step++)
+        using var decoder = options.UseKeyValueCache ? IncrementalDecoder.TryCreate(Model.Module, MaxLength) : null;
+        // Rows continue in one of two groups: `cached` rows (in the decoder's row order) feed only their newest token to the
+        // key/value cache; `full` rows get a full pass over their context every step — all rows without a decoder, and rows
+        // whose context filled the window and slid (their positions shifted, so their cached keys no longer apply).
+        var cached = new List<int>();
+        var full = Enumerable.Range(0, prompts.Length).ToList();
+        long[] newest = [];
+        var started = false;
+        for (var step = 0; step < options.MaxNewTokens && cached.Count + full.Count > 0; step++)
         {
             cancellation.ThrowIfCancellationRequested();
+            var rows = new List<int>(cached.Count + full.Count);
             float[] logits;
             using (var scope = torch.NewDisposeScope())
             using (torch.no_grad())
             {
-                logits = Logits(active.Select(i => contexts[i]).ToArray()).to(CPU).data<float>().ToArray();
+                Tensor output;
+                if (decoder is not null && !started)
+                {
+                    // First step: one full pass fills the cache for every row.
+                    (cached, full, started) = (full, [], true);
+                    output = Logits(cached.Select(i => contexts[i]).ToArray(), decoder);
+                }
+                else if (cached.Count == 0)
+                {
+                    output = Logits(full.Select(i => contexts[i]).ToArray());
+                }
+                else
+                {
+                    // Each cached row's newest token sits at position = its context length (position 0 is the start).
+                    output = decoder!.Next(newest, cached.Select(r => (long)contexts[r].Length).ToArray());
+                    if (full.Count > 0)
+                        output = torch.cat([output, Logits(full.Select(i => contexts[i]).ToArray())]);
+                }
+                rows.AddRange(cached);
+                rows.AddRange(full);
+                logits = output.to(CPU).data<float>().ToArray();
             }
-            var still = new List<int>(active.Count);
-            for (var a = 0; a < active.Count; a++)
+            var keptInCache = new List<long>(cached.Count);
+            var nextCached = new List<int>(cached.Count);
+            var nextNewest = new List<long>(cached.Count);
+            var nextFull = new List<int>(full.Count);
+            for (var a = 0; a < rows.Count; a++)
             {
-                var row = active[a];
+                var row = rows[a];
                 var token = Choose(logits.AsSpan(a * vocabulary, vocabulary), options, random[row]);
                 if (token == Tokenizer.PaddingId || token == Tokenizer.EndOfTextId)
                     continue;
                 generated[row].Add(token);
+                var length = contexts[row].Length;
                 contexts[row] = Window(contexts[row].Append(token));
-                still.Add(row);
+                if (a < cached.Count && contexts[row].Length > length)
+                {
+                    keptInCache.Add(a);
+                    nextCached.Add(row);
+                    nextNewest.Add(token);
+                }
+                else
+                {
+                    nextFull.Add(row);
+                }
             }
-            active = still;
+            if (decoder is not null && keptInCache.Count != cached.Count && keptInCache.Count > 0)
+                decoder.KeepRows(keptInCache.ToArray());
+            (cached, full, newest) = (nextCached, nextFull, nextNewest.ToArray());
         }
         return generated.Select(ids => Tokenizer.Decode(ids)).ToArray();
     }
@@ -267,8 +310,9 @@ public sealed class LanguageModelTransformer : ITrainedNetworkTransformer, IDisp
         return list.Skip(list.Count - keep).ToArray();
     }
 
-    /// <summary>Next-token logits (rows, vocabulary) after each context (on the model's device).</summary>
-    private Tensor Logits(int[][] contexts)
+    /// <summary>Next-token logits (rows, vocabulary) after each context (on the model's device); with a
+    /// <paramref name="decoder"/>, its cache is filled with the contexts' keys and values.</summary>
+    private Tensor Logits(int[][] contexts, IncrementalDecoder? decoder = null)
     {
         // Only as wide as the longest context needs (start position + tokens): later positions cannot change these logits.
         var length = 1 + contexts.Max(c => c.Length);
@@ -283,7 +327,7 @@ public sealed class LanguageModelTransformer : ITrainedNetworkTransformer, IDisp
             positions[r] = contexts[r].Length;
         }
         var x = torch.tensor(features, new long[] { contexts.Length, length }).to(Model.Device);
-        var output = Model.Module.forward(x);
+        var output = decoder is null ? Model.Module.forward(x) : decoder.Start(x);
         var index = torch.tensor(positions).to(Model.Device).view(-1, 1, 1).expand(-1, 1, output.shape[2]);
         return output.gather(1, index).squeeze(1);
     }

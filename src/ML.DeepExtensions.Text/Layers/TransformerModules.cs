@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -70,6 +71,15 @@ internal sealed class TokenEmbeddingModule : nn.Module<Tensor, Tensor>
         return sum.mul(keep.unsqueeze(-1).to(sum.dtype)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Ids (batch, 1) at per-row positions (batch) → (batch, 1, dimensions): one new token per row, for cached decoding.</summary>
+    public Tensor EmbedAt(Tensor ids, Tensor positions)
+    {
+        using var scope = torch.NewDisposeScope();
+        var tokens = token.forward(ids);
+        var at = position is not null ? position.forward(positions) : get_buffer("sinusoids")!.index_select(0, positions);
+        return tokens.add(at.unsqueeze(1)).MoveToOuterDisposeScope();
+    }
+
     internal static Tensor Sinusoids(int maxLength, int dimensions)
     {
         var table = new float[maxLength * dimensions];
@@ -108,19 +118,45 @@ internal sealed class SelfAttentionModule : nn.Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary>x (batch, length, d), keep (batch, length) → (batch, length, d).</summary>
-    public override Tensor forward(Tensor x, Tensor keep)
+    public override Tensor forward(Tensor x, Tensor keep) => Forward(x, keep, null, 0);
+
+    /// <summary>
+    /// As <see cref="forward(Tensor, Tensor)"/>; with a <paramref name="cache"/>, the keys and values of every position are
+    /// also stored in block <paramref name="block"/>'s slots of the cache (positions 0 … length − 1).
+    /// </summary>
+    public Tensor Forward(Tensor x, Tensor keep, KeyValueCache? cache, int block)
     {
         using var scope = torch.NewDisposeScope();
         var (batch, length, width) = (x.shape[0], x.shape[1], x.shape[2]);
         var headWidth = width / _heads;
         var parts = qkv.forward(x).view(batch, length, 3, _heads, headWidth).permute(2, 0, 3, 1, 4);
         var (q, k, v) = (parts[0], parts[1], parts[2]);
+        cache?.Store(block, k, v);
         var scores = q.matmul(k.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(headWidth));
         scores = scores.masked_fill(Allowed(keep, length).logical_not(), float.NegativeInfinity);
         var weights = scores.softmax(-1);
         if (training && _dropout > 0)
             weights = Dropout(weights, _dropout, _generator);
         var mixed = weights.matmul(v).transpose(1, 2).reshape(batch, length, width);
+        return output.forward(mixed).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// One new position per row: x (batch, 1, d) at <paramref name="positions"/> (batch). Its key and value are written into
+    /// the cache first, then its query attends to every cached position the cache's keep mask allows — the same keys the
+    /// full causal forward pass would let it see, so the result equals that pass's output at this position.
+    /// </summary>
+    public Tensor Step(Tensor x, Tensor positions, KeyValueCache cache, int block)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (batch, width) = (x.shape[0], x.shape[2]);
+        var headWidth = width / _heads;
+        var parts = qkv.forward(x).view(batch, 1, 3, _heads, headWidth).permute(2, 0, 3, 1, 4);
+        var (q, k, v) = (parts[0], parts[1], parts[2]);
+        var (keys, values) = cache.Write(block, positions, k, v);
+        var scores = q.matmul(keys.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(headWidth));
+        scores = scores.masked_fill(cache.Keep.view(batch, 1, 1, -1).logical_not(), float.NegativeInfinity);
+        var mixed = scores.softmax(-1).matmul(values).transpose(1, 2).reshape(batch, 1, width);
         return output.forward(mixed).MoveToOuterDisposeScope();
     }
 
@@ -172,13 +208,22 @@ internal sealed class TransformerBlockModule : nn.Module<Tensor, Tensor>
         return Forward(input, keep).MoveToOuterDisposeScope();
     }
 
-    /// <summary>x (batch, length, d) with its keep mask → (batch, length, d), padding rows zero.</summary>
-    public Tensor Forward(Tensor x, Tensor keep)
+    /// <summary>x (batch, length, d) with its keep mask → (batch, length, d), padding rows zero; keys and values go to
+    /// <paramref name="cache"/> when one is given.</summary>
+    public Tensor Forward(Tensor x, Tensor keep, KeyValueCache? cache = null, int block = 0)
     {
         using var scope = torch.NewDisposeScope();
-        var h = x + Drop(attention.forward(norm1.forward(x), keep));
+        var h = x + Drop(attention.Forward(norm1.forward(x), keep, cache, block));
         h = h + Drop(mlp.forward(norm2.forward(h)));
         return h.mul(keep.unsqueeze(-1).to(h.dtype)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>One new (real) position per row, x (batch, 1, d), attending to the cache (see <see cref="SelfAttentionModule.Step"/>).</summary>
+    public Tensor Step(Tensor x, Tensor positions, KeyValueCache cache, int block)
+    {
+        using var scope = torch.NewDisposeScope();
+        var h = x + attention.Step(norm1.forward(x), positions, cache, block);
+        return (h + mlp.forward(norm2.forward(h))).MoveToOuterDisposeScope();
     }
 
     private Tensor Drop(Tensor t) => training && _dropout > 0 ? SelfAttentionModule.Dropout(t, _dropout, _generator) : t;
@@ -231,6 +276,7 @@ internal sealed class TransformerModule : nn.Module<Tensor, Tensor>
     private readonly int _paddingId;
     private readonly double _dropout;
     private readonly SequencePooling _pooling;
+    private readonly bool _causal;
     private readonly Generator _generator;
 
     public TransformerModule(TransformerLayer spec, Generator generator) : base("Transformer")
@@ -246,21 +292,155 @@ internal sealed class TransformerModule : nn.Module<Tensor, Tensor>
         _paddingId = spec.PaddingId;
         _dropout = spec.Dropout;
         _pooling = spec.Pooling;
+        _causal = spec.Causal;
         _generator = generator;
     }
 
-    public override Tensor forward(Tensor input)
+    public override Tensor forward(Tensor input) => Forward(input, null);
+
+    /// <summary>Whether <see cref="Step"/> can continue this module's output (causal, one output per position).</summary>
+    public bool SupportsCachedDecoding => _causal && _pooling == SequencePooling.None;
+
+    /// <summary>The number of blocks (each holds keys and values in a <see cref="KeyValueCache"/>).</summary>
+    public int BlockCount => blocks.Count;
+
+    /// <summary>The forward pass; with a <paramref name="cache"/> (eval mode) every block's keys and values are stored in it too.</summary>
+    public Tensor Forward(Tensor input, KeyValueCache? cache)
     {
         using var scope = torch.NewDisposeScope();
         var ids = embedding.Ids(input);
         var keep = ids.ne(_paddingId);
+        cache?.Start(keep);
         var x = embedding.Embed(ids, keep);
         if (training && _dropout > 0)
             x = SelfAttentionModule.Dropout(x, _dropout, _generator);
-        foreach (var block in blocks)
-            x = block.Forward(x, keep);
+        for (var i = 0; i < blocks.Count; i++)
+            x = blocks[i].Forward(x, keep, cache, i);
         x = norm.forward(x).mul(keep.unsqueeze(-1).to(x.dtype));
         var result = _pooling == SequencePooling.None ? x : SequencePoolModule.Pool(x, keep, _pooling);
         return result.MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Continues a causal forward pass by one real token per row: ids (batch, 1) at <paramref name="positions"/> (batch,
+    /// Int64, each below the cache's capacity and after every position already cached for that row) → (batch, 1, d),
+    /// equal to what <see cref="forward"/> computes at those positions for the whole sequences.
+    /// </summary>
+    public Tensor Step(Tensor ids, Tensor positions, KeyValueCache cache)
+    {
+        using var scope = torch.NewDisposeScope();
+        cache.Admit(positions);
+        var x = embedding.EmbedAt(embedding.Ids(ids), positions);
+        for (var i = 0; i < blocks.Count; i++)
+            x = blocks[i].Step(x, positions, cache, i);
+        return norm.forward(x).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// Keys and values of every block of a causal <see cref="TransformerModule"/> for rows being generated, so each new
+/// token costs one position's work instead of a pass over the whole context. Tensors (batch, heads, capacity, head width)
+/// per block and a keep mask (batch, capacity) of the positions a new token may attend to; owned by this object.
+/// </summary>
+internal sealed class KeyValueCache : IDisposable
+{
+    private readonly Tensor?[] _keys;
+    private readonly Tensor?[] _values;
+    private Tensor? _keep;
+
+    public KeyValueCache(int blocks, int capacity)
+    {
+        _keys = new Tensor?[blocks];
+        _values = new Tensor?[blocks];
+        Capacity = capacity;
+    }
+
+    /// <summary>Positions each row can hold (the model's context length).</summary>
+    public int Capacity { get; }
+
+    /// <summary>(batch, capacity) Bool: real tokens cached so far.</summary>
+    public Tensor Keep => _keep ?? throw new InvalidOperationException("The cache is empty: run the forward pass with it first.");
+
+    /// <summary>A forward pass begins: the cache is cleared and takes the pass's keep mask (batch, length ≤ capacity).</summary>
+    public void Start(Tensor keep)
+    {
+        if (keep.shape[1] > Capacity)
+            throw new ArgumentException($"The sequence has {keep.shape[1]} positions; the cache holds {Capacity}.");
+        Clear();
+        var padded = torch.zeros(keep.shape[0], Capacity, dtype: ScalarType.Bool, device: keep.device);
+        padded.narrow(1, 0, keep.shape[1]).copy_(keep);
+        _keep = padded.DetachFromDisposeScope();
+    }
+
+    /// <summary>Stores a block's keys and values (batch, heads, length, head width) at positions 0 … length − 1.</summary>
+    public void Store(int block, Tensor keys, Tensor values)
+    {
+        _keys[block]?.Dispose();
+        _values[block]?.Dispose();
+        _keys[block] = Padded(keys);
+        _values[block] = Padded(values);
+    }
+
+    private Tensor Padded(Tensor t)
+    {
+        var shape = t.shape.ToArray();
+        shape[2] = Capacity;
+        var padded = torch.zeros(shape, dtype: t.dtype, device: t.device);
+        using (torch.no_grad())
+            padded.narrow(2, 0, t.shape[2]).copy_(t);
+        return padded.DetachFromDisposeScope();
+    }
+
+    /// <summary>New tokens at <paramref name="positions"/> (batch) become visible (each also sees itself).</summary>
+    public void Admit(Tensor positions)
+    {
+        using var scope = torch.NewDisposeScope();
+        Keep.scatter_(1, positions.view(-1, 1), torch.ones(positions.shape[0], 1, dtype: ScalarType.Bool, device: positions.device));
+    }
+
+    /// <summary>Writes one position's key and value per row (batch, heads, 1, head width) and returns the block's full tensors.</summary>
+    public (Tensor Keys, Tensor Values) Write(int block, Tensor positions, Tensor key, Tensor value)
+    {
+        var keys = _keys[block] ?? throw new InvalidOperationException($"Block {block} has no cached keys.");
+        var values = _values[block]!;
+        using var scope = torch.NewDisposeScope();
+        var index = positions.view(-1, 1, 1, 1).expand(-1, key.shape[1], 1, key.shape[3]);
+        keys.scatter_(2, index, key);
+        values.scatter_(2, index, value);
+        return (keys, values);
+    }
+
+    /// <summary>Keeps only the rows at <paramref name="rows"/> (Int64 indices), in that order.</summary>
+    public void Select(Tensor rows)
+    {
+        _keep = Replace(_keep, rows);
+        for (var i = 0; i < _keys.Length; i++)
+        {
+            _keys[i] = Replace(_keys[i], rows);
+            _values[i] = Replace(_values[i], rows);
+        }
+    }
+
+    private static Tensor? Replace(Tensor? t, Tensor rows)
+    {
+        if (t is null)
+            return null;
+        var selected = t.index_select(0, rows).DetachFromDisposeScope();
+        t.Dispose();
+        return selected;
+    }
+
+    private void Clear()
+    {
+        _keep?.Dispose();
+        _keep = null;
+        for (var i = 0; i < _keys.Length; i++)
+        {
+            _keys[i]?.Dispose();
+            _values[i]?.Dispose();
+            _keys[i] = _values[i] = null;
+        }
+    }
+
+    public void Dispose() => Clear();
 }
