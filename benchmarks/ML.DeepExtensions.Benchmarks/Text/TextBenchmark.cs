@@ -177,7 +177,7 @@ internal static class TextBenchmark
         return 0;
     }
 
-    private static List<FortuneRow> Load(string path)
+    internal static List<FortuneRow> Load(string path)
     {
         var result = new List<FortuneRow>();
         foreach (var line in File.ReadLines(path).Skip(1))

@@ -123,6 +123,12 @@ public sealed class GenerationOptions
     /// </summary>
     public int MaxNewTokens { get; set; } = Defaults.MaxNewTokens;
 
+    /// <summary>
+    /// New tokens generated before the end of the text may be chosen, ≥ 0 and ≤ <see cref="MaxNewTokens"/> (default 0):
+    /// until then the end-of-text prediction (the padding id, or &lt;|endoftext|&gt;) is excluded from the choice.
+    /// </summary>
+    public int MinNewTokens { get; set; }
+
     /// <summary>Softmax temperature, ≥ 0; 0 means greedy (always the most likely token) (default 1).</summary>
     public double Temperature { get; set; } = Defaults.Temperature;
 
@@ -153,6 +159,8 @@ public sealed class GenerationOptions
             Guard.NotEmpty(PromptColumnName);
         Guard.NotEmpty(OutputColumnName);
         Guard.NonNegative(MaxNewTokens);
+        if (MinNewTokens < 0 || MinNewTokens > MaxNewTokens)
+            throw new ArgumentOutOfRangeException(nameof(MinNewTokens), MinNewTokens, $"MinNewTokens must be in [0, MaxNewTokens = {MaxNewTokens}]. Received: MinNewTokens={MinNewTokens}");
         Guard.NonNegative(Temperature);
         Guard.NonNegative(TopK);
     }

@@ -28,7 +28,8 @@ namespace ML.DeepExtensions.Text.Generation;
 /// </summary>
 public sealed class LanguageModelTransformer : ITrainedNetworkTransformer, IDisposable
 {
-    private const int GenerationBatchSize = 64;
+    /// <summary>Prompts generated together (by <see cref="Generate(IReadOnlyList{string}, GenerationOptions)"/> and by <c>Transform</c>).</summary>
+    internal const int GenerationBatchSize = 64;
 
     /// <summary>Whether disposing this instance frees the network (copies made by <see cref="WithGeneration"/> share it and do not).</summary>
     private readonly bool _ownsModel;
@@ -182,7 +183,7 @@ public sealed class LanguageModelTransformer : ITrainedNetworkTransformer, IDisp
         using var threads = TorchThreads.Use(_numberOfThreads);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        return Logits(new[] { context }).log_softmax(-1)[0].data<float>().ToArray();
+        return HostCopy.ToArray<float>(Logits(new[] { context }).log_softmax(-1)[0]);
     }
 
     /// <summary>Perplexity of the model on the texts of <paramref name="textColumnName"/> (default: the tokenizer's text column).</summary>
@@ -256,7 +257,7 @@ public sealed class LanguageModelTransformer : ITrainedNetworkTransformer, IDisp
                 }
                 rows.AddRange(cached);
                 rows.AddRange(full);
-                logits = output.to(CPU).data<float>().ToArray();
+                logits = HostCopy.ToArray<float>(output);
             }
             var keptInCache = new List<long>(cached.Count);
             var nextCached = new List<int>(cached.Count);
@@ -265,7 +266,7 @@ public sealed class LanguageModelTransformer : ITrainedNetworkTransformer, IDisp
             for (var a = 0; a < rows.Count; a++)
             {
                 var row = rows[a];
-                var token = Choose(logits.AsSpan(a * vocabulary, vocabulary), options, random[row]);
+                var token = Choose(logits.AsSpan(a * vocabulary, vocabulary), options, random[row], mayEnd: generated[row].Count >= options.MinNewTokens);
                 if (token == Tokenizer.PaddingId || token == Tokenizer.EndOfTextId)
                     continue;
                 generated[row].Add(token);
@@ -332,8 +333,49 @@ public sealed class LanguageModelTransformer : ITrainedNetworkTransformer, IDisp
         return output.gather(1, index).squeeze(1);
     }
 
-    private int Choose(Span<float> logits, GenerationOptions options, Random random)
+    /// <summary>The <paramref name="k"/>-th largest value (1-based) of <paramref name="values"/>, which it reorders: the value a
+    /// descending sort puts at index k − 1, found by quickselect in linear time instead of sorting the vocabulary per token.</summary>
+    internal static float KthLargest(float[] values, int k)
     {
+        var target = values.Length - k; // ascending index
+        int left = 0, right = values.Length - 1;
+        while (left < right)
+        {
+            var pivot = MedianOfThree(values[left], values[left + (right - left) / 2], values[right]);
+            int i = left, j = right;
+            while (i <= j)
+            {
+                while (values[i] < pivot)
+                    i++;
+                while (values[j] > pivot)
+                    j--;
+                if (i <= j)
+                {
+                    (values[i], values[j]) = (values[j], values[i]);
+                    i++;
+                    j--;
+                }
+            }
+            if (target <= j)
+                right = j;
+            else if (target >= i)
+                left = i;
+            else
+                return values[target];
+        }
+        return values[target];
+    }
+
+    private static float MedianOfThree(float a, float b, float c) => Math.Max(Math.Min(a, b), Math.Min(Math.Max(a, b), c));
+
+    private int Choose(Span<float> logits, GenerationOptions options, Random random, bool mayEnd)
+    {
+        if (!mayEnd)
+        {
+            logits[Tokenizer.PaddingId] = float.NegativeInfinity;
+            if (Tokenizer.EndOfTextId is { } end)
+                logits[end] = float.NegativeInfinity;
+        }
         if (!options.AllowUnknownToken && Tokenizer.UnknownTokenId is { } unknown && unknown != Tokenizer.PaddingId)
             logits[unknown] = float.NegativeInfinity;
         if (options.Temperature == 0)
@@ -347,9 +389,7 @@ public sealed class LanguageModelTransformer : ITrainedNetworkTransformer, IDisp
         var threshold = float.NegativeInfinity;
         if (options.TopK > 0 && options.TopK < logits.Length)
         {
-            var sorted = logits.ToArray();
-            Array.Sort(sorted);
-            threshold = sorted[^options.TopK];
+            threshold = KthLargest(logits.ToArray(), options.TopK);
         }
         var max = float.NegativeInfinity;
         foreach (var v in logits)

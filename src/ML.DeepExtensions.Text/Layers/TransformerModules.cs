@@ -330,7 +330,7 @@ internal sealed class TransformerModule : nn.Module<Tensor, Tensor>
     {
         using var scope = torch.NewDisposeScope();
         cache.Admit(positions);
-        var x = embedding.EmbedAt(embedding.Ids(ids), positions);
+        var x = embedding.EmbedAt(ids.to_type(ScalarType.Int64), positions); // ids the generator chose from the vocabulary: no range check
         for (var i = 0; i < blocks.Count; i++)
             x = blocks[i].Step(x, positions, cache, i);
         return norm.forward(x).MoveToOuterDisposeScope();

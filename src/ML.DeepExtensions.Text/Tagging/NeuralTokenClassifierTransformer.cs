@@ -26,6 +26,9 @@ namespace ML.DeepExtensions.Text.Tagging;
 public sealed class NeuralTokenClassifierTransformer : ITrainedNetworkTransformer, IDisposable
 {
     private const int PredictionBatchSize = 32;
+
+    /// <summary>Rows <c>Transform</c> reads ahead and predicts together (sorted by length, then in forward passes of 32).</summary>
+    internal const int TransformBatchSize = 256;
     private readonly WordPieceAligner _aligner;
 
     internal NeuralTokenClassifierTransformer(IHostEnvironment env, TokenizingTransformer tokenizer, NetworkModel model, string sentenceColumnName,
@@ -132,7 +135,7 @@ public sealed class NeuralTokenClassifierTransformer : ITrainedNetworkTransforme
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var x = torch.tensor(features, [rows.Length, length]).to(Model.Device);
-        return Model.Module.forward(x).to(CPU).data<float>().ToArray();
+        return HostCopy.ToArray<float>(Model.Module.forward(x));
     }
 
     private static int ArgMax(ReadOnlySpan<float> values)
@@ -159,7 +162,10 @@ public sealed class NeuralTokenClassifierTransformer : ITrainedNetworkTransforme
 
     /// <inheritdoc />
     public IDataView Transform(IDataView input)
-        => RowMapping.Transform(Environment, Guard.NotNull(input), schema => new WordLabelRowMapper(this, schema));
+    {
+        TextColumn.Check(Guard.NotNull(input).Schema, SentenceColumnName);
+        return new BatchedDataView(new WordLabelBatchScorer(this), input);
+    }
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => TokenClassifierFormat.Save(ctx, this);
 
@@ -167,7 +173,49 @@ public sealed class NeuralTokenClassifierTransformer : ITrainedNetworkTransforme
     public void Dispose() => Model.Dispose();
 }
 
-/// <summary>Predicts the current row's word labels once per cursor position (ML.NET's row mapping: cursors, PredictionEngine).</summary>
+/// <summary>
+/// <c>Transform</c>'s scorer: the sentences of <see cref="NeuralTokenClassifierTransformer.TransformBatchSize"/> rows are
+/// predicted together by <c>Predict</c> (sorted by length inside the batch, so little padding); a row's labels do not
+/// depend on the other rows of its batch.
+/// </summary>
+internal sealed class WordLabelBatchScorer(NeuralTokenClassifierTransformer parent) : IBatchScorer
+{
+    public int BatchSize => NeuralTokenClassifierTransformer.TransformBatchSize;
+
+    public IReadOnlyList<string> ScoredColumns => [parent.SentenceColumnName];
+
+    public string ScoredColumnsDescription => $"sentence column '{parent.SentenceColumnName}'";
+
+    public DataViewSchema OutputSchema(DataViewSchema input) => parent.GetOutputSchema(input);
+
+    public IBatchReader CreateReader(DataViewRow input) => new Reader(parent, input);
+
+    public Action<Microsoft.ML.Model.OnnxConverter.OnnxContext>? SaveAsOnnx => null;
+
+    private sealed class Reader(NeuralTokenClassifierTransformer parent, DataViewRow input) : IBatchReader
+    {
+        private readonly ValueGetter<ReadOnlyMemory<char>> _sentence = input.GetGetter<ReadOnlyMemory<char>>(input.Schema[parent.SentenceColumnName]);
+        private readonly string[] _sentences = new string[NeuralTokenClassifierTransformer.TransformBatchSize];
+        private long _firstRow;
+        private IReadOnlyList<int[]> _labels = [];
+
+        public void Read(int slot)
+        {
+            if (slot == 0)
+                _firstRow = Math.Max(0, input.Position);
+            var text = default(ReadOnlyMemory<char>);
+            _sentence(ref text);
+            _sentences[slot] = text.ToString();
+        }
+
+        public void Score(int rows) => _labels = parent.Predict(_sentences.AsSpan(0, rows).ToArray(), _firstRow, "scored");
+
+        public Delegate Getter(string column, Func<int> row)
+            => (ValueGetter<VBuffer<uint>>)((ref VBuffer<uint> value) => WordLabelRowMapper.Write(_labels[row()], ref value));
+    }
+}
+
+/// <summary>Predicts the current row's word labels once per cursor position (ML.NET's row mapping: PredictionEngine).</summary>
 internal sealed class WordLabelRowMapper : IRowMapper
 {
     private readonly NeuralTokenClassifierTransformer _parent;
@@ -212,12 +260,18 @@ internal sealed class WordLabelRowMapper : IRowMapper
                 labels = _parent.Predict([text.ToString()], Math.Max(0, input.Position), "scored")[0];
                 position = input.Position;
             }
-            var editor = VBufferEditor.Create(ref value, labels.Length);
-            for (var i = 0; i < labels.Length; i++)
-                editor.Values[i] = (uint)labels[i] + 1;
-            value = editor.Commit();
+            Write(labels, ref value);
         };
         return [getter];
+    }
+
+    /// <summary>0-based class indices as ML.NET keys (1-based).</summary>
+    internal static void Write(int[] labels, ref VBuffer<uint> value)
+    {
+        var editor = VBufferEditor.Create(ref value, labels.Length);
+        for (var i = 0; i < labels.Length; i++)
+            editor.Values[i] = (uint)labels[i] + 1;
+        value = editor.Commit();
     }
 
     public ITransformer GetTransformer() => _parent;

@@ -11,7 +11,7 @@ namespace ML.DeepExtensions.Interop;
 /// <summary>
 /// The network step of a pipeline exported by ML.NET's <c>mlContext.Model.ConvertToOnnx</c>. ML.NET walks back from the
 /// pipeline's output through the data views that implement its internal <c>ITransformCanSaveOnnx</c> and asks each to add
-/// its nodes to an <see cref="OnnxContext"/>; <see cref="ScoredDataView"/> answers here by lowering the network (at opset
+/// its nodes to an <see cref="OnnxContext"/>; <see cref="BatchedDataView"/> answers here by lowering the network (at opset
 /// 11, which ML.NET's opsets 11 and 12 both accept) and replaying the nodes into that context, then writing the head's
 /// columns with ML.NET's types: Score, Probability, PredictedLabel (Boolean for binary; for multiclass a UInt32 key,
 /// 1-based, as ML.NET's own multiclass trainers export it). Anything that cannot be exported throws here, naming the step,

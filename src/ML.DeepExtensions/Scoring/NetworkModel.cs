@@ -73,7 +73,7 @@ internal sealed class NetworkModel : IDisposable
         var values = features.Length == rows * FeatureSize ? features : features.AsSpan(0, rows * FeatureSize).ToArray();
         var x = torch.tensor(values, Shape.WithBatch(rows, InputShape)).to(Device);
         var y = Module.forward(x).reshape(rows, OutputSize).to(CPU);
-        return y.data<float>().ToArray();
+        return HostCopy.ToArray<float>(y);
     }
 
     /// <summary>A copy of this model without its last layer (the output layer a trainer appends), with the same weights.</summary>

@@ -109,7 +109,7 @@ public sealed class NeuralNetworkTransformer : ISingleFeaturePredictionTransform
     {
         Guard.NotNull(input);
         CheckInput(input.Schema);
-        return new ScoredDataView(this, input);
+        return new BatchedDataView(new NetworkBatchScorer(this), input);
     }
 
     /// <summary>Checks that <paramref name="schema"/> has the feature column with the trained size.</summary>

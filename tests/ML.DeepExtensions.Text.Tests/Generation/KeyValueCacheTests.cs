@@ -119,3 +119,21 @@ public class KeyValueCacheTests(FortunesModel fortunes)
         return torch.tensor(ids, new long[] { rows.Count, width });
     }
 }
+
+public class TopKSelectionTests
+{
+    [Fact]
+    public void KthLargest_EqualsTheValueADescendingSortPutsThere_WithTiesAndInfinities()
+    {
+        var random = new Random(3);
+        for (var trial = 0; trial < 300; trial++)
+        {
+            var n = random.Next(1, 200);
+            // Few distinct values make ties; −∞ stands for masked tokens.
+            var values = Enumerable.Range(0, n).Select(_ => random.Next(6) == 0 ? float.NegativeInfinity : random.Next(-5, 6) * 0.5f).ToArray();
+            var k = random.Next(1, n + 1);
+            var expected = values.OrderByDescending(v => v).ElementAt(k - 1);
+            Assert.Equal(expected, LanguageModelTransformer.KthLargest(values.ToArray(), k));
+        }
+    }
+}

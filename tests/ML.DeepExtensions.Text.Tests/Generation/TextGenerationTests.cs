@@ -38,11 +38,13 @@ public class TextGenerationTests(FortunesModel fortunes)
         var generated = Model.Generate(prompts.Select(p => p.Text!).ToArray(), options);
         var transformed = fortunes.Chain.Transform(data).GetColumn<string>("Continuation").ToArray();
         var engine = fortunes.MLContext.Model.CreatePredictionEngine<PromptRow, ContinuationRow>(fortunes.Chain);
-        foreach (var prompt in prompts.Take(50))
-            engine.Predict(prompt);
+        var alone = prompts.Take(70).Select(prompt => engine.Predict(prompt).Continuation).ToArray();
         var after = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         Assert.Equal(200, generated.Count);
-        Assert.Equal(200, transformed.Length);
+        // Transform generates cursor batches of 64 prompts together: the same text as Generate and as one row at a time
+        // (PredictionEngine), across the batch boundary.
+        Assert.Equal(Model.Generate(prompts.Select(p => p.Text!).ToArray()), transformed);
+        Assert.Equal(alone, transformed.Take(70));
         Assert.Equal(before, after);
     }
 
@@ -100,6 +102,19 @@ public class TextGenerationTests(FortunesModel fortunes)
         var starts = Fortunes.Test.Take(20).Select(t => string.Join(' ', t.Split(' ').Take(3))).ToArray();
         var lengths = Model.Generate(starts, Sampling(9, maxNewTokens: 200)).Select(t => fortunes.Tokenizer.EncodeToIds(t).Length).ToArray();
         Assert.True(lengths.Count(n => n < 200) >= 15, $"continuation lengths: {string.Join(", ", lengths)}");
+    }
+
+    [Fact]
+    public void MinNewTokens_KeepsTheTextGoing_UntilThatManyTokens()
+    {
+        var starts = Fortunes.Test.Take(20).Select(t => string.Join(' ', t.Split(' ').Take(3))).ToArray();
+        var free = Model.Generate(starts, Sampling(9, maxNewTokens: 40)).Select(t => fortunes.Tokenizer.EncodeToIds(t).Length).ToArray();
+        Assert.Contains(free, n => n < 30); // without it, some texts end early
+        var options = Sampling(9, maxNewTokens: 40);
+        options.MinNewTokens = 30;
+        var held = Model.Generate(starts, options).Select(t => fortunes.Tokenizer.EncodeToIds(t).Length).ToArray();
+        Assert.All(held, n => Assert.InRange(n, 30, 40));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Model.Generate("a", new GenerationOptions { MaxNewTokens = 5, MinNewTokens = 6 }));
     }
 
     [Fact]

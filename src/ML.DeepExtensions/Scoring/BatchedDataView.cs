@@ -8,25 +8,63 @@ using Microsoft.ML.Data;
 namespace ML.DeepExtensions.Scoring;
 
 /// <summary>
-/// The output of <see cref="NeuralNetworkTransformer.Transform"/>: the input's columns plus prediction columns computed
-/// a batch at a time. One cursor over the input reads a batch of rows ahead — the feature vectors into the scoring
-/// buffer, every other requested input column into per-row slots (<see cref="RowSlots"/>) — and rows are then served
-/// from that batch. Every upstream value is computed once, and scores can only land on the rows they were computed
+/// Computes output columns a batch of rows at a time for a <see cref="BatchedDataView"/>: what a transformer that scores
+/// batches — a network, a language model generating for many prompts — tells the view.
+/// </summary>
+internal interface IBatchScorer
+{
+    /// <summary>Rows read ahead and scored together.</summary>
+    int BatchSize { get; }
+
+    /// <summary>The input columns read to score a row.</summary>
+    IReadOnlyList<string> ScoredColumns { get; }
+
+    /// <summary>How a read failure names those columns, e.g. "feature column 'Features'".</summary>
+    string ScoredColumnsDescription { get; }
+
+    /// <summary>The input's columns followed by the output columns.</summary>
+    DataViewSchema OutputSchema(DataViewSchema input);
+
+    /// <summary>A reader of <paramref name="input"/>'s current row into batch slots, and of the batch's outputs.</summary>
+    IBatchReader CreateReader(DataViewRow input);
+
+    /// <summary>The step for <c>mlContext.Model.ConvertToOnnx</c>, or null when this scorer cannot be exported.</summary>
+    Action<Microsoft.ML.Model.OnnxConverter.OnnxContext>? SaveAsOnnx { get; }
+}
+
+/// <summary>One cursor's batch buffers of an <see cref="IBatchScorer"/>.</summary>
+internal interface IBatchReader
+{
+    /// <summary>Copies the input's current row into slot <paramref name="slot"/> of the batch.</summary>
+    void Read(int slot);
+
+    /// <summary>Computes the outputs of slots 0 … <paramref name="rows"/> − 1.</summary>
+    void Score(int rows);
+
+    /// <summary>A getter of output column <paramref name="column"/> (by name) at the slot <paramref name="row"/> returns.</summary>
+    Delegate Getter(string column, Func<int> row);
+}
+
+/// <summary>
+/// The output of a transformer that scores rows a batch at a time (<see cref="IBatchScorer"/>): the input's columns plus
+/// the output columns. One cursor over the input reads a batch of rows ahead — the scored columns into the scorer's
+/// buffers, every other requested input column into per-row slots (<see cref="RowSlots"/>) — and rows are then served
+/// from that batch. Every upstream value is computed once, and outputs can only land on the rows they were computed
 /// from, whatever order the input's cursors return (a custom <see cref="IDataView"/> may shuffle on every cursor).
 /// </summary>
-/// <remarks>It is an ML.NET data transform that can save itself as ONNX (internal interfaces, see
-/// <see cref="Interop.OnnxPipelineExport"/>), so <c>mlContext.Model.ConvertToOnnx</c> exports the network with the rest of
+/// <remarks>It is an ML.NET data transform that can save itself as ONNX when its scorer can (internal interfaces, see
+/// <see cref="Interop.OnnxPipelineExport"/>), so <c>mlContext.Model.ConvertToOnnx</c> exports a network with the rest of
 /// the pipeline, or throws naming this step — never a graph that silently leaves the network out.</remarks>
-internal sealed class ScoredDataView : IDataView, Microsoft.ML.Model.OnnxConverter.ITransformCanSaveOnnx
+internal sealed class BatchedDataView : IDataView, Microsoft.ML.Model.OnnxConverter.ITransformCanSaveOnnx
 {
-    private readonly NeuralNetworkTransformer _parent;
+    private readonly IBatchScorer _scorer;
     private readonly IDataView _source;
 
-    public ScoredDataView(NeuralNetworkTransformer parent, IDataView source)
+    public BatchedDataView(IBatchScorer scorer, IDataView source)
     {
-        _parent = parent;
+        _scorer = scorer;
         _source = source;
-        Schema = parent.Head.OutputSchema(source.Schema);
+        Schema = scorer.OutputSchema(source.Schema);
     }
 
     public bool CanShuffle => false;
@@ -34,10 +72,11 @@ internal sealed class ScoredDataView : IDataView, Microsoft.ML.Model.OnnxConvert
     /// <summary>The scored input (ML.NET's exporter walks back through it).</summary>
     public IDataView Source => _source;
 
-    /// <summary>Always true: <see cref="SaveAsOnnx"/> either exports the network or throws a message naming this step.</summary>
-    public bool CanSaveOnnx(Microsoft.ML.Model.OnnxConverter.OnnxContext ctx) => true;
+    /// <summary>Whether the scorer can be exported; when it can, <see cref="SaveAsOnnx"/> either exports it or throws a message naming this step.</summary>
+    public bool CanSaveOnnx(Microsoft.ML.Model.OnnxConverter.OnnxContext ctx) => _scorer.SaveAsOnnx is not null;
 
-    public void SaveAsOnnx(Microsoft.ML.Model.OnnxConverter.OnnxContext ctx) => Interop.OnnxPipelineExport.Save(_parent, ctx);
+    public void SaveAsOnnx(Microsoft.ML.Model.OnnxConverter.OnnxContext ctx)
+        => (_scorer.SaveAsOnnx ?? throw new NotSupportedException("This step cannot be exported to ONNX."))(ctx);
 
     void ICanSaveModel.Save(ModelSaveContext ctx)
         => throw new NotSupportedException("The scored data view is not saved on its own: save the fitted transformer with mlContext.Model.Save.");
@@ -53,15 +92,15 @@ internal sealed class ScoredDataView : IDataView, Microsoft.ML.Model.OnnxConvert
         var inputColumns = needed.Where(c => c.Index < inputCount).Select(c => _source.Schema[c.Index]).ToArray();
         if (needed.All(c => c.Index < inputCount))
             return new InputCursor(this, _source.GetRowCursor(inputColumns));
-        var features = _source.Schema[_parent.FeatureColumnName];
-        return new BatchCursor(this, _source.GetRowCursor(inputColumns.Append(features).Distinct()), inputColumns, needed.Select(c => c.Index).ToHashSet());
+        var scored = _scorer.ScoredColumns.Select(name => _source.Schema[name]);
+        return new BatchCursor(this, _source.GetRowCursor(inputColumns.Concat(scored).Distinct()), inputColumns, needed.Select(c => c.Index).ToHashSet());
     }
 
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
         => [GetRowCursor(columnsNeeded, rand)];
 
     /// <summary>No prediction column requested: the input's own cursor under this view's schema.</summary>
-    private sealed class InputCursor(ScoredDataView view, DataViewRowCursor input) : DataViewRowCursor
+    private sealed class InputCursor(BatchedDataView view, DataViewRowCursor input) : DataViewRowCursor
     {
         public override DataViewSchema Schema => view.Schema;
 
@@ -92,32 +131,31 @@ internal sealed class ScoredDataView : IDataView, Microsoft.ML.Model.OnnxConvert
     /// <summary>Reads a batch of rows from the one input cursor, scores it, and serves its rows.</summary>
     private sealed class BatchCursor : DataViewRowCursor
     {
-        private readonly ScoredDataView _view;
+        private readonly BatchedDataView _view;
         private readonly DataViewRowCursor _input;
         private readonly HashSet<int> _active;
-        private readonly FeatureCopier _copyFeatures;
-        private readonly float[] _features;
+        private readonly IBatchReader _reader;
+        private readonly int _batchSize;
         private readonly Dictionary<int, RowSlots> _slots;
         private readonly ValueGetter<DataViewRowId>? _inputId;
         private readonly DataViewRowId[] _ids;
-        private ScoredBatch? _batch;
+        private int _rows;
         private int _row = -1;
         private long _batchStart;
         private bool _inputEnded;
         private bool _inputDisposed;
         private bool _readFailed;
 
-        public BatchCursor(ScoredDataView view, DataViewRowCursor input, IEnumerable<DataViewSchema.Column> inputColumns, HashSet<int> active)
+        public BatchCursor(BatchedDataView view, DataViewRowCursor input, IEnumerable<DataViewSchema.Column> inputColumns, HashSet<int> active)
         {
             _view = view;
             _input = input;
             _active = active;
-            var parent = view._parent;
-            _features = new float[parent.ScoringBatchSize * parent.FeatureSize];
-            _copyFeatures = FeatureVectors.Create(input, input.Schema[parent.FeatureColumnName]);
-            _slots = inputColumns.ToDictionary(c => c.Index, c => RowSlots.Create(input, input.Schema[c.Index], parent.ScoringBatchSize));
+            _batchSize = view._scorer.BatchSize;
+            _reader = view._scorer.CreateReader(input);
+            _slots = inputColumns.ToDictionary(c => c.Index, c => RowSlots.Create(input, input.Schema[c.Index], _batchSize));
             _inputId = IdGetter(input);
-            _ids = _inputId is null ? [] : new DataViewRowId[parent.ScoringBatchSize];
+            _ids = _inputId is null ? [] : new DataViewRowId[_batchSize];
         }
 
         /// <summary>The row-id getter, or null for a custom cursor that does not implement ids.</summary>
@@ -150,7 +188,7 @@ internal sealed class ScoredDataView : IDataView, Microsoft.ML.Model.OnnxConvert
 
         public override bool MoveNext()
         {
-            if (_batch is not null && _row + 1 < _batch.Rows)
+            if (_row + 1 < _rows)
             {
                 _row++;
                 return true;
@@ -161,21 +199,19 @@ internal sealed class ScoredDataView : IDataView, Microsoft.ML.Model.OnnxConvert
         /// <summary>Reads up to a batch of rows from the input, scores them, and moves to the first; false at the end of the data.</summary>
         private bool ScoreNextBatch()
         {
-            var parent = _view._parent;
-            var size = parent.FeatureSize;
-            var batchStart = _batch is null ? 0 : _batchStart + _batch.Rows;
+            var batchStart = _batchStart + _rows;
             var rows = 0;
             try
             {
-                while (rows < parent.ScoringBatchSize && _input.MoveNext())
+                while (rows < _batchSize && _input.MoveNext())
                 {
-                    _copyFeatures(_features.AsSpan(rows * size, size));
+                    _reader.Read(rows);
                     foreach (var slots in _slots.Values)
                         slots.Read(rows);
                     _inputId?.Invoke(ref _ids[rows]);
                     rows++;
                 }
-                if (rows < parent.ScoringBatchSize)
+                if (rows < _batchSize)
                 {
                     // ML.NET's parallel cursors end early when a worker fails and rethrow its failure only when disposed.
                     _inputEnded = true;
@@ -191,7 +227,9 @@ internal sealed class ScoredDataView : IDataView, Microsoft.ML.Model.OnnxConvert
             if (rows == 0)
                 return false;
             _batchStart = batchStart;
-            _batch = parent.Score(_features, rows);
+            _rows = 0;
+            _reader.Score(rows);
+            _rows = rows;
             _row = 0;
             return true;
         }
@@ -200,21 +238,20 @@ internal sealed class ScoredDataView : IDataView, Microsoft.ML.Model.OnnxConvert
         private InvalidDataException DescribeReadFailure(long rowHint, Exception ex)
         {
             var source = _view._source;
-            var features = source.Schema[_view._parent.FeatureColumnName];
-            var columns = _slots.Keys.Select(i => source.Schema[i]).Append(features).Distinct().ToArray();
-            var size = _view._parent.FeatureSize;
+            var scorer = _view._scorer;
+            var scored = scorer.ScoredColumns.Select(name => source.Schema[name]).ToArray();
+            var columns = _slots.Keys.Select(i => source.Schema[i]).Concat(scored).Distinct().ToArray();
             return ReadFailures.Describe(source, columns, cursor =>
             {
-                var copy = FeatureVectors.Create(cursor, features);
-                var buffer = new float[size];
-                var slots = columns.Where(c => c.Index != features.Index).Select(c => RowSlots.Create(cursor, c, 1)).ToArray();
+                var reader = scorer.CreateReader(cursor);
+                var slots = columns.Where(c => !scored.Contains(c)).Select(c => RowSlots.Create(cursor, c, 1)).ToArray();
                 return () =>
                 {
-                    copy(buffer);
+                    reader.Read(0);
                     foreach (var slot in slots)
                         slot.Read(0);
                 };
-            }, $"feature column '{features.Name}' while scoring", rowHint, ex);
+            }, $"{scorer.ScoredColumnsDescription} while scoring", rowHint, ex);
         }
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
@@ -223,7 +260,7 @@ internal sealed class ScoredDataView : IDataView, Microsoft.ML.Model.OnnxConvert
                 throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was created.");
             var getter = column.Index < _view._source.Schema.Count
                 ? _slots[column.Index].Getter(() => _row)
-                : _view._parent.Head.MakeGetter(column.Name, () => _batch!, () => _row);
+                : _reader.Getter(column.Name, () => _row);
             return getter as ValueGetter<TValue>
                 ?? throw new InvalidOperationException($"Column '{column.Name}' has type {column.Type}; it cannot be read as {typeof(TValue).Name}.");
         }
