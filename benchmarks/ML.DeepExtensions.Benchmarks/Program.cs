@@ -21,6 +21,12 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 Thread.CurrentThread.CurrentCulture = CultureInfo.InvariantCulture;
+if (args.Contains("--default-allocator"))
+{
+    // A/B of the allocator lever (issue 15): glibc's default malloc thresholds instead of TorchRuntime's.
+    TorchRuntime.TuneNativeAllocator = false;
+    args = args.Where(a => a != "--default-allocator").ToArray();
+}
 if (ML.DeepExtensions.Benchmarks.Vision.VisionSettings.Wants(args))
     return ML.DeepExtensions.Benchmarks.Vision.VisionBenchmark.Run(args); // Fashion-MNIST image benchmark: see Vision/ and README.md
 if (ML.DeepExtensions.Benchmarks.Onnx.OnnxBenchmark.Wants(args))
@@ -38,7 +44,7 @@ if (ML.DeepExtensions.Benchmarks.Speech.SpeechBenchmark.Wants(args))
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick | --speech [--speech-epochs N]] [--threads N] [--no-profile] [--profile-repeats N] [--out FILE]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick | --speech [--speech-epochs N]] [--threads N] [--default-allocator] [--no-profile] [--profile-repeats N] [--out FILE]");
     return 2;
 }
 

@@ -156,9 +156,11 @@ internal sealed class BertBlockModule : nn.Module<Tensor, Tensor, Tensor>
         var q = Split(query.forward(x));
         var k = Split(key.forward(x));
         var v = Split(value.forward(x));
-        var scores = q.matmul(k.transpose(-2, -1)).div_(Math.Sqrt(headWidth)).add_(keyMask);
-        var weights = Drop(scores.softmax(-1));
-        var mixed = weights.matmul(v).transpose(1, 2).reshape(batch, length, width);
+        // Without dropout, libtorch's fused kernel (see SelfAttentionModule.Fused); with it, ours, whose mask comes from the model's generator.
+        var attended = training && _dropout > 0 || !SelfAttentionModule.Fused
+            ? Drop(q.matmul(k.transpose(-2, -1)).div_(Math.Sqrt(headWidth)).add_(keyMask).softmax(-1)).matmul(v)
+            : nn.functional.scaled_dot_product_attention(q, k, v, keyMask);
+        var mixed = attended.transpose(1, 2).reshape(batch, length, width);
         var h = attentionNorm.forward(Drop(attentionOutput.forward(mixed)).add_(x));
         var feed = output.forward(nn.functional.gelu(intermediate.forward(h)));
         return outputNorm.forward(Drop(feed).add_(h)).MoveToOuterDisposeScope();

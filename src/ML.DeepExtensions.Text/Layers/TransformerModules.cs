@@ -117,6 +117,13 @@ internal sealed class SelfAttentionModule : nn.Module<Tensor, Tensor, Tensor>
         _generator = generator;
     }
 
+    /// <summary>
+    /// Whether attention without dropout (scoring, generation, training with dropout 0) runs through libtorch's fused
+    /// <c>scaled_dot_product_attention</c> (default true); false computes softmax(QKᵀ/√d + mask)·V step by step. Both
+    /// agree within float rounding (tests compare them); internal so tests and benchmarks can measure either.
+    /// </summary>
+    internal static bool Fused { get; set; } = true;
+
     /// <summary>x (batch, length, d), keep (batch, length) → (batch, length, d).</summary>
     public override Tensor forward(Tensor x, Tensor keep) => Forward(x, keep, null, 0);
 
@@ -132,12 +139,22 @@ internal sealed class SelfAttentionModule : nn.Module<Tensor, Tensor, Tensor>
         var parts = qkv.forward(x).view(batch, length, 3, _heads, headWidth).permute(2, 0, 3, 1, 4);
         var (q, k, v) = (parts[0], parts[1], parts[2]);
         cache?.Store(block, k, v);
-        var scores = q.matmul(k.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(headWidth));
-        scores = scores.masked_fill(Allowed(keep, length).logical_not(), float.NegativeInfinity);
-        var weights = scores.softmax(-1);
-        if (training && _dropout > 0)
-            weights = Dropout(weights, _dropout, _generator);
-        var mixed = weights.matmul(v).transpose(1, 2).reshape(batch, length, width);
+        Tensor attended;
+        if (training && _dropout > 0 || !Fused)
+        {
+            var scores = q.matmul(k.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(headWidth));
+            scores = scores.masked_fill(Allowed(keep, length).logical_not(), float.NegativeInfinity);
+            var weights = scores.softmax(-1);
+            if (training && _dropout > 0)
+                weights = Dropout(weights, _dropout, _generator);
+            attended = weights.matmul(v);
+        }
+        else
+        {
+            // libtorch's fused kernel; the dropout path above stays ours because its mask must come from the model's generator.
+            attended = nn.functional.scaled_dot_product_attention(q, k, v, Allowed(keep, length));
+        }
+        var mixed = attended.transpose(1, 2).reshape(batch, length, width);
         return output.forward(mixed).MoveToOuterDisposeScope();
     }
 
