@@ -35,6 +35,8 @@ if (ML.DeepExtensions.Benchmarks.Text.BertBenchmark.Wants(args))
     return ML.DeepExtensions.Benchmarks.Text.BertBenchmark.Run(args); // pretrained BERT: fine-tuning vs a raw loop, embeddings vs ONNX Runtime (Text/BertBenchmark.cs)
 if (ML.DeepExtensions.Benchmarks.Detection.DetectionBenchmark.Wants(args))
     return ML.DeepExtensions.Benchmarks.Detection.DetectionBenchmark.Run(args); // NMS vs TorchVision.NET, detector images/s and mAP: see Detection/ and docs/detection.md
+if (ML.DeepExtensions.Benchmarks.Text.AttentionBenchmark.Wants(args))
+    return ML.DeepExtensions.Benchmarks.Text.AttentionBenchmark.Run(args); // fused vs step-by-step attention (Text/AttentionBenchmark.cs)
 if (ML.DeepExtensions.Benchmarks.Text.GenerationBenchmark.Wants(args))
     return ML.DeepExtensions.Benchmarks.Text.GenerationBenchmark.Run(args); // GPT generation with and without the key/value cache (Text/GenerationBenchmark.cs)
 if (ML.DeepExtensions.Benchmarks.Text.TextSettings.Wants(args))
@@ -44,7 +46,7 @@ if (ML.DeepExtensions.Benchmarks.Speech.SpeechBenchmark.Wants(args))
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick | --speech [--speech-epochs N]] [--threads N] [--default-allocator] [--no-profile] [--profile-repeats N] [--out FILE]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --attention | --attention-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick | --speech [--speech-epochs N]] [--threads N] [--default-allocator] [--no-profile] [--profile-repeats N] [--out FILE]");
     return 2;
 }
 

@@ -96,6 +96,7 @@ internal static class TrainingLoop
         var explosionThreshold = double.IsNaN(referenceLoss) ? double.PositiveInfinity : ExplosionFactor * Math.Max(referenceLoss, MinReferenceLoss);
 
         var stepsPerEpoch = training.Count is { } n ? BatchSource.StepsPerPass(n, batchSize, noSingleRowBatch) : 0;
+        var appliedLearningRate = double.NaN;
         try
         {
             for (var epoch = startEpoch; epoch < options.Epochs; epoch++)
@@ -117,7 +118,12 @@ internal static class TrainingLoop
                     using var scope = torch.NewDisposeScope();
                     var progress = stepsPerEpoch > 0 ? (double)step / stepsPerEpoch : 0;
                     learningRate = LearningRateAt(options, plateauFactor, epoch, progress);
-                    Optimizers.SetLearningRate(optimizer, learningRate, factors);
+                    if (learningRate != appliedLearningRate)
+                    {
+                        // Written only when the schedule changes it (a constant rate is set once per run).
+                        Optimizers.SetLearningRate(optimizer, learningRate, factors);
+                        appliedLearningRate = learningRate;
+                    }
 
                     var onDevice = batch.To(device);
                     optimizer.zero_grad();
