@@ -103,7 +103,7 @@ internal static class SpeechBenchmark
             var beamTime = clock.Elapsed;
             var beamMetrics = SpeechRecognitionMetrics.From(testClips.Select((c, i) => (c.Transcript, beamTranscripts[i])));
 
-            Console.WriteLine($"| **{encoder}** training (MLContext seed {seed}, {trainedEpochs} epochs, batch {options.BatchSize}, learning rate {F(options.LearningRate, "G3")}, {model.Network.Layers[0]}, {model.Network.Describe(features.FeaturesPerFrame + 1).Sum(l => l.Parameters):N0} parameters) | {F(training.TotalSeconds, "F0")} s, {F(trainClips.Count / epochSeconds, "F1")} utterances/s ({F(epochSeconds, "F1")} s/epoch) |");
+            Console.WriteLine($"| **{encoder}** training (MLContext seed {seed}, {trainedEpochs} epochs, batch {options.BatchSize}, learning rate {F(options.LearningRate, "G3")}, {model.Network.Describe(features.FeaturesPerFrame + 1).Sum(l => l.Parameters):N0} parameters) | {F(training.TotalSeconds, "F0")} s, {F(trainClips.Count / epochSeconds, "F1")} utterances/s ({F(epochSeconds, "F1")} s/epoch) |");
             Console.WriteLine($"| {encoder} recognition (batched Transcribe, greedy) | {F(recognition.TotalSeconds, "F2")} s for {F(testSeconds, "F0")} s of audio: real-time factor {F(recognition.TotalSeconds / testSeconds, "F4")} |");
             Console.WriteLine($"| {encoder} unseen voices (greedy) | WER {F(metrics.WordErrorRate * 100, "F1")} %, CER {F(metrics.CharacterErrorRate * 100, "F1")} %, word accuracy {F(metrics.WordAccuracy * 100, "F1")} %, sentence accuracy {F(metrics.SentenceAccuracy * 100, "F1")} % |");
             Console.WriteLine($"| {encoder} with prefix beam search (width 8) | {F(beamTime.TotalSeconds, "F2")} s: real-time factor {F(beamTime.TotalSeconds / testSeconds, "F4")}; unseen voices WER {F(beamMetrics.WordErrorRate * 100, "F1")} %, CER {F(beamMetrics.CharacterErrorRate * 100, "F1")} %, word accuracy {F(beamMetrics.WordAccuracy * 100, "F1")} % |");
@@ -129,7 +129,9 @@ internal static class SpeechBenchmark
         {
             case SpeechEncoder.QuartzNet:
                 options.Epochs = 30;
-                options.LearningRate = 3e-3;
+                options.LearningRate = 5e-3;
+                options.WarmupEpochs = 2;
+                options.QuartzNet = new QuartzNetParameters { Dropout = 0 };
                 break;
             case SpeechEncoder.Conformer:
                 options.Epochs = 30;
