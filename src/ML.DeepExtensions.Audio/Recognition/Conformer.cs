@@ -217,21 +217,26 @@ internal sealed class ConformerBlock : nn.Module<Tensor, Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor x, Tensor frameMask, Tensor keyPadding)
     {
         using var scope = torch.NewDisposeScope();
+        // Scalars held to the end: TorchSharp's one-argument add passes a temporary alpha the collector can free mid-call.
+        using var one = 1.0.ToScalar();
+        using var half = 0.5.ToScalar();
         var n = x.shape[0];
         var t = x.shape[1];
         var headSize = _size / _heads;
-        x = x.add(feedForward1.forward(x).mul(0.5));
+        using var scale = (1.0 / Math.Sqrt(headSize)).ToScalar();
+        using var negativeInfinity = float.NegativeInfinity.ToScalar();
+        x = x.add(feedForward1.forward(x), half);
 
         // Multi-head self-attention; padded keys get zero weight, so real frames never see padding.
         var a = attentionNorm.forward(x);
         var q = query.forward(a).view(n, t, _heads, headSize).transpose(1, 2);
         var k = key.forward(a).view(n, t, _heads, headSize).transpose(1, 2);
         var v = value.forward(a).view(n, t, _heads, headSize).transpose(1, 2);
-        var scores = q.matmul(k.transpose(2, 3)).div(Math.Sqrt(headSize));
-        scores = scores.masked_fill(keyPadding.view(n, 1, 1, t), float.NegativeInfinity);
+        var scores = q.matmul(k.transpose(2, 3)).mul(scale);
+        scores = scores.masked_fill(keyPadding.view(n, 1, 1, t), negativeInfinity);
         var weights = dropout.forward(scores.softmax(-1));
         var attended = weights.matmul(v).transpose(1, 2).reshape(n, t, _size);
-        x = x.add(dropout.forward(attentionOut.forward(attended)));
+        x = x.add(dropout.forward(attentionOut.forward(attended)), one);
 
         // Convolution module, channels first; the depthwise convolution reads zeros on padded frames.
         var c = convolutionNorm.forward(x).transpose(1, 2);
@@ -239,9 +244,9 @@ internal sealed class ConformerBlock : nn.Module<Tensor, Tensor, Tensor, Tensor>
         c = nn.functional.glu(pointwiseIn.forward(c), 1).mul(channelMask);
         c = nn.functional.silu(convolutionBatchNorm.call(depthwise.forward(c), channelMask));
         c = dropout.forward(pointwiseOut.forward(c)).transpose(1, 2);
-        x = x.add(c);
+        x = x.add(c, one);
 
-        x = x.add(feedForward2.forward(x).mul(0.5));
+        x = x.add(feedForward2.forward(x), half);
         return finalNorm.forward(x).MoveToOuterDisposeScope();
     }
 }
@@ -281,6 +286,7 @@ internal sealed class ConformerModule : nn.Module<Tensor, Tensor>
     {
         SpeechEncoding.CheckInput(input, _features, "Conformer");
         using var scope = torch.NewDisposeScope();
+        using var one = 1.0.ToScalar(); // held to the end: see ConformerBlock
         var n = input.shape[0];
         var frames = input.shape[1];
         var lengths = SpeechEncoding.Lengths(input, _features);
@@ -289,16 +295,16 @@ internal sealed class ConformerModule : nn.Module<Tensor, Tensor>
             x = SpeechEncoding.SpecAugment(x, lengths.data<long>().ToArray(),
                 new(_layer.FrequencyMasks, _layer.FrequencyMaskWidth, _layer.TimeMasks, _layer.TimeMaskWidth), _generator);
         var frames1 = ConformerLayer.Halved(frames);
-        var lengths1 = lengths.add(1).div(2, rounding_mode: RoundingMode.floor);
+        var lengths1 = SpeechEncoding.Halved(lengths);
         var frames2 = ConformerLayer.OutputFrames(frames);
-        var lengths2 = lengths1.add(1).div(2, rounding_mode: RoundingMode.floor);
+        var lengths2 = SpeechEncoding.Halved(lengths1);
         var mask1 = SpeechEncoding.FrameMask(lengths1, frames1, input.device, input.dtype).view(n, 1, frames1, 1);
         var mask2 = SpeechEncoding.FrameMask(lengths2, frames2, input.device, input.dtype);
         var h = nn.functional.relu(subsample1.forward(x.unsqueeze(1))).mul(mask1);
         h = nn.functional.relu(subsample2.forward(h)).mul(mask2.view(n, 1, frames2, 1));
         h = projection.forward(h.permute(0, 2, 1, 3).reshape(n, frames2, -1));
-        h = dropout.forward(h.add(Positions(frames2, _layer.ModelSize, h.device, h.dtype)));
-        var keyPadding = mask2.eq(0);
+        h = dropout.forward(h.add(Positions(frames2, _layer.ModelSize, h.device, h.dtype), one));
+        var keyPadding = mask2.logical_not();
         foreach (var block in blocks)
             h = block.call(h, mask2, keyPadding);
         return h.MoveToOuterDisposeScope();

@@ -235,6 +235,7 @@ internal sealed class QuartzNetModule : nn.Module<Tensor, Tensor>
     {
         SpeechEncoding.CheckInput(input, _features, "QuartzNet");
         using var scope = torch.NewDisposeScope();
+        using var one = 1.0.ToScalar(); // held to the end: see MaskedBatchNorm1d
         var frames = input.shape[1];
         var lengths = SpeechEncoding.Lengths(input, _features);
         var x = input.narrow(2, 0, _features);
@@ -242,7 +243,7 @@ internal sealed class QuartzNetModule : nn.Module<Tensor, Tensor>
             x = SpeechEncoding.SpecAugment(x, lengths.data<long>().ToArray(),
                 new(_layer.FrequencyMasks, _layer.FrequencyMaskWidth, _layer.TimeMasks, _layer.TimeMaskWidth), _generator);
         var outFrames = QuartzNetLayer.OutputFrames(frames);
-        var outLengths = lengths.add(1).div(2, rounding_mode: RoundingMode.floor);
+        var outLengths = SpeechEncoding.Halved(lengths);
         var mask = SpeechEncoding.FrameMask(outLengths, outFrames, input.device, input.dtype).unsqueeze(1); // (N, 1, T')
         // (N, T, F) → (N, F, T); padded frames are zero in the input already.
         var h = nn.functional.relu(prologue.call(x.transpose(1, 2), mask)).mul(mask);
@@ -254,7 +255,7 @@ internal sealed class QuartzNetModule : nn.Module<Tensor, Tensor>
             {
                 h = subblocks[b * _layer.Repeats + r].call(h, mask);
                 if (r == _layer.Repeats - 1)
-                    h = h.add(residualNorms[b].call(residuals[b].forward(blockInput), mask));
+                    h = h.add(residualNorms[b].call(residuals[b].forward(blockInput), mask), one);
                 h = dropout.forward(nn.functional.relu(h)).mul(mask);
             }
         }

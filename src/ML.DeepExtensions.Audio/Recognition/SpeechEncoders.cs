@@ -76,6 +76,9 @@ internal static class SpeechEncoding
     /// <summary>Each utterance's frame count, read from the mask channel (the last) of <c>(N, frames, features + 1)</c>, on the CPU.</summary>
     public static Tensor Lengths(Tensor input, int features) => input.select(2, features).sum(1).to(ScalarType.Int64).cpu();
 
+    /// <summary>⌈length / 2⌉ of each length (a stride-2 layer with centred padding), as a new CPU Int64 tensor.</summary>
+    public static Tensor Halved(Tensor lengths) => torch.tensor(lengths.data<long>().ToArray().Select(l => (l + 1) / 2).ToArray());
+
     /// <summary>A (N, frames) float mask: 1 where the frame index is below the utterance's length.</summary>
     public static Tensor FrameMask(Tensor lengths, long frames, Device device, ScalarType dtype)
         => torch.arange(frames, device: device).unsqueeze(0).lt(lengths.to(device).unsqueeze(1)).to(dtype);
@@ -154,18 +157,28 @@ internal sealed class MaskedBatchNorm1d : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Normalises <paramref name="x"/> (N, C, T); <paramref name="mask"/> (N, 1, T) is 1 on real frames. Padded outputs are not zeroed.</summary>
     public override Tensor forward(Tensor x, Tensor mask)
     {
+        // Every Scalar is held until the end (see SpeechScalars): TorchSharp's one-argument add/sub pass a temporary alpha
+        // that the garbage collector can free during the native call.
         using var scope = torch.NewDisposeScope();
+        using var one = 1.0.ToScalar();
+        using var minusOne = (-1.0).ToScalar();
+        using var two = 2.0.ToScalar();
+        using var keep = (1 - Momentum).ToScalar();
+        using var momentum = Momentum.ToScalar();
+        using var epsilon = Epsilon.ToScalar();
         var channels = x.shape[1];
         Tensor mean, variance;
         if (training)
         {
-            var count = mask.sum().clamp_min(2);
+            var count = mask.sum().clamp_min(two);
             mean = x.mul(mask).sum([0L, 2L]).div(count);
-            variance = x.sub(mean.view(1, channels, 1)).mul(mask).pow(2).sum([0L, 2L]).div(count);
+            var centred = x.add(mean.view(1, channels, 1), minusOne).mul(mask);
+            variance = centred.mul(centred).sum([0L, 2L]).div(count);
             using (torch.no_grad())
             {
-                running_mean.copy_(running_mean.mul(1 - Momentum).add(mean.detach().mul(Momentum)));
-                running_var.copy_(running_var.mul(1 - Momentum).add(variance.detach().mul(count).div(count.sub(1)).mul(Momentum)));
+                running_mean.copy_(running_mean.mul(keep).add(mean.detach().mul(momentum), one));
+                var unbiased = variance.detach().mul(count).div(count.add(one, minusOne));
+                running_var.copy_(running_var.mul(keep).add(unbiased.mul(momentum), one));
             }
         }
         else
@@ -173,7 +186,7 @@ internal sealed class MaskedBatchNorm1d : nn.Module<Tensor, Tensor, Tensor>
             mean = running_mean;
             variance = running_var;
         }
-        var normalised = x.sub(mean.view(1, channels, 1)).div(variance.add(Epsilon).sqrt().view(1, channels, 1));
-        return normalised.mul(weight.view(1, channels, 1)).add(bias.view(1, channels, 1)).MoveToOuterDisposeScope();
+        var normalised = x.add(mean.view(1, channels, 1), minusOne).div(variance.add(epsilon, one).sqrt().view(1, channels, 1));
+        return normalised.mul(weight.view(1, channels, 1)).add(bias.view(1, channels, 1), one).MoveToOuterDisposeScope();
     }
 }
