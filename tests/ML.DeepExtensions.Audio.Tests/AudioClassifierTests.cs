@@ -12,6 +12,7 @@ using Xunit.Abstractions;
 namespace ML.DeepExtensions.Audio.Tests;
 
 /// <summary>Keyword spotting: single spoken words (ten digits + ten commands) → one of 20 classes, unseen voices at test time.</summary>
+[Collection(AccuracySettings.Collection)]
 public sealed class AudioClassifierTests(ITestOutputHelper output)
 {
     private static AudioClassifierOptions Small(int epochs) => new()

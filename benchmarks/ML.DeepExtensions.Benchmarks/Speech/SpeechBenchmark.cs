@@ -13,11 +13,12 @@ using ML.DeepExtensions.Training;
 namespace ML.DeepExtensions.Benchmarks.Speech;
 
 /// <summary>
-/// <c>--speech [--speech-epochs N] [--threads N]</c>: the espeak-ng spoken digits/commands corpus (eng/data/SpokenCorpus.cs,
-/// 448 training clips from 56 voices, 80 test clips from 8 unseen voices). Measures feature extraction speed (log-mel,
-/// batched, as training and scoring compute it), training utterances/s of the DeepSpeech2-style recogniser, real-time
-/// factor of recognition (batched <c>Transcribe</c>: processing time / audio duration) and WER/CER/word accuracy on the
-/// unseen voices. Prints one markdown table.
+/// <c>--speech [--speech-encoders DeepSpeech2,QuartzNet,Conformer] [--speech-epochs N] [--threads N]</c>: the espeak-ng spoken
+/// digits/commands corpus (eng/data/SpokenCorpus.cs, 448 training clips from 56 voices, 80 test clips from 8 unseen voices).
+/// Measures feature extraction speed, then for each encoder: training utterances/s, real-time factor of recognition (batched
+/// <c>Transcribe</c>: processing time / audio duration), WER/CER/word accuracy on the unseen voices (greedy and beam search),
+/// and — when Debian's pocketsphinx-testdata is installed — WER/CER on its 11 transcribed real recordings. Prints one
+/// markdown table.
 /// </summary>
 internal static class SpeechBenchmark
 {
