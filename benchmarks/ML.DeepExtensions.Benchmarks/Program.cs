@@ -41,12 +41,16 @@ if (ML.DeepExtensions.Benchmarks.Text.GenerationBenchmark.Wants(args))
     return ML.DeepExtensions.Benchmarks.Text.GenerationBenchmark.Run(args); // GPT generation with and without the key/value cache (Text/GenerationBenchmark.cs)
 if (ML.DeepExtensions.Benchmarks.Text.TextSettings.Wants(args))
     return ML.DeepExtensions.Benchmarks.Text.TextBenchmark.Run(args); // fortunes text benchmark: see Text/ and README.md
+if (ML.DeepExtensions.Benchmarks.Speech.SpeechRawLoop.Wants(args))
+    return ML.DeepExtensions.Benchmarks.Speech.SpeechRawLoop.Run(args); // DeepSpeech2 training: our Fit vs a bare TorchSharp loop (Speech/SpeechRawLoop.cs)
+if (ML.DeepExtensions.Benchmarks.Speech.KeywordBenchmark.Wants(args))
+    return ML.DeepExtensions.Benchmarks.Speech.KeywordBenchmark.Run(args); // espeak-ng keyword spotting: see Speech/KeywordBenchmark.cs and docs/speech.md
 if (ML.DeepExtensions.Benchmarks.Speech.SpeechBenchmark.Wants(args))
     return ML.DeepExtensions.Benchmarks.Speech.SpeechBenchmark.Run(args); // espeak-ng speech recognition: see Speech/ and docs/speech.md
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --attention | --attention-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick | --speech [--speech-epochs N]] [--threads N] [--default-allocator] [--no-profile] [--profile-repeats N] [--out FILE]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --attention | --attention-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick | --speech [--speech-epochs N] [--speech-encoders DeepSpeech2,QuartzNet,Conformer] | --keywords [--keywords-clips N] [--keywords-epochs N] | --speech-raw-loop [--speech-raw-epochs N]] [--threads N] [--default-allocator] [--no-profile] [--profile-repeats N] [--out FILE]");
     return 2;
 }
 

@@ -29,9 +29,9 @@ internal static class Corpus
 {
     public static readonly string Folder = Path.Combine(Path.GetTempPath(), "mldx-audio-tests-corpus");
 
-    public static IReadOnlyList<SpokenClip> Training(int clips, int seed = 1) => SpokenCorpus.Generate(Folder, SpokenCorpus.TrainingVoices, clips, seed);
+    public static IReadOnlyList<SpokenClip> Training(int clips, int seed = 1, int maxWords = 2) => SpokenCorpus.Generate(Folder, SpokenCorpus.TrainingVoices, clips, seed, maxWords);
 
-    public static IReadOnlyList<SpokenClip> Test(int clips, int seed = 2) => SpokenCorpus.Generate(Folder, SpokenCorpus.TestVoices, clips, seed);
+    public static IReadOnlyList<SpokenClip> Test(int clips, int seed = 2, int maxWords = 2) => SpokenCorpus.Generate(Folder, SpokenCorpus.TestVoices, clips, seed, maxWords);
 
     public static IDataView Paths(MLContext ml, IEnumerable<SpokenClip> clips)
         => ml.Data.LoadFromEnumerable(clips.Select(c => new ClipRow { AudioPath = c.Path, Transcript = c.Transcript }).ToArray());

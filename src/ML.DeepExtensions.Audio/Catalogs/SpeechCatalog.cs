@@ -43,7 +43,7 @@ public sealed class SpeechRecognitionTrainers
 
     internal SpeechRecognitionTrainers(IHostEnvironment env) => _env = env;
 
-    /// <summary>A CTC speech recogniser with a DeepSpeech2-style encoder over a character vocabulary.</summary>
+    /// <summary>A CTC speech recogniser over a character vocabulary with the default DeepSpeech2-style encoder (QuartzNet and Conformer through the options overload).</summary>
     /// <param name="audioColumnName">Mono samples (vector of Single at 16 kHz), default <c>Audio</c>.</param>
     /// <param name="transcriptColumnName">Transcript (String), default <c>Transcript</c>.</param>
     /// <param name="outputColumnName">Predicted transcript column, default <c>PredictedTranscript</c>.</param>

@@ -161,6 +161,18 @@ internal sealed class FeatureBank : IDisposable
         return features.to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The first <paramref name="frames"/> frames of an utterance's features into <paramref name="values"/> (frames × F, row-major), zero-padded.</summary>
+    public void Fixed(float[] samples, int frames, float[] values)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var features = Utterance(samples).contiguous();
+        var computed = features.data<float>().ToArray();
+        var count = Math.Min(computed.Length, values.Length);
+        Array.Copy(computed, values, count);
+        Array.Clear(values, count, values.Length - count);
+    }
+
     /// <summary>
     /// A padded batch: features (N, T, F + 1) whose last channel is 1 on the utterance's frames and 0 on padding (the
     /// encoder reads lengths from it), and the frame count of each utterance.

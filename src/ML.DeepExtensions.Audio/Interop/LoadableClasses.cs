@@ -7,3 +7,5 @@ using ML.DeepExtensions.Audio.Persistence;
     typeof(Microsoft.ML.SignatureLoadModel), "Speech Recognition Transformer", SpeechRecognizerFormat.LoaderSignature)]
 [assembly: Microsoft.ML.LoadableClass(typeof(AudioLoadingTransformer), typeof(AudioLoadingFormat), null,
     typeof(Microsoft.ML.SignatureLoadModel), "Audio Loading Transformer", AudioLoadingFormat.LoaderSignature)]
+[assembly: Microsoft.ML.LoadableClass(typeof(AudioFeaturizingTransformer), typeof(AudioFeaturizingFormat), null,
+    typeof(Microsoft.ML.SignatureLoadModel), "Audio Featurizing Transformer", AudioFeaturizingFormat.LoaderSignature)]

@@ -38,6 +38,15 @@ internal static class SpeechInterop
     public static IDataView Transform(SpeechRecognitionTransformer transformer, IDataView input)
         => RowMapping.Transform(transformer.Environment, input, schema => new TranscriptRowMapper(transformer, schema));
 
+    public static DataViewSchema OutputSchema(AudioFeaturizingTransformer transformer, DataViewSchema inputSchema)
+        => RowMapping.OutputSchema(inputSchema, schema => new AudioFeaturizingRowMapper(transformer, schema));
+
+    public static IRowToRowMapper RowToRowMapper(AudioFeaturizingTransformer transformer, DataViewSchema inputSchema)
+        => RowMapping.RowToRowMapper(transformer.Environment, inputSchema, schema => new AudioFeaturizingRowMapper(transformer, schema));
+
+    public static IDataView Transform(AudioFeaturizingTransformer transformer, IDataView input)
+        => RowMapping.Transform(transformer.Environment, input, schema => new AudioFeaturizingRowMapper(transformer, schema));
+
     public static DataViewSchema OutputSchema(AudioLoadingTransformer transformer, DataViewSchema inputSchema)
         => RowMapping.OutputSchema(inputSchema, schema => new AudioLoadingRowMapper(transformer, schema));
 
@@ -143,4 +152,54 @@ internal sealed class AudioLoadingRowMapper : IRowMapper
     public ITransformer GetTransformer() => _parent;
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => AudioLoadingFormat.Save(ctx, _parent);
+}
+
+/// <summary>Computes the current row's fixed-size features once per cursor position (one filterbank per cursor).</summary>
+internal sealed class AudioFeaturizingRowMapper : IRowMapper
+{
+    private readonly AudioFeaturizingTransformer _parent;
+    private readonly int _audioIndex;
+
+    public AudioFeaturizingRowMapper(AudioFeaturizingTransformer parent, DataViewSchema inputSchema)
+    {
+        AudioColumn.Check(inputSchema, parent.InputColumnName);
+        _parent = parent;
+        _audioIndex = inputSchema[parent.InputColumnName].Index;
+    }
+
+    public DataViewSchema.DetachedColumn[] GetOutputColumns() => [new(_parent.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, _parent.Size))];
+
+    public Func<int, bool> GetDependencies(Func<int, bool> activeOutput)
+    {
+        var active = activeOutput(0);
+        return column => active && column == _audioIndex;
+    }
+
+    public Delegate[] CreateGetters(DataViewRow input, Func<int, bool> activeOutput, out Action disposer)
+    {
+        disposer = () => { };
+        if (!activeOutput(0))
+            return new Delegate[1];
+        var samples = AudioColumn.Getter(input, input.Schema[_audioIndex]);
+        var bank = new FeatureBank(_parent.Features, TorchSharp.torch.CPU);
+        disposer = bank.Dispose;
+        long position = -1;
+        var values = new float[_parent.Size];
+        ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> value) =>
+        {
+            if (position != input.Position || position < 0)
+            {
+                bank.Fixed(samples(input.Position, "featurized"), _parent.Frames, values);
+                position = input.Position;
+            }
+            var editor = VBufferEditor.Create(ref value, values.Length);
+            values.CopyTo(editor.Values);
+            value = editor.Commit();
+        };
+        return [getter];
+    }
+
+    public ITransformer GetTransformer() => _parent;
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => AudioFeaturizingFormat.Save(ctx, _parent);
 }

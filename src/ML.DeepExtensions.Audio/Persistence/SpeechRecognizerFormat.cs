@@ -128,3 +128,47 @@ internal static class AudioLoadingFormat
         return new AudioLoadingTransformer(env, h.OutputColumn, h.InputColumn, h.Folder, h.SampleRate);
     }
 }
+
+/// <summary>How an <see cref="AudioFeaturizingTransformer"/> lives in an ML.NET model zip: columns, frames and feature settings as a JSON header.</summary>
+internal static class AudioFeaturizingFormat
+{
+    public const string LoaderSignature = "MLDX.AudioFeaturizer";
+    private const string ModelSignature = "MLDXAFEA";
+    private const uint Version1 = 0x00010001;
+
+    private static VersionInfo GetVersionInfo() => new(
+        modelSignature: ModelSignature,
+        verWrittenCur: Version1,
+        verReadableCur: Version1,
+        verWeCanReadBack: Version1,
+        loaderSignature: LoaderSignature,
+        loaderAssemblyName: typeof(AudioFeaturizingFormat).Assembly.GetName().Name);
+
+    private sealed record Header(string OutputColumn, string InputColumn, int Frames, AudioFeatureOptions Features);
+
+    public static void Save(ModelSaveContext ctx, AudioFeaturizingTransformer transformer)
+    {
+        MLNetInternals.SelfCheck();
+        ctx.CheckAtModel();
+        ctx.SetVersionInfo(GetVersionInfo());
+        JsonHeader.Write(ctx, new Header(transformer.OutputColumnName, transformer.InputColumnName, transformer.Frames, transformer.Features), []);
+    }
+
+    public static AudioFeaturizingTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        ctx.CheckAtModel(GetVersionInfo());
+        var stored = JsonHeader.Read<Header>(ctx, "audio-featurizer", hashed: true);
+        var h = stored.Header;
+        if (string.IsNullOrWhiteSpace(h.OutputColumn) || string.IsNullOrWhiteSpace(h.InputColumn) || h.Frames <= 0 || h.Features is null)
+            throw stored.HeaderDamaged($"has a header with an empty column name, no feature settings or frames that are not positive ({h.Frames})");
+        try
+        {
+            h.Features.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw stored.HeaderDamaged($"has a header whose feature settings are not valid: {ex.Message}");
+        }
+        return new AudioFeaturizingTransformer(env, h.OutputColumn, h.InputColumn, h.Frames, h.Features);
+    }
+}

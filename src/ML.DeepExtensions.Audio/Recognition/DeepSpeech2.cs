@@ -21,7 +21,7 @@ namespace ML.DeepExtensions.Audio;
 /// same zeros whatever the padding. Without the normalisation the clipped-ReLU outputs (up to 20)
 /// saturate the GRU gates and training stalls on the CTC blank plateau (measured: word accuracy 11 % after 30 epochs).
 /// </remarks>
-public sealed class DeepSpeech2Layer : Layer
+public sealed class DeepSpeech2Layer : Layer, ISpeechEncoderLayer
 {
     /// <summary>Frames of input per output frame.</summary>
     public const int TimeReduction = 2;
@@ -67,6 +67,8 @@ public sealed class DeepSpeech2Layer : Layer
     /// <summary>Output frames for <paramref name="frames"/> input frames (kernel 11, stride 2, padding 5 in time).</summary>
     public static long OutputFrames(long frames) => (frames + 1) / 2;
 
+    long ISpeechEncoderLayer.OutputFrames(long frames) => OutputFrames(frames);
+
     /// <inheritdoc />
     public override string ToString() => $"DeepSpeech2(conv {Channels}×2, BiGRU {HiddenSize} × {RecurrentLayers})";
 
@@ -100,8 +102,8 @@ public sealed class DeepSpeech2Layer : Layer
     }
 }
 
-/// <summary>Parameters of the <c>DeepSpeech2</c> architecture (CPU-sized defaults).</summary>
-public sealed class DeepSpeech2Parameters
+/// <summary>Parameters of the <c>DeepSpeech2</c> architecture (CPU-sized defaults); SpecAugment settings come from <see cref="SpeechEncoderParameters"/>.</summary>
+public sealed class DeepSpeech2Parameters : SpeechEncoderParameters
 {
     /// <summary>Channels of both convolutions.</summary>
     [ArchitectureParameter("Channels of both convolutions (11×11 kernels).")]
@@ -118,27 +120,13 @@ public sealed class DeepSpeech2Parameters
     /// <summary>Dropout between stacked GRUs.</summary>
     [ArchitectureParameter("Dropout between stacked GRU layers.")]
     public double Dropout { get; set; } = 0.1;
-
-    /// <summary>SpecAugment frequency masks per training utterance.</summary>
-    [ArchitectureParameter("SpecAugment: frequency masks per training utterance.")]
-    public int FrequencyMasks { get; set; } = 2;
-
-    /// <summary>Largest frequency mask.</summary>
-    [ArchitectureParameter("SpecAugment: largest frequency mask, in feature channels.")]
-    public int FrequencyMaskWidth { get; set; } = 6;
-
-    /// <summary>SpecAugment time masks per training utterance.</summary>
-    [ArchitectureParameter("SpecAugment: time masks per training utterance.")]
-    public int TimeMasks { get; set; } = 2;
-
-    /// <summary>Largest time mask.</summary>
-    [ArchitectureParameter("SpecAugment: largest time mask in frames (at most a fifth of the utterance).")]
-    public int TimeMaskWidth { get; set; } = 10;
 }
 
 internal static class SpeechArchitectures
 {
     public const string DeepSpeech2 = "DeepSpeech2";
+    public const string QuartzNet = "QuartzNet";
+    public const string Conformer = "Conformer";
 
 #pragma warning disable CA2255 // Registering from a module initializer is the point: zips naming these load without user code.
     [ModuleInitializer]
@@ -149,6 +137,12 @@ internal static class SpeechArchitectures
         NetworkWeightBound.Register<DeepSpeech2Layer>((layer, input) => DeepSpeech2Layer.Weights(layer, input[0] - 1));
         ArchitectureRegistry.Register<DeepSpeech2Parameters>(DeepSpeech2, (p, _) => Network.Create().Add(new DeepSpeech2Layer(
             p.Channels, p.HiddenSize, p.RecurrentLayers, p.Dropout, p.FrequencyMasks, p.FrequencyMaskWidth, p.TimeMasks, p.TimeMaskWidth)));
+        LayerRegistry.Register<QuartzNetLayer>("QuartzNetEncoder");
+        NetworkWeightBound.Register<QuartzNetLayer>((layer, input) => QuartzNetLayer.Weights(layer, input[0] - 1));
+        ArchitectureRegistry.Register<QuartzNetParameters>(QuartzNet, (p, _) => Network.Create().Add(p.ToLayer()));
+        LayerRegistry.Register<ConformerLayer>("ConformerEncoder");
+        NetworkWeightBound.Register<ConformerLayer>((layer, input) => ConformerLayer.Weights(layer, input[0] - 1));
+        ArchitectureRegistry.Register<ConformerParameters>(Conformer, (p, _) => Network.Create().Add(p.ToLayer()));
     }
 }
 
@@ -190,7 +184,7 @@ internal sealed class DeepSpeech2Module : nn.Module<Tensor, Tensor>
         var lengths = input.select(2, _features).sum(1).to(ScalarType.Int64).cpu();
         var x = input.narrow(2, 0, _features);
         if (training)
-            x = SpecAugment(x, lengths.data<long>().ToArray());
+            x = SpeechEncoding.SpecAugment(x, lengths.data<long>().ToArray(), new(_layer.FrequencyMasks, _layer.FrequencyMaskWidth, _layer.TimeMasks, _layer.TimeMaskWidth), _generator);
         var outFrames = DeepSpeech2Layer.OutputFrames(frames);
         var outLengths = lengths.add(1).div(2, rounding_mode: RoundingMode.floor);
         var mask = torch.arange(outFrames, device: input.device).unsqueeze(0).lt(outLengths.to(input.device).unsqueeze(1))
@@ -205,44 +199,5 @@ internal sealed class DeepSpeech2Module : nn.Module<Tensor, Tensor>
         output.Dispose();
         packed.Dispose();
         return padded.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>SpecAugment (Park et al., 2019) without time warping: zeroed frequency bands and time spans inside each
-    /// utterance's real frames, drawn from the training run's generator.</summary>
-    private Tensor SpecAugment(Tensor x, long[] lengths)
-    {
-        var l = _layer;
-        var draws = l.FrequencyMasks + l.TimeMasks;
-        if (draws == 0 || (l.FrequencyMaskWidth == 0 && l.TimeMaskWidth == 0))
-            return x;
-        var n = lengths.Length;
-        var frames = (int)x.shape[1];
-        var random = torch.rand(new long[] { n, draws, 2 }, dtype: ScalarType.Float64, generator: _generator).data<double>().ToArray();
-        var keep = new float[n * frames * _features];
-        Array.Fill(keep, 1f);
-        for (var i = 0; i < n; i++)
-        {
-            var length = (int)lengths[i];
-            for (var d = 0; d < draws; d++)
-            {
-                var u = random[(i * draws + d) * 2];
-                var v = random[(i * draws + d) * 2 + 1];
-                if (d < l.FrequencyMasks)
-                {
-                    var width = (int)(u * (l.FrequencyMaskWidth + 1));
-                    var start = (int)(v * Math.Max(1, _features - width + 1));
-                    for (var t = 0; t < length; t++)
-                        Array.Fill(keep, 0f, (i * frames + t) * _features + start, Math.Min(width, _features - start));
-                }
-                else
-                {
-                    var width = (int)(u * (Math.Min(l.TimeMaskWidth, length / 5) + 1));
-                    var start = (int)(v * Math.Max(1, length - width + 1));
-                    Array.Fill(keep, 0f, (i * frames + start) * _features, Math.Min(width, length - start) * _features);
-                }
-            }
-        }
-        using var mask = torch.tensor(keep, new long[] { n, frames, _features }).to(x.device);
-        return x.mul(mask);
     }
 }

@@ -23,16 +23,26 @@ internal sealed class SpeechRecognitionTask : TrainingTask
 {
     private readonly SpeechRecognizerOptions _options;
     private readonly CharacterVocabulary _vocabulary;
+    private readonly Func<long, long> _outputFrames;
 
     public SpeechRecognitionTask(SpeechRecognizerOptions options, CharacterVocabulary vocabulary)
     {
         _options = options;
         _vocabulary = vocabulary;
+        _outputFrames = SpeechEncoding.OutputFrames(Network(options, vocabulary.Classes), InputShape(options.Features));
     }
 
     /// <summary>The encoder + output layer for <paramref name="classes"/> classes (blank included).</summary>
     public static Network Network(SpeechRecognizerOptions options, int classes)
-        => Networks.Network.Create().Architecture(SpeechArchitectures.DeepSpeech2, ArchitectureParameters.From(options.Encoder).Values).Dense(classes);
+    {
+        var (name, parameters) = options.Architecture switch
+        {
+            SpeechEncoder.QuartzNet => (SpeechArchitectures.QuartzNet, ArchitectureParameters.From(options.QuartzNet)),
+            SpeechEncoder.Conformer => (SpeechArchitectures.Conformer, ArchitectureParameters.From(options.Conformer)),
+            _ => (SpeechArchitectures.DeepSpeech2, ArchitectureParameters.From(options.Encoder)),
+        };
+        return Networks.Network.Create().Architecture(name, parameters.Values).Dense(classes);
+    }
 
     /// <summary>Input shape seen by shape inference: one frame of features plus the mask channel.</summary>
     public static int[] InputShape(AudioFeatureOptions features) => [features.FeaturesPerFrame + 1];
@@ -89,7 +99,7 @@ internal sealed class SpeechRecognitionTask : TrainingTask
                 frames = (int)f.shape[0];
                 features = f.contiguous().data<float>().ToArray();
             }
-            var outputFrames = DeepSpeech2Layer.OutputFrames(frames);
+            var outputFrames = _outputFrames(frames);
             var needed = ids.Length + ids.Zip(ids.Skip(1)).Count(p => p.First == p.Second);
             if (needed > outputFrames)
                 throw new InvalidDataException(
@@ -99,7 +109,7 @@ internal sealed class SpeechRecognitionTask : TrainingTask
         }
         if (utterances.Count == 0)
             throw BatchSource.NoRows($"The {role} data has no rows (audio column '{_options.AudioColumnName}', transcript column '{_options.TranscriptColumnName}'); at least one row is required.");
-        return new SpeechBatchSource(utterances, _options.Features.FeaturesPerFrame, _options.LengthBucketing);
+        return new SpeechBatchSource(utterances, _options.Features.FeaturesPerFrame, _options.LengthBucketing, _outputFrames);
     }
 
     /// <summary>Rows of audio and transcript, with their row numbers; an audio vector without samples is an error naming the row.</summary>
@@ -131,7 +141,7 @@ internal sealed class SpeechRecognitionTask : TrainingTask
     private sealed record Utterance(float[] Features, int Frames, long[] Targets);
 
     /// <summary>In-memory utterances; each batch is padded to its longest one (bucketing keeps that close to every row).</summary>
-    private sealed class SpeechBatchSource(List<Utterance> rows, int featuresPerFrame, bool bucketing) : BatchSource(featuresPerFrame + 1, ScalarType.Int64)
+    private sealed class SpeechBatchSource(List<Utterance> rows, int featuresPerFrame, bool bucketing, Func<long, long> outputFrames) : BatchSource(featuresPerFrame + 1, ScalarType.Int64)
     {
         public override bool InMemory => true;
 
@@ -166,7 +176,7 @@ internal sealed class SpeechRecognitionTask : TrainingTask
             }
             var extras = new Dictionary<string, Tensor>
             {
-                [CtcObjective.OutputLengthsKey] = torch.tensor(batch.Select(u => DeepSpeech2Layer.OutputFrames(u.Frames)).ToArray()),
+                [CtcObjective.OutputLengthsKey] = torch.tensor(batch.Select(u => outputFrames(u.Frames)).ToArray()),
                 [CtcObjective.TargetLengthsKey] = torch.tensor(batch.Select(u => (long)u.Targets.Length).ToArray()),
             };
             return new Batch(torch.tensor(features, new long[] { batch.Length, frames, width }), torch.tensor(labels, new long[] { batch.Length, targets }), extras);

@@ -46,9 +46,10 @@ public sealed class SpeechRecognitionTransformer : ITrainedNetworkTransformer, I
         Decoder = decoder;
         BeamWidth = beamWidth;
         History = history;
+        OutputFrames = SpeechEncoding.OutputFrames(model.Network, model.InputShape);
     }
 
-    /// <summary>The network: the DeepSpeech2-style encoder and a Dense layer to per-frame character logits.</summary>
+    /// <summary>The network: the encoder (DeepSpeech2-style, QuartzNet or Conformer) and a Dense layer to per-frame character logits.</summary>
     public Network Network => Model.Network;
 
     /// <summary>Metrics of every training epoch (<c>Loss</c>, <c>WordErrorRate</c>, <c>CharacterErrorRate</c>, <c>WordAccuracy</c>).</summary>
@@ -80,6 +81,9 @@ public sealed class SpeechRecognitionTransformer : ITrainedNetworkTransformer, I
     }
 
     internal NetworkModel Model { get; }
+
+    /// <summary>Output frames of the encoder for a number of feature frames (what the decoder reads).</summary>
+    internal Func<long, long> OutputFrames { get; }
 
     internal CharacterVocabulary CharacterSet { get; }
 
@@ -128,7 +132,7 @@ public sealed class SpeechRecognitionTransformer : ITrainedNetworkTransformer, I
             for (var i = 0; i < count; i++)
             {
                 var span = scores.AsSpan(i * steps * classes, steps * classes);
-                var length = (int)DeepSpeech2Layer.OutputFrames(frames[i]);
+                var length = (int)OutputFrames(frames[i]);
                 var ids = Decoder == CtcDecoder.Greedy ? CtcDecoding.Greedy(span, length, classes) : CtcDecoding.PrefixBeamSearch(span, length, classes, BeamWidth);
                 result[start + i] = CharacterSet.Decode(ids);
             }

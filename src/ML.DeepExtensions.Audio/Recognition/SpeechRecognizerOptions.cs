@@ -5,7 +5,7 @@ namespace ML.DeepExtensions.Audio;
 
 /// <summary>
 /// Options of <c>mlContext.SpeechRecognition().Trainers.SpeechRecognizer</c>: a CTC speech recogniser over a character
-/// vocabulary with a DeepSpeech2-style encoder, reading mono audio samples (a vector of Single, e.g. from
+/// vocabulary with a DeepSpeech2-style, QuartzNet or Conformer encoder (<see cref="Architecture"/>), reading mono audio samples (a vector of Single, e.g. from
 /// <c>mlContext.Transforms.LoadAudio</c>) and a transcript (String), plus every setting of the training engine (epochs,
 /// batch, optimizer, learning rate and schedule, validation, early stopping on <c>ValidationWordErrorRate</c>,
 /// checkpoints, progress, cancellation). Rows are held in memory as features.
@@ -56,8 +56,18 @@ public sealed class SpeechRecognizerOptions : TrainerOptions
     /// <summary>Feature extraction (sample rate, FFT, hop, mel bins, scale, log-mel or MFCC, normalisation).</summary>
     public AudioFeatureOptions Features { get; set; } = new();
 
-    /// <summary>The DeepSpeech2-style encoder's size and its SpecAugment masks.</summary>
+    /// <summary>Which acoustic encoder the recogniser trains (default <see cref="SpeechEncoder.DeepSpeech2"/>); its size is set by
+    /// <see cref="Encoder"/>, <see cref="QuartzNet"/> or <see cref="Conformer"/>.</summary>
+    public SpeechEncoder Architecture { get; set; } = SpeechEncoder.DeepSpeech2;
+
+    /// <summary>The DeepSpeech2-style encoder's size and its SpecAugment masks (used when <see cref="Architecture"/> is <see cref="SpeechEncoder.DeepSpeech2"/>).</summary>
     public DeepSpeech2Parameters Encoder { get; set; } = new();
+
+    /// <summary>The QuartzNet encoder's B×R blocks, widths, kernels and SpecAugment masks (used when <see cref="Architecture"/> is <see cref="SpeechEncoder.QuartzNet"/>).</summary>
+    public QuartzNetParameters QuartzNet { get; set; } = new();
+
+    /// <summary>The Conformer encoder's blocks, width, heads, kernels and SpecAugment masks (used when <see cref="Architecture"/> is <see cref="SpeechEncoder.Conformer"/>).</summary>
+    public ConformerParameters Conformer { get; set; } = new();
 
     /// <summary>Decoding used by the fitted model (default <see cref="CtcDecoder.Greedy"/>; validation metrics always decode greedily).</summary>
     public CtcDecoder Decoder { get; set; } = CtcDecoder.Greedy;
@@ -76,15 +86,24 @@ public sealed class SpeechRecognizerOptions : TrainerOptions
         Guard.NotEmpty(TranscriptColumnName);
         Guard.NotEmpty(OutputColumnName);
         Guard.NotNull(Features).Validate();
-        var e = Guard.NotNull(Encoder);
-        Guard.Positive(e.Channels, "Encoder.Channels");
-        Guard.Positive(e.HiddenSize, "Encoder.HiddenSize");
-        Guard.Positive(e.RecurrentLayers, "Encoder.RecurrentLayers");
-        Guard.InRange(e.Dropout, 0, 1, name: "Encoder.Dropout");
-        Guard.NonNegative(e.FrequencyMasks, "Encoder.FrequencyMasks");
-        Guard.NonNegative(e.FrequencyMaskWidth, "Encoder.FrequencyMaskWidth");
-        Guard.NonNegative(e.TimeMasks, "Encoder.TimeMasks");
-        Guard.NonNegative(e.TimeMaskWidth, "Encoder.TimeMaskWidth");
+        Guard.Defined(Architecture);
+        switch (Architecture)
+        {
+            case SpeechEncoder.QuartzNet:
+                Guard.NotNull(QuartzNet).Validate();
+                break;
+            case SpeechEncoder.Conformer:
+                Guard.NotNull(Conformer).Validate();
+                break;
+            default:
+                var e = Guard.NotNull(Encoder);
+                Guard.Positive(e.Channels, "Encoder.Channels");
+                Guard.Positive(e.HiddenSize, "Encoder.HiddenSize");
+                Guard.Positive(e.RecurrentLayers, "Encoder.RecurrentLayers");
+                Guard.InRange(e.Dropout, 0, 1, name: "Encoder.Dropout");
+                e.ValidateSpecAugment("Encoder");
+                break;
+        }
         Guard.Defined(Decoder);
         Guard.Positive(BeamWidth);
         if (Vocabulary is not null)

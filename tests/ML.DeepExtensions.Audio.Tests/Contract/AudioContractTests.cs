@@ -15,6 +15,12 @@ public sealed class AudioContractTests : EstimatorContractTests<AudioContractTes
             Clips, ["Audio", "Transcript"],
             [new("Epochs", ml => ml.SpeechRecognition().Trainers.SpeechRecognizer(new SpeechRecognizerOptions { Epochs = 0 })),
              new("Encoder.Channels", ml => ml.SpeechRecognition().Trainers.SpeechRecognizer(new SpeechRecognizerOptions { Encoder = new DeepSpeech2Parameters { Channels = 0 } }))]),
+        new("SpeechRecognition.SpeechRecognizer(QuartzNet)", ml => ml.SpeechRecognition().Trainers.SpeechRecognizer(EncoderTests.Tiny(SpeechEncoder.QuartzNet)),
+            Clips, ["Audio", "Transcript"],
+            [new("QuartzNet.Channels", ml => ml.SpeechRecognition().Trainers.SpeechRecognizer(new SpeechRecognizerOptions { Architecture = SpeechEncoder.QuartzNet, QuartzNet = new QuartzNetParameters { Channels = 0 } }))]),
+        new("SpeechRecognition.SpeechRecognizer(Conformer)", ml => ml.SpeechRecognition().Trainers.SpeechRecognizer(EncoderTests.Tiny(SpeechEncoder.Conformer)),
+            Clips, ["Audio", "Transcript"],
+            [new("Conformer.Layers", ml => ml.SpeechRecognition().Trainers.SpeechRecognizer(new SpeechRecognizerOptions { Architecture = SpeechEncoder.Conformer, Conformer = new ConformerParameters { Layers = 0 } }))]),
         new("Transforms.LoadAudio", ml => ml.Transforms.LoadAudio("Audio", "AudioPath"), ClipPaths, ["AudioPath"],
             [new("sampleRate", ml => ml.Transforms.LoadAudio("Audio", "AudioPath", sampleRate: 0))]),
     ];
