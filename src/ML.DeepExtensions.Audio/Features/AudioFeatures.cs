@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
+using ML.DeepExtensions.Runtime;
 
 namespace ML.DeepExtensions.Audio;
 
@@ -26,7 +27,7 @@ public static class AudioFeatures
         using var noGrad = torch.no_grad();
         using var bank = new FeatureBank(options, CPU);
         var features = bank.Utterance(samples).contiguous();
-        var values = features.data<float>().ToArray();
+        var values = HostCopy.ToArray<float>(features);
         var width = (int)features.shape[1];
         return Enumerable.Range(0, (int)features.shape[0]).Select(f => values.AsSpan(f * width, width).ToArray()).ToArray();
     }
@@ -167,7 +168,7 @@ internal sealed class FeatureBank : IDisposable
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var features = Utterance(samples).contiguous();
-        var computed = features.data<float>().ToArray();
+        var computed = HostCopy.ToArray<float>(features);
         var count = Math.Min(computed.Length, values.Length);
         Array.Copy(computed, values, count);
         Array.Clear(values, count, values.Length - count);

@@ -4,6 +4,7 @@ using System.Linq;
 using ML.DeepExtensions.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using ML.DeepExtensions.Runtime;
 
 namespace ML.DeepExtensions.Audio;
 
@@ -38,7 +39,7 @@ internal sealed class CtcObjective(CharacterVocabulary vocabulary) : TrainingObj
         using var scope = torch.NewDisposeScope();
         var classes = (int)output.shape[2];
         var frames = (int)output.shape[1];
-        var scores = output.detach().to(CPU).contiguous().data<float>().ToArray();
+        var scores = HostCopy.ToArray<float>(output.detach());
         return lengths.Select((length, i) => vocabulary.Decode(CtcDecoding.Greedy(scores.AsSpan(i * frames * classes, frames * classes), (int)length, classes))).ToArray();
     }
 
@@ -49,9 +50,9 @@ internal sealed class CtcObjective(CharacterVocabulary vocabulary) : TrainingObj
         protected override void AddCore(double meanLoss, Tensor output, Batch batch)
         {
             using var scope = torch.NewDisposeScope();
-            var lengths = batch.Extras[OutputLengthsKey].to(CPU).data<long>().ToArray();
-            var targetLengths = batch.Extras[TargetLengthsKey].to(CPU).data<long>().ToArray();
-            var labels = batch.Labels.to(CPU).data<long>().ToArray();
+            var lengths = HostCopy.ToArray<long>(batch.Extras[OutputLengthsKey]);
+            var targetLengths = HostCopy.ToArray<long>(batch.Extras[TargetLengthsKey]);
+            var labels = HostCopy.ToArray<long>(batch.Labels);
             var width = (int)batch.Labels.shape[1];
             var hypotheses = Greedy(output, lengths, vocabulary);
             for (var i = 0; i < hypotheses.Length; i++)

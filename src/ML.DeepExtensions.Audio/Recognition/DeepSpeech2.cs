@@ -4,6 +4,7 @@ using ML.DeepExtensions.Networks;
 using ML.DeepExtensions.Persistence;
 using TorchSharp;
 using static TorchSharp.torch;
+using ML.DeepExtensions.Runtime;
 
 namespace ML.DeepExtensions.Audio;
 
@@ -184,7 +185,7 @@ internal sealed class DeepSpeech2Module : nn.Module<Tensor, Tensor>
         var lengths = input.select(2, _features).sum(1).to(ScalarType.Int64).cpu();
         var x = input.narrow(2, 0, _features);
         if (training)
-            x = SpeechEncoding.SpecAugment(x, lengths.data<long>().ToArray(), new(_layer.FrequencyMasks, _layer.FrequencyMaskWidth, _layer.TimeMasks, _layer.TimeMaskWidth), _generator);
+            x = SpeechEncoding.SpecAugment(x, HostCopy.ToArray<long>(lengths), new(_layer.FrequencyMasks, _layer.FrequencyMaskWidth, _layer.TimeMasks, _layer.TimeMaskWidth), _generator);
         var outFrames = DeepSpeech2Layer.OutputFrames(frames);
         var outLengths = lengths.add(1).div(2, rounding_mode: RoundingMode.floor);
         var mask = torch.arange(outFrames, device: input.device).unsqueeze(0).lt(outLengths.to(input.device).unsqueeze(1))

@@ -4,6 +4,7 @@ using ML.DeepExtensions.Networks;
 using ML.DeepExtensions.Persistence;
 using TorchSharp;
 using static TorchSharp.torch;
+using ML.DeepExtensions.Runtime;
 
 namespace ML.DeepExtensions.Audio;
 
@@ -240,7 +241,7 @@ internal sealed class QuartzNetModule : nn.Module<Tensor, Tensor>
         var lengths = SpeechEncoding.Lengths(input, _features);
         var x = input.narrow(2, 0, _features);
         if (training)
-            x = SpeechEncoding.SpecAugment(x, lengths.data<long>().ToArray(),
+            x = SpeechEncoding.SpecAugment(x, HostCopy.ToArray<long>(lengths),
                 new(_layer.FrequencyMasks, _layer.FrequencyMaskWidth, _layer.TimeMasks, _layer.TimeMaskWidth), _generator);
         var outFrames = QuartzNetLayer.OutputFrames(frames);
         var outLengths = SpeechEncoding.Halved(lengths);

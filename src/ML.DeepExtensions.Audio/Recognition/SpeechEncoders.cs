@@ -3,6 +3,7 @@ using System.Linq;
 using ML.DeepExtensions.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
+using ML.DeepExtensions.Runtime;
 
 namespace ML.DeepExtensions.Audio;
 
@@ -77,7 +78,7 @@ internal static class SpeechEncoding
     public static Tensor Lengths(Tensor input, int features) => input.select(2, features).sum(1).to(ScalarType.Int64).cpu();
 
     /// <summary>⌈length / 2⌉ of each length (a stride-2 layer with centred padding), as a new CPU Int64 tensor.</summary>
-    public static Tensor Halved(Tensor lengths) => torch.tensor(lengths.data<long>().ToArray().Select(l => (l + 1) / 2).ToArray());
+    public static Tensor Halved(Tensor lengths) => torch.tensor(HostCopy.ToArray<long>(lengths).Select(l => (l + 1) / 2).ToArray());
 
     /// <summary>A (N, frames) float mask: 1 where the frame index is below the utterance's length.</summary>
     public static Tensor FrameMask(Tensor lengths, long frames, Device device, ScalarType dtype)
@@ -101,7 +102,7 @@ internal static class SpeechEncoding
         var frames = (int)x.shape[1];
         var features = (int)x.shape[2];
         using var draw = torch.rand(new long[] { n, draws, 2 }, dtype: ScalarType.Float64, generator: generator);
-        var random = draw.data<double>().ToArray();
+        var random = HostCopy.ToArray<double>(draw);
         var keep = new float[n * frames * features];
         Array.Fill(keep, 1f);
         for (var i = 0; i < n; i++)

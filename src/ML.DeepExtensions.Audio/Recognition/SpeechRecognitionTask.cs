@@ -11,6 +11,7 @@ using ML.DeepExtensions.Tasks;
 using ML.DeepExtensions.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using ML.DeepExtensions.Runtime;
 
 namespace ML.DeepExtensions.Audio;
 
@@ -97,7 +98,7 @@ internal sealed class SpeechRecognitionTask : TrainingTask
             {
                 var f = bank.Utterance(samples);
                 frames = (int)f.shape[0];
-                features = f.contiguous().data<float>().ToArray();
+                features = HostCopy.ToArray<float>(f);
             }
             var outputFrames = _outputFrames(frames);
             var needed = ids.Length + ids.Zip(ids.Skip(1)).Count(p => p.First == p.Second);

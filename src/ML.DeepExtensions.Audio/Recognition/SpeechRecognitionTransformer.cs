@@ -128,7 +128,7 @@ public sealed class SpeechRecognitionTransformer : ITrainedNetworkTransformer, I
             var logProbabilities = Model.Module.forward(features).log_softmax(2).to(CPU).contiguous();
             var steps = (int)logProbabilities.shape[1];
             var classes = (int)logProbabilities.shape[2];
-            var scores = logProbabilities.data<float>().ToArray();
+            var scores = HostCopy.ToArray<float>(logProbabilities);
             for (var i = 0; i < count; i++)
             {
                 var span = scores.AsSpan(i * steps * classes, steps * classes);

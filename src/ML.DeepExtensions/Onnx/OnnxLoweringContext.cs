@@ -5,6 +5,7 @@ using System.Linq;
 using ML.DeepExtensions.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
+using ML.DeepExtensions.Runtime;
 
 namespace ML.DeepExtensions.Onnx;
 
@@ -78,7 +79,7 @@ public sealed class OnnxLoweringContext
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var cpu = value.detach().to(ScalarType.Float32).to(CPU).contiguous();
-        return _graph.AddInitializer(new OnnxTensorRecord($"{_scope}.{name}", OnnxElementType.Float, cpu.shape.ToArray(), Floats: cpu.data<float>().ToArray()));
+        return _graph.AddInitializer(new OnnxTensorRecord($"{_scope}.{name}", OnnxElementType.Float, cpu.shape.ToArray(), Floats: HostCopy.ToArray<float>(cpu)));
     }
 
     /// <summary>Adds a float constant of shape <paramref name="dims"/> (no dims: a scalar).</summary>

@@ -7,6 +7,7 @@ using System.Text.RegularExpressions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using ML.DeepExtensions.Runtime;
 
 namespace ML.DeepExtensions.Training;
 
@@ -130,7 +131,7 @@ internal sealed partial class Checkpoint
     private static void WriteState(BinaryWriter writer, Generator? generator)
     {
         using var state = generator is null ? torch.random.get_rng_state() : generator.get_state();
-        var bytes = state.data<byte>().ToArray();
+        var bytes = HostCopy.ToArray<byte>(state);
         writer.Write(bytes.Length);
         writer.Write(bytes);
     }
