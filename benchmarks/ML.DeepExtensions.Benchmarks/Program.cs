@@ -41,10 +41,12 @@ if (ML.DeepExtensions.Benchmarks.Text.TextSettings.Wants(args))
     return ML.DeepExtensions.Benchmarks.Text.TextBenchmark.Run(args); // fortunes text benchmark: see Text/ and README.md
 if (ML.DeepExtensions.Benchmarks.Speech.SpeechBenchmark.Wants(args))
     return ML.DeepExtensions.Benchmarks.Speech.SpeechBenchmark.Run(args); // espeak-ng speech recognition: see Speech/ and docs/speech.md
+if (ML.DeepExtensions.Benchmarks.Compare.PyTorchComparison.Wants(args))
+    return ML.DeepExtensions.Benchmarks.Compare.PyTorchComparison.Run(args); // five workloads: PyTorch 1.13 vs raw TorchSharp vs our Fit (Compare/, benchmarks/pytorch/workloads.py)
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick | --speech [--speech-epochs N]] [--threads N] [--default-allocator] [--no-profile] [--profile-repeats N] [--out FILE]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick | --speech [--speech-epochs N] | --vs-pytorch | --vs-pytorch-quick [--threads 1,2] [--steps N] [--rounds N] [--workloads lenet5,resnet,lstm,transformer,mlp]] [--threads N] [--default-allocator] [--no-profile] [--profile-repeats N] [--out FILE]");
     return 2;
 }
 
