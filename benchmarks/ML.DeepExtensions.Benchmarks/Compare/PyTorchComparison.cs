@@ -28,6 +28,11 @@ namespace ML.DeepExtensions.Benchmarks.Compare;
 internal static class PyTorchComparison
 {
     private const string Python = "/usr/bin/python3";
+
+    /// <summary><c>--pytorch-blas DIR</c>: a directory holding another <c>libblas.so.3</c> (e.g. OpenBLAS extracted from Debian's
+    /// libopenblas0-pthread), put first on the PyTorch process's LD_LIBRARY_PATH; null = the system's libblas.so.3.</summary>
+    private static string? _blasDirectory;
+
     private const int Seed = 1;
     private const double LearningRate = 1e-3;
 
@@ -59,11 +64,14 @@ internal static class PyTorchComparison
                 case "--rounds" when i + 1 < args.Length:
                     rounds = int.Parse(args[++i], CultureInfo.InvariantCulture);
                     break;
+                case "--pytorch-blas" when i + 1 < args.Length:
+                    _blasDirectory = Path.GetFullPath(args[++i]);
+                    break;
                 case "--workloads" when i + 1 < args.Length:
                     only = args[++i].Split(',');
                     break;
                 default:
-                    Console.Error.WriteLine($"--vs-pytorch: unknown argument '{args[i]}'. Options: --threads 1,2 --steps N --rounds N --workloads {string.Join(',', Workload.All.Select(w => w.Key))}");
+                    Console.Error.WriteLine($"--vs-pytorch: unknown argument '{args[i]}'. Options: --threads 1,2 --steps N --rounds N --pytorch-blas DIR --workloads {string.Join(',', Workload.All.Select(w => w.Key))}");
                     return 2;
             }
         }
@@ -108,6 +116,8 @@ internal static class PyTorchComparison
         using var x = torch.tensor(features, shape);
         using var y = workload.Regression ? torch.tensor(labels, new long[] { rows, 1 }) : torch.tensor(labels.Select(l => (long)l).ToArray(), new long[] { rows });
         var meter = LoadMeter.Start();
+        var wall = Stopwatch.StartNew();
+        var childCpuAtStart = ChildrenCpuSeconds();
         var ours = new List<Side>();
         var raw = new List<Side>();
         var python = new List<Side>();
@@ -154,7 +164,7 @@ internal static class PyTorchComparison
             new Side(Bench.Median(python.Select(s => s.Train)), Bench.Median(python.Select(s => s.Score))),
             new Side(Bench.Median(raw.Select(s => s.Train)), Bench.Median(raw.Select(s => s.Score))),
             new Side(Bench.Median(ours.Select(s => s.Train)), Bench.Median(ours.Select(s => s.Score))),
-            meter.OtherCores(),
+            meter.OtherCores() is { } other ? Math.Max(0, other - (ChildrenCpuSeconds() - childCpuAtStart) / wall.Elapsed.TotalSeconds) : null,
             $"{Range(python.Select(s => s.Train))} / {Range(raw.Select(s => s.Train))} / {Range(ours.Select(s => s.Train))}",
             $"{pythonLoss:F3} / {rawLoss:F3} / {oursLoss:F3}", blas);
     }
@@ -295,6 +305,11 @@ internal static class PyTorchComparison
         // torch.set_num_threads in the script sets the intra-op pool; these keep a threaded BLAS (OpenBLAS, MKL) to the same count.
         foreach (var variable in new[] { "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS" })
             start.Environment[variable] = threads.ToString(CultureInfo.InvariantCulture);
+        if (_blasDirectory is { } blas)
+        {
+            var path = Environment.GetEnvironmentVariable("LD_LIBRARY_PATH");
+            start.Environment["LD_LIBRARY_PATH"] = string.IsNullOrEmpty(path) ? blas : blas + ":" + path;
+        }
         foreach (var a in arguments)
             start.ArgumentList.Add(a);
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"{Python} did not start.");
@@ -320,13 +335,13 @@ internal static class PyTorchComparison
                         $"raw TorchSharp {typeof(torch).Assembly.GetName().Version} loop; ours = `Fit` of the public API ({RuntimeInformation.FrameworkDescription}); .NET sides in this process with `torch.set_num_threads` |");
         var blas = string.Join(", ", results.Values.SelectMany(r => r).Select(r => r.Blas).Distinct());
         var reference = blas.Contains("/blas/libblas", StringComparison.Ordinal)
-            ? " — ⚠ this is Debian's **reference (netlib) BLAS**, not OpenBLAS: PyTorch's dense matmuls (Linear, LSTM, attention projections) run unoptimised; install `libopenblas0-pthread` (the libblas.so.3 alternative) before comparing"
+            ? " — ⚠ this is Debian's **reference (netlib) BLAS**, not OpenBLAS: PyTorch's dense matmuls (Linear, LSTM, attention projections) run unoptimised; install `libopenblas0-pthread` (the libblas.so.3 alternative) or pass `--pytorch-blas DIR` before comparing"
             : "";
-        text.AppendLine($"| PyTorch's BLAS | {blas} (libblas.so.3 as loaded by the Python process; Debian's torch 1.13 uses whichever BLAS the alternative selects, libtorch bundles MKL){reference} |");
+        text.AppendLine($"| PyTorch's BLAS | {blas} (libblas.so.3 as loaded by the Python process{(_blasDirectory is null ? "" : $", `--pytorch-blas` put {_blasDirectory} first on its LD_LIBRARY_PATH")}{(Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") is { Length: > 0 } core ? $", OPENBLAS_CORETYPE={core}" : "")}; Debian's torch 1.13 uses whichever BLAS the alternative selects, libtorch bundles MKL){reference} |");
         text.AppendLine($"| Protocol | synthetic random inputs (uniform pixels / features, token ids in [1, 5000), 10 random classes or N(0,1) regression targets), the same sizes and number of steps N on every side; " +
                         $"Adam lr 1e-3; per measurement fresh weights, one warm-up epoch of N steps, then one timed epoch of N steps (training samples/s); scoring samples/s = no-grad forward over the same rows in batches of the trainer's ScoringBatchSize " +
                         $"(ours: `model.Transform` read through a cursor). Median of {rounds} round(s); each round runs ours, raw, PyTorch in turn |");
-        text.AppendLine($"| Machine load | 1-min load average {(loadAtStart is { } l0 ? N(l0, "F2") : "n/a")} at start, {(LoadMeter.LoadAverage() is { } l1 ? N(l1, "F2") : "n/a")} at end; *Other load* = average cores used by other processes during the workload (the PyTorch child process counts as other). More than ~0.2 on 2 cores: not trustworthy |");
+        text.AppendLine($"| Machine load | 1-min load average {(loadAtStart is { } l0 ? N(l0, "F2") : "n/a")} at start, {(LoadMeter.LoadAverage() is { } l1 ? N(l1, "F2") : "n/a")} at end; *Other load* = average cores used by other processes during the workload (the PyTorch child processes' own CPU time excluded). More than ~0.2 on 2 cores: not trustworthy |");
         text.AppendLine($"| Command | `dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks -- {string.Join(' ', args)}` ({N(seconds, "F0")} s in all) |");
         text.AppendLine();
         text.AppendLine("Ratios: > 1 = ours faster. *ours/raw* and *ours/PyTorch* compare training samples/s, scoring in parentheses.");
@@ -355,6 +370,22 @@ internal static class PyTorchComparison
             text.AppendLine($"| {w.Name} | {w.OursLayers} | {w.PyTorchLayers} |");
         text.AppendLine();
         return text.ToString();
+    }
+
+    /// <summary>CPU seconds of this process's waited-for children (the PyTorch processes): cutime + cstime of /proc/self/stat; 0 where unavailable.</summary>
+    private static double ChildrenCpuSeconds()
+    {
+        try
+        {
+            var stat = File.ReadAllText("/proc/self/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // fields[0] is field 3 (state); cutime and cstime are fields 16 and 17, in clock ticks (USER_HZ = 100).
+            return (long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
     }
 
     private static string CpuModel()
