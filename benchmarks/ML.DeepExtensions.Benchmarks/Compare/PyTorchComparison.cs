@@ -47,7 +47,7 @@ internal static class PyTorchComparison
         var quick = args.Contains("--vs-pytorch-quick");
         var threads = new List<int> { 1, 2 };
         int? steps = null;
-        var rounds = quick ? 1 : 3;
+        var rounds = 3;
         string[]? only = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -131,6 +131,7 @@ internal static class PyTorchComparison
             {
                 var epoch = model.History[^1];
                 oursLoss = epoch.TrainingLoss;
+                ScorePass(model, view); // warm-up, as the raw and PyTorch sides do one untimed forward pass first
                 var scoring = Stopwatch.StartNew();
                 var scored = ScorePass(model, view);
                 scoring.Stop();
