@@ -47,10 +47,12 @@ if (ML.DeepExtensions.Benchmarks.Speech.KeywordBenchmark.Wants(args))
     return ML.DeepExtensions.Benchmarks.Speech.KeywordBenchmark.Run(args); // espeak-ng keyword spotting: see Speech/KeywordBenchmark.cs and docs/speech.md
 if (ML.DeepExtensions.Benchmarks.Speech.SpeechBenchmark.Wants(args))
     return ML.DeepExtensions.Benchmarks.Speech.SpeechBenchmark.Run(args); // espeak-ng speech recognition: see Speech/ and docs/speech.md
+if (ML.DeepExtensions.Benchmarks.Compare.PyTorchComparison.Wants(args))
+    return ML.DeepExtensions.Benchmarks.Compare.PyTorchComparison.Run(args); // five workloads: PyTorch 1.13 vs raw TorchSharp vs our Fit (Compare/, benchmarks/pytorch/workloads.py)
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --attention | --attention-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick | --speech [--speech-epochs N] [--speech-encoders DeepSpeech2,QuartzNet,Conformer] | --keywords [--keywords-clips N] [--keywords-epochs N] | --speech-raw-loop [--speech-raw-epochs N]] [--threads N] [--default-allocator] [--no-profile] [--profile-repeats N] [--out FILE]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --attention | --attention-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick | --speech [--speech-epochs N] [--speech-encoders DeepSpeech2,QuartzNet,Conformer] | --keywords [--keywords-clips N] [--keywords-epochs N] | --speech-raw-loop [--speech-raw-epochs N] | --vs-pytorch | --vs-pytorch-quick [--threads 1,2] [--steps N] [--rounds N] [--workloads lenet5,resnet,lstm,transformer,mlp] [--pytorch-blas DIR]] [--threads N] [--default-allocator] [--no-profile] [--profile-repeats N] [--out FILE]");
     return 2;
 }
 
