@@ -202,16 +202,23 @@ internal sealed class DetectionBatchSource : BatchSource
     public const string ClassesKey = "BoxClasses";
     public const string MaskKey = "BoxMask";
 
+    /// <summary>Per example, a random seed drawn from the training pass's seeded shuffle (0 in unshuffled passes), present when
+    /// the source was created with <c>sampleSeeds</c>: the objective seeds its sampling with it (Faster R-CNN's anchor and
+    /// proposal sampling). Sources without it draw nothing more from the shuffle, so the anchor-free detector trains as before.</summary>
+    public const string SeedKey = "SampleSeed";
+
     private readonly List<DetectionExample> _examples;
     private readonly int _size;
     private readonly bool _flip;
+    private readonly bool _sampleSeeds;
 
-    public DetectionBatchSource(List<DetectionExample> examples, int size, bool flip)
+    public DetectionBatchSource(List<DetectionExample> examples, int size, bool flip, bool sampleSeeds = false)
         : base(3 * size * size, ScalarType.Int64)
     {
         _examples = examples;
         _size = size;
         _flip = flip;
+        _sampleSeeds = sampleSeeds;
     }
 
     public override bool InMemory => true;
@@ -226,11 +233,12 @@ internal sealed class DetectionBatchSource : BatchSource
             cancellation.ThrowIfCancellationRequested();
             var rows = order.AsSpan(start, Math.Min(batchSize, order.Length - start)).ToArray();
             var flips = rows.Select(_ => _flip && shuffle is not null && shuffle.NextDouble() < 0.5).ToArray();
-            yield return Assemble(rows.Select(r => _examples[r]).ToArray(), flips);
+            var seeds = _sampleSeeds ? rows.Select(_ => shuffle is null ? 0L : shuffle.NextInt64(long.MaxValue)).ToArray() : null;
+            yield return Assemble(rows.Select(r => _examples[r]).ToArray(), flips, seeds);
         }
     }
 
-    private Batch Assemble(DetectionExample[] examples, bool[] flips)
+    private Batch Assemble(DetectionExample[] examples, bool[] flips, long[]? seeds)
     {
         var n = examples.Length;
         var size = _size;
@@ -266,11 +274,14 @@ internal sealed class DetectionBatchSource : BatchSource
                 mask[i * most + k] = 1;
             }
         }
-        return new Batch(torch.tensor(features, [n, 3, size, size]), torch.tensor(counts, [n]), new Dictionary<string, Tensor>
+        var extras = new Dictionary<string, Tensor>
         {
             [BoxesKey] = torch.tensor(boxes, [n, most, 4]),
             [ClassesKey] = torch.tensor(classes, [n, most]),
             [MaskKey] = torch.tensor(mask, [n, most]),
-        });
+        };
+        if (seeds is not null)
+            extras[SeedKey] = torch.tensor(seeds, [n]);
+        return new Batch(torch.tensor(features, [n, 3, size, size]), torch.tensor(counts, [n]), extras);
     }
 }

@@ -43,8 +43,10 @@ public sealed class ObjectDetectorOptions : SupervisedTrainerOptions
     /// placed top-left, padded grey) and boxes scaled alike; predicted boxes come back in pixels of the original image.</summary>
     public int ImageSize { get; set; } = Defaults.ImageSize;
 
-    /// <summary>The <c>AnchorFreeDetector</c>'s parameters (width and depth multipliers; the class count is set from the label column).</summary>
-    public AnchorFreeDetectorParameters Architecture { get; set; } = new();
+    /// <summary>The architecture and its parameters (width and depth multipliers; the class count is set from the label
+    /// column): <see cref="AnchorFreeDetectorParameters"/> (default) for the single-stage anchor-free detector, or
+    /// <see cref="FasterRcnnParameters"/> for Faster R-CNN.</summary>
+    public DetectorParameters Architecture { get; set; } = new AnchorFreeDetectorParameters();
 
     /// <summary>Training-only horizontal flip of each image and its boxes with probability 1/2, seeded (default true).</summary>
     public bool HorizontalFlip { get; set; } = true;
@@ -84,6 +86,11 @@ public sealed class ObjectDetectorOptions : SupervisedTrainerOptions
         if (!(Architecture.Width > 0) || !double.IsFinite(Architecture.Width))
             throw new ArgumentOutOfRangeException(nameof(Architecture), $"Architecture.Width must be a positive number. Received: Width={Architecture.Width}");
         Guard.NonNegative(Architecture.Depth, "Architecture.Depth");
+        if (Architecture is FasterRcnnParameters rcnn)
+        {
+            Guard.Positive(rcnn.Proposals, "Architecture.Proposals");
+            Guard.Positive(rcnn.HeadUnits, "Architecture.HeadUnits");
+        }
         Guard.InRange(ScoreThreshold, 0, 1);
         if (!(IouThreshold > 0 && IouThreshold <= 1))
             throw new ArgumentOutOfRangeException(nameof(IouThreshold), IouThreshold, $"IouThreshold must be in (0, 1]. Received: IouThreshold={IouThreshold}");
