@@ -11,7 +11,8 @@ namespace ML.DeepExtensions.Vision.Detection;
 /// <summary>
 /// Parameters every detection architecture shares (<see cref="DetectionArchitectures"/>): the shared stride-8 backbone's width
 /// and depth, the class count and the image channels. Set <see cref="ObjectDetectorOptions.Architecture"/> to one of the
-/// derived classes to choose the architecture: <see cref="AnchorFreeDetectorParameters"/> or <see cref="FasterRcnnParameters"/>.
+/// derived classes to choose the architecture: <see cref="AnchorFreeDetectorParameters"/>, <see cref="FasterRcnnParameters"/>
+/// or <see cref="SsdParameters"/>.
 /// </summary>
 public abstract class DetectorParameters : IImageArchitectureParameters
 {
@@ -47,6 +48,15 @@ public sealed class AnchorFreeDetectorParameters : DetectorParameters
         => ArchitectureParameters.From(new AnchorFreeDetectorParameters { Width = Width, Depth = Depth, Classes = classes, Channels = channels }).Values;
 }
 
+/// <summary>Parameters of <c>Ssd</c> (<see cref="DetectionArchitectures"/>); the initializers are the defaults.</summary>
+public sealed class SsdParameters : DetectorParameters
+{
+    internal override string ArchitectureName => DetectionArchitectures.SsdName;
+
+    internal override IReadOnlyDictionary<string, string> Values(int classes, int channels)
+        => ArchitectureParameters.From(new SsdParameters { Width = Width, Depth = Depth, Classes = classes, Channels = channels }).Values;
+}
+
 /// <summary>Parameters of <c>FasterRcnn</c> (<see cref="DetectionArchitectures"/>); the initializers are the defaults.</summary>
 public sealed class FasterRcnnParameters : DetectorParameters
 {
@@ -71,7 +81,8 @@ public sealed class FasterRcnnParameters : DetectorParameters
 /// puts a decoupled <see cref="DetectionHeadLayer"/> on it, predicting at every stride-8 location the distances to its box's
 /// sides and one logit per class. <c>FasterRcnn</c> puts a two-stage <see cref="FasterRcnnHeadLayer"/> on it: a region
 /// proposal network over anchors, RoIAlign of the proposals and a two-layer box head. Objects from about 8 to 100 pixels
-/// (in the letterboxed input) suit both.
+/// (in the letterboxed input) suit both. <c>Ssd</c> adds two stride-2 convolutions (stride 16 and 32) and predicts class
+/// logits and box offsets for 4 default boxes per location on all three maps (<see cref="SsdHeadLayer"/>).
 /// </summary>
 public static class DetectionArchitectures
 {
@@ -83,6 +94,15 @@ public static class DetectionArchitectures
 
     /// <summary>The name of the two-stage detector in the registry.</summary>
     public const string FasterRcnnName = "FasterRcnn";
+
+    /// <summary>The name of the multi-scale single-shot detector in the registry.</summary>
+    public const string SsdName = "Ssd";
+
+    /// <summary>The input contract of <c>Ssd</c>: as <see cref="AnchorFreeDetector"/>'s (sides must be multiples of 32).</summary>
+    public static VisionArchitecture Ssd { get; } = new(
+        SsdName, 3, 128, 128, 32, [0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f],
+        "SSD (Liu et al. 2016): default boxes on stride-8/16/32 maps (4 per location), IoU matching, hard-negative mining 3:1",
+        ArchitectureParameters.Describe<SsdParameters>().ToDictionary(p => p.Name, p => p.ToString(), StringComparer.OrdinalIgnoreCase));
 
     /// <summary>The input contract of <c>FasterRcnn</c>: as <see cref="AnchorFreeDetector"/>'s.</summary>
     public static VisionArchitecture FasterRcnn { get; } = new(
@@ -104,10 +124,16 @@ public static class DetectionArchitectures
     {
         ArchitectureRegistry.Register<AnchorFreeDetectorParameters>(AnchorFreeDetectorName, Build);
         ArchitectureRegistry.Register<FasterRcnnParameters>(FasterRcnnName, BuildFasterRcnn);
+        ArchitectureRegistry.Register<SsdParameters>(SsdName, BuildSsd);
     }
 
     /// <summary>The contract of the architecture named <paramref name="name"/>.</summary>
-    internal static VisionArchitecture Contract(string name) => name == FasterRcnnName ? FasterRcnn : AnchorFreeDetector;
+    internal static VisionArchitecture Contract(string name) => name switch
+    {
+        FasterRcnnName => FasterRcnn,
+        SsdName => Ssd,
+        _ => AnchorFreeDetector,
+    };
 
     /// <summary>An <c>AnchorFreeDetector</c> network with the given parameters (the trainer sets <see cref="DetectorParameters.Classes"/>).</summary>
     /// <exception cref="ArgumentException">A parameter is out of range (checked here, at the contract's size).</exception>
@@ -130,6 +156,15 @@ public static class DetectionArchitectures
         if (p.HeadUnits <= 0)
             throw new ArgumentException($"Architecture parameter 'headUnits' must be positive. Received: headUnits={p.HeadUnits}", "headUnits");
         return backbone.Add(new FasterRcnnHeadLayer(p.Classes, p.Proposals, p.HeadUnits));
+    }
+
+    private static Network BuildSsd(SsdParameters p, int[] input)
+    {
+        var backbone = Backbone(SsdName, p, ArchitectureParameters.From(p).Values, input, out _);
+        if (input[1] % 32 != 0 || input[2] % 32 != 0)
+            throw new NetworkShapeException(0, new ArchitectureLayer(SsdName, ArchitectureParameters.From(p).Values), input,
+                "images whose height and width are multiples of 32 (its coarsest map has stride 32)");
+        return backbone.Add(new SsdHeadLayer(p.Classes));
     }
 
     /// <summary>The backbone every detector shares, down to stride 8, with <paramref name="channels"/> output channels.</summary>

@@ -18,7 +18,7 @@ internal sealed record DecodedImage(float[] Boxes, int[] Classes, float[] Scores
 
 /// <summary>
 /// Turns a detector's output into detections: boxes and class probabilities per candidate (the anchor-free head's locations ×
-/// classes with sigmoid probabilities; Faster R-CNN's proposals × classes with softmax probabilities and per-class boxes),
+/// classes with sigmoid probabilities; Faster R-CNN's proposals × classes with softmax probabilities and per-class boxes; SSD's default boxes × classes with softmax probabilities),
 /// clipped to the input square, then one shared selection: per image the top candidates by probability (one top-k on the
 /// device for the whole batch, one copy to the CPU), thresholded, batched per-class NMS, at most
 /// <see cref="DetectionDecoding.MaxDetections"/>.
@@ -61,6 +61,15 @@ internal static class DetectionDecoder
             var deltas = rows[.., .., (6 + classes)..].reshape(n, -1, classes, 4);
             var boxes = FasterRcnnGeometry.Decode(deltas, proposals.unsqueeze(2), FasterRcnnGeometry.HeadWeights).clamp(0, size);
             return Select(boxes.reshape(n, -1, 4), probabilities.reshape(n, -1), classes, decoding);
+        }
+        if (architecture == DetectionArchitectures.SsdName)
+        {
+            var classes = (int)output.shape[2] - 5;
+            var priors = SsdGeometry.Priors(size, output.device);
+            var boxes = FasterRcnnGeometry.Decode(output[.., .., ..4], priors.unsqueeze(0), FasterRcnnGeometry.HeadWeights).clamp(0, size);   // (N, P, 4)
+            var probabilities = output[.., .., 4..].softmax(-1)[.., .., 1..];                                   // (N, P, K)
+            var count = boxes.shape[1];
+            return Select(boxes.unsqueeze(2).expand(n, count, classes, 4).reshape(n, -1, 4), probabilities.reshape(n, -1), classes, decoding);
         }
         else
         {

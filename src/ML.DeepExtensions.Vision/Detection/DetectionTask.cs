@@ -31,8 +31,14 @@ internal sealed class DetectionTask : TrainingTask
     public int Classes => _classes;
 
     /// <summary>The head's state tensors: the anchor-free head's four per hidden layer and the output convolution, for both
-    /// branches; Faster R-CNN's RPN convolutions and box head (weights and biases of three convolutions and four linear layers).</summary>
-    public override int HeadTensors => _options.Architecture is FasterRcnnParameters ? 14 : 28;
+    /// branches; Faster R-CNN's RPN convolutions and box head (weights and biases of three convolutions and four linear layers); SSD's
+    /// two extra convolutions with their batch norms (1 + 5 each) and three predictors (2 each).</summary>
+    public override int HeadTensors => _options.Architecture switch
+    {
+        FasterRcnnParameters => 14,
+        SsdParameters => 18,
+        _ => 28,
+    };
 
     public override TaskNetwork Plan(DataViewSchema training, DataViewSchema? validation)
     {
@@ -73,7 +79,7 @@ internal sealed class DetectionTask : TrainingTask
     {
         var o = _options;
         var examples = DetectionReader.Read(data, rows, role, o.ImageColumnName, o.LabelColumnName, o.BoxColumnName, o.ImageSize, _classes, options.CancellationToken);
-        return new DetectionBatchSource(examples, o.ImageSize, o.HorizontalFlip, sampleSeeds: o.Architecture is not AnchorFreeDetectorParameters);
+        return new DetectionBatchSource(examples, o.ImageSize, o.HorizontalFlip, sampleSeeds: o.Architecture is FasterRcnnParameters);
     }
 
     public override TrainingObjective CreateObjective() => new DetectionObjective(_classes, _options.ImageSize, MetricDecoding, _options.Architecture.ArchitectureName);

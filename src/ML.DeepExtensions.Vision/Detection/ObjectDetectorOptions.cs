@@ -45,7 +45,7 @@ public sealed class ObjectDetectorOptions : SupervisedTrainerOptions
 
     /// <summary>The architecture and its parameters (width and depth multipliers; the class count is set from the label
     /// column): <see cref="AnchorFreeDetectorParameters"/> (default) for the single-stage anchor-free detector, or
-    /// <see cref="FasterRcnnParameters"/> for Faster R-CNN.</summary>
+    /// <see cref="FasterRcnnParameters"/> for Faster R-CNN, or <see cref="SsdParameters"/> for SSD (ImageSize a multiple of 32).</summary>
     public DetectorParameters Architecture { get; set; } = new AnchorFreeDetectorParameters();
 
     /// <summary>Training-only horizontal flip of each image and its boxes with probability 1/2, seeded (default true).</summary>
@@ -86,6 +86,8 @@ public sealed class ObjectDetectorOptions : SupervisedTrainerOptions
         if (!(Architecture.Width > 0) || !double.IsFinite(Architecture.Width))
             throw new ArgumentOutOfRangeException(nameof(Architecture), $"Architecture.Width must be a positive number. Received: Width={Architecture.Width}");
         Guard.NonNegative(Architecture.Depth, "Architecture.Depth");
+        if (Architecture is SsdParameters && ImageSize % 32 != 0)
+            throw new ArgumentOutOfRangeException(nameof(ImageSize), ImageSize, $"ImageSize must be a multiple of 32 for SSD (its coarsest map has stride 32). Received: ImageSize={ImageSize}");
         if (Architecture is FasterRcnnParameters rcnn)
         {
             Guard.Positive(rcnn.Proposals, "Architecture.Proposals");

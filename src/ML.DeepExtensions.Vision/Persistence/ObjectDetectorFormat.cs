@@ -58,9 +58,12 @@ internal static class ObjectDetectorFormat
         var architecture = ObjectDetectorTransformer.ArchitectureOf(model.Network);
         var cells = (h.InputShape[1] / DetectionArchitectures.Stride) * (h.InputShape[2] / DetectionArchitectures.Stride);
         var output = model.Network.OutputShape(h.InputShape);
-        var expected = architecture == DetectionArchitectures.FasterRcnnName
-            ? new[] { output.Length == 2 ? Math.Max(output[0], FasterRcnnGeometry.AnchorCount(h.InputShape[1]) + 1) : 0, FasterRcnnGeometry.RowWidth(h.ClassNames.Length) }
-            : new[] { cells, 4 + h.ClassNames.Length };
+        var expected = architecture switch
+        {
+            DetectionArchitectures.FasterRcnnName => new[] { output.Length == 2 ? Math.Max(output[0], FasterRcnnGeometry.AnchorCount(h.InputShape[1]) + 1) : 0, FasterRcnnGeometry.RowWidth(h.ClassNames.Length) },
+            DetectionArchitectures.SsdName => new[] { SsdGeometry.PriorCount(h.InputShape[1]), 5 + h.ClassNames.Length },
+            _ => new[] { cells, 4 + h.ClassNames.Length },
+        };
         if (!output.SequenceEqual(expected))
         {
             model.Dispose();
