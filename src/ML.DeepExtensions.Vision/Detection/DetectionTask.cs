@@ -79,7 +79,8 @@ internal sealed class DetectionTask : TrainingTask
     {
         var o = _options;
         var examples = DetectionReader.Read(data, rows, role, o.ImageColumnName, o.LabelColumnName, o.BoxColumnName, o.ImageSize, _classes, options.CancellationToken);
-        return new DetectionBatchSource(examples, o.ImageSize, o.HorizontalFlip, sampleSeeds: o.Architecture is FasterRcnnParameters);
+        return new DetectionBatchSource(examples, o.ImageSize, new DetectionAugmentation(o.HorizontalFlip, o.ScaleJitter, o.TranslateJitter, o.ColorJitter),
+            sampleSeeds: o.Architecture is FasterRcnnParameters);
     }
 
     public override TrainingObjective CreateObjective() => new DetectionObjective(_classes, _options.ImageSize, MetricDecoding, _options.Architecture.ArchitectureName);

@@ -51,6 +51,19 @@ public sealed class ObjectDetectorOptions : SupervisedTrainerOptions
     /// <summary>Training-only horizontal flip of each image and its boxes with probability 1/2, seeded (default true).</summary>
     public bool HorizontalFlip { get; set; } = true;
 
+    /// <summary>Training-only random scaling of each image and its boxes by a factor drawn from [1 − j, 1 + j], in [0, 1)
+    /// (default 0: off). Pixels are resampled nearest-neighbour and boxes snap to the pixels that fill; boxes pushed out of the
+    /// image are clipped or dropped. Seeded from <c>MLContext</c>'s seed through the training shuffle.</summary>
+    public double ScaleJitter { get; set; }
+
+    /// <summary>Training-only random shift of each image and its boxes by up to j × the image side in each axis, in [0, 1)
+    /// (default 0: off); combined with <see cref="ScaleJitter"/> as one map. Seeded like it.</summary>
+    public double TranslateJitter { get; set; }
+
+    /// <summary>Training-only random brightness, contrast and saturation factors drawn from [1 − j, 1 + j], in [0, 1)
+    /// (default 0: off); boxes do not move. Seeded like <see cref="ScaleJitter"/>.</summary>
+    public double ColorJitter { get; set; }
+
     /// <summary>Lowest class probability a detection needs to be output by the transformer, in [0, 1) (default 0.3).
     /// Validation mAP uses 0.05, as COCO evaluations do.</summary>
     public double ScoreThreshold { get; set; } = Defaults.ScoreThreshold;
@@ -93,6 +106,9 @@ public sealed class ObjectDetectorOptions : SupervisedTrainerOptions
             Guard.Positive(rcnn.Proposals, "Architecture.Proposals");
             Guard.Positive(rcnn.HeadUnits, "Architecture.HeadUnits");
         }
+        Guard.InRange(ScaleJitter, 0, 1);
+        Guard.InRange(TranslateJitter, 0, 1);
+        Guard.InRange(ColorJitter, 0, 1);
         Guard.InRange(ScoreThreshold, 0, 1);
         if (!(IouThreshold > 0 && IouThreshold <= 1))
             throw new ArgumentOutOfRangeException(nameof(IouThreshold), IouThreshold, $"IouThreshold must be in (0, 1]. Received: IouThreshold={IouThreshold}");
