@@ -18,7 +18,8 @@ namespace Microsoft.ML;
 public static class DeepDetectionCatalog
 {
     /// <summary>
-    /// Trains an anchor-free single-stage object detector on ML.NET's detection columns. Output columns:
+    /// Trains an anchor-free single-stage object detector on ML.NET's detection columns (the options overload also offers
+    /// Faster R-CNN and SSD through <see cref="ObjectDetectorOptions.Architecture"/>). Output columns:
     /// <c>PredictedLabel</c> (vector of keys), <c>Score</c> and <c>PredictedBoundingBoxes</c> (vectors of Single).
     /// </summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>

@@ -11,7 +11,7 @@ namespace ML.DeepExtensions.Vision.Detection;
 /// there (torchvision's CPU kernel), instead of a host synchronisation per kept box; batched NMS suppresses only within
 /// a class, by shifting each class's boxes into a region of their own (torchvision's coordinate trick).
 /// </summary>
-public static class BoxOperations
+public static partial class BoxOperations
 {
     /// <summary>Pairwise intersection over union of <paramref name="boxes1"/> (N, 4) and <paramref name="boxes2"/> (M, 4): (N, M).
     /// Empty boxes give 0, not NaN.</summary>

@@ -193,8 +193,8 @@ internal static class DetectionReader
 /// <summary>
 /// Batches of letterboxed images held in memory: features are pixels in [0, 1]; the labels are the box counts; the extras
 /// carry the boxes padded to the batch's largest count (<see cref="BoxesKey"/>, <see cref="ClassesKey"/>) and which of them
-/// are real (<see cref="MaskKey"/>). Shuffled (training) passes flip each image horizontally with probability 1/2 when
-/// <c>flip</c> is set, boxes included.
+/// are real (<see cref="MaskKey"/>). Shuffled (training) passes augment each image and its boxes (<see cref="BoxAugmentation"/>:
+/// flip, scale/translate, colour jitter as enabled), drawing from the epoch's seeded shuffle; other passes never augment.
 /// </summary>
 internal sealed class DetectionBatchSource : BatchSource
 {
@@ -202,16 +202,23 @@ internal sealed class DetectionBatchSource : BatchSource
     public const string ClassesKey = "BoxClasses";
     public const string MaskKey = "BoxMask";
 
+    /// <summary>Per example, a random seed drawn from the training pass's seeded shuffle (0 in unshuffled passes), present when
+    /// the source was created with <c>sampleSeeds</c>: the objective seeds its sampling with it (Faster R-CNN's anchor and
+    /// proposal sampling). Sources without it draw nothing more from the shuffle, so the anchor-free detector trains as before.</summary>
+    public const string SeedKey = "SampleSeed";
+
     private readonly List<DetectionExample> _examples;
     private readonly int _size;
-    private readonly bool _flip;
+    private readonly DetectionAugmentation _augmentation;
+    private readonly bool _sampleSeeds;
 
-    public DetectionBatchSource(List<DetectionExample> examples, int size, bool flip)
+    public DetectionBatchSource(List<DetectionExample> examples, int size, DetectionAugmentation augmentation, bool sampleSeeds = false)
         : base(3 * size * size, ScalarType.Int64)
     {
         _examples = examples;
         _size = size;
-        _flip = flip;
+        _augmentation = augmentation;
+        _sampleSeeds = sampleSeeds;
     }
 
     public override bool InMemory => true;
@@ -225,52 +232,44 @@ internal sealed class DetectionBatchSource : BatchSource
         {
             cancellation.ThrowIfCancellationRequested();
             var rows = order.AsSpan(start, Math.Min(batchSize, order.Length - start)).ToArray();
-            var flips = rows.Select(_ => _flip && shuffle is not null && shuffle.NextDouble() < 0.5).ToArray();
-            yield return Assemble(rows.Select(r => _examples[r]).ToArray(), flips);
+            var draws = rows.Select(_ => shuffle is null ? AugmentationDraw.None : _augmentation.Draw(shuffle)).ToArray();
+            var seeds = _sampleSeeds ? rows.Select(_ => shuffle is null ? 0L : shuffle.NextInt64(long.MaxValue)).ToArray() : null;
+            yield return Assemble(rows.Select(r => _examples[r]).ToArray(), draws, seeds);
         }
     }
 
-    private Batch Assemble(DetectionExample[] examples, bool[] flips)
+    private Batch Assemble(DetectionExample[] examples, AugmentationDraw[] draws, long[]? seeds)
     {
         var n = examples.Length;
         var size = _size;
         var features = new float[n * FeatureSize];
-        var most = Math.Max(1, examples.Max(e => e.Classes.Length));
+        var augmented = new (List<float> Boxes, List<int> Kept)[n];
+        for (var i = 0; i < n; i++)
+            augmented[i] = BoxAugmentation.Apply(examples[i].Pixels, size, examples[i].Boxes, draws[i], features.AsSpan(i * FeatureSize, FeatureSize));
+        var most = Math.Max(1, augmented.Max(a => a.Kept.Count));
         var boxes = new float[n * most * 4];
         var classes = new long[n * most];
         var mask = new float[n * most];
         var counts = new long[n];
         for (var i = 0; i < n; i++)
         {
-            var e = examples[i];
-            var offset = i * FeatureSize;
-            for (var p = 0; p < FeatureSize; p++)
+            var (moved, kept) = augmented[i];
+            counts[i] = kept.Count;
+            for (var k = 0; k < kept.Count; k++)
             {
-                var source = p;
-                if (flips[i])
-                {
-                    var x = p % size;
-                    source = p - x + (size - 1 - x);
-                }
-                features[offset + p] = e.Pixels[source] / 255f;
-            }
-            counts[i] = e.Classes.Length;
-            for (var k = 0; k < e.Classes.Length; k++)
-            {
-                var (x0, y0, x1, y1) = (e.Boxes[4 * k], e.Boxes[4 * k + 1], e.Boxes[4 * k + 2], e.Boxes[4 * k + 3]);
-                if (flips[i])
-                    (x0, x1) = (size - x1, size - x0);
-                var at = (i * most + k) * 4;
-                (boxes[at], boxes[at + 1], boxes[at + 2], boxes[at + 3]) = (x0, y0, x1, y1);
-                classes[i * most + k] = e.Classes[k];
+                moved.CopyTo(4 * k, boxes, (i * most + k) * 4, 4);
+                classes[i * most + k] = examples[i].Classes[kept[k]];
                 mask[i * most + k] = 1;
             }
         }
-        return new Batch(torch.tensor(features, [n, 3, size, size]), torch.tensor(counts, [n]), new Dictionary<string, Tensor>
+        var extras = new Dictionary<string, Tensor>
         {
             [BoxesKey] = torch.tensor(boxes, [n, most, 4]),
             [ClassesKey] = torch.tensor(classes, [n, most]),
             [MaskKey] = torch.tensor(mask, [n, most]),
-        });
+        };
+        if (seeds is not null)
+            extras[SeedKey] = torch.tensor(seeds, [n]);
+        return new Batch(torch.tensor(features, [n, 3, size, size]), torch.tensor(counts, [n]), extras);
     }
 }

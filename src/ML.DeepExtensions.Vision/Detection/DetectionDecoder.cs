@@ -17,9 +17,11 @@ internal sealed record DetectionDecoding(double ScoreThreshold, double IouThresh
 internal sealed record DecodedImage(float[] Boxes, int[] Classes, float[] Scores);
 
 /// <summary>
-/// Turns the head's output <c>(N, locations, 4 + classes)</c> into detections: per image the top candidates by class
-/// probability (one top-k on the device for the whole batch, then one copy to the CPU), thresholded, batched per-class NMS,
-/// at most <see cref="DetectionDecoding.MaxDetections"/>, clipped to the input square.
+/// Turns a detector's output into detections: boxes and class probabilities per candidate (the anchor-free head's locations ×
+/// classes with sigmoid probabilities; Faster R-CNN's proposals × classes with softmax probabilities and per-class boxes; SSD's default boxes × classes with softmax probabilities),
+/// clipped to the input square, then one shared selection: per image the top candidates by probability (one top-k on the
+/// device for the whole batch, one copy to the CPU), thresholded, batched per-class NMS, at most
+/// <see cref="DetectionDecoding.MaxDetections"/>.
 /// </summary>
 internal static class DetectionDecoder
 {
@@ -42,20 +44,55 @@ internal static class DetectionDecoder
         return torch.stack([x - d[.., .., 0], y - d[.., .., 1], x + d[.., .., 2], y + d[.., .., 3]], 2);
     }
 
-    public static List<DecodedImage> Decode(Tensor output, int size, DetectionDecoding decoding)
+    /// <summary>The detections of a batch from the output of the architecture named <paramref name="architecture"/>.</summary>
+    public static List<DecodedImage> Decode(Tensor output, int size, DetectionDecoding decoding, string architecture = DetectionArchitectures.AnchorFreeDetectorName)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var n = (int)output.shape[0];
-        var locations = output.shape[1];
-        var classes = (int)output.shape[2] - 4;
-        var points = Points(size, output.device);
-        var boxes = Boxes(output[.., .., ..4], points).clamp(0, size);                       // (N, L, 4)
-        var scores = output[.., .., 4..].sigmoid().reshape(n, -1);                            // (N, L·K)
-        var k = (int)Math.Min(decoding.PreNmsCandidates, locations * classes);
+        var n = output.shape[0];
+        if (architecture == DetectionArchitectures.FasterRcnnName)
+        {
+            // Proposal rows: box, valid, K + 1 logits (background first), 4 deltas per class.
+            var classes = (int)(output.shape[2] - 6) / 5;
+            var rows = output[.., FasterRcnnGeometry.AnchorCount(size)..];
+            var proposals = rows[.., .., ..4];
+            var valid = rows[.., .., 4];
+            var probabilities = rows[.., .., 5..(6 + classes)].softmax(-1)[.., .., 1..] * valid.unsqueeze(-1);   // (N, R, K)
+            var deltas = rows[.., .., (6 + classes)..].reshape(n, -1, classes, 4);
+            var boxes = FasterRcnnGeometry.Decode(deltas, proposals.unsqueeze(2), FasterRcnnGeometry.HeadWeights).clamp(0, size);
+            return Select(boxes.reshape(n, -1, 4), probabilities.reshape(n, -1), classes, decoding);
+        }
+        if (architecture == DetectionArchitectures.SsdName)
+        {
+            var classes = (int)output.shape[2] - 5;
+            var priors = SsdGeometry.Priors(size, output.device);
+            var boxes = FasterRcnnGeometry.Decode(output[.., .., ..4], priors.unsqueeze(0), FasterRcnnGeometry.HeadWeights).clamp(0, size);   // (N, P, 4)
+            var probabilities = output[.., .., 4..].softmax(-1)[.., .., 1..];                                   // (N, P, K)
+            var count = boxes.shape[1];
+            return Select(boxes.unsqueeze(2).expand(n, count, classes, 4).reshape(n, -1, 4), probabilities.reshape(n, -1), classes, decoding);
+        }
+        else
+        {
+            var classes = (int)output.shape[2] - 4;
+            var points = Points(size, output.device);
+            var boxes = Boxes(output[.., .., ..4], points).clamp(0, size);                                     // (N, L, 4)
+            var locations = boxes.shape[1];
+            var perClass = boxes.unsqueeze(2).expand(n, locations, classes, 4).reshape(n, -1, 4);
+            return Select(perClass, output[.., .., 4..].sigmoid().reshape(n, -1), classes, decoding);
+        }
+    }
+
+    /// <summary>
+    /// Detections from candidates laid out class-fastest: <paramref name="boxes"/> (N, M·K, 4) and <paramref name="scores"/>
+    /// (N, M·K), candidate j of class j mod K. Per image the top candidates by score (one top-k on the device for the whole
+    /// batch, then one copy to the CPU), thresholded, batched per-class NMS, at most <see cref="DetectionDecoding.MaxDetections"/>.
+    /// </summary>
+    private static List<DecodedImage> Select(Tensor boxes, Tensor scores, int classes, DetectionDecoding decoding)
+    {
+        var n = (int)boxes.shape[0];
+        var k = (int)Math.Min(decoding.PreNmsCandidates, scores.shape[1]);
         var (top, index) = scores.topk(k, 1);
-        var location = index.div(classes, RoundingMode.floor);
-        var candidateBoxes = boxes.gather(1, location.unsqueeze(-1).expand(-1, -1, 4));
+        var candidateBoxes = boxes.gather(1, index.unsqueeze(-1).expand(-1, -1, 4));
         var topCpu = BoxOperations.HostCopy<float>(top);
         var indexCpu = BoxOperations.HostCopy<long>(index);
         var boxesCpu = BoxOperations.HostCopy<float>(candidateBoxes);

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace ML.DeepExtensions.Vision.Detection;
 
 /// <summary>
-/// The single-stage detector's loss, FCOS-style: a feature-map location is a positive for a true box when it lies inside
+/// The detectors' loss and metrics. Faster R-CNN's loss is <see cref="FasterRcnnLoss"/>, SSD's <see cref="SsdLoss"/>. The single-stage detector's loss, FCOS-style: a feature-map location is a positive for a true box when it lies inside
 /// the box and within <see cref="CenterRadius"/> strides of its centre (the smallest such box wins); the class logits learn
 /// the sigmoid focal loss (α 0.25, γ 2, from logits with <c>binary_cross_entropy_with_logits</c>, so no log(0)) against
 /// one-hot targets at positives and zeros elsewhere; the box distances learn 1 − GIoU at positives. Both are divided by the
@@ -24,17 +24,27 @@ internal sealed class DetectionObjective : TrainingObjective
     private readonly int _classes;
     private readonly int _size;
     private readonly DetectionDecoding _decoding;
+    private readonly string _architecture;
 
-    public DetectionObjective(int classes, int size, DetectionDecoding decoding)
+    public DetectionObjective(int classes, int size, DetectionDecoding decoding, string architecture = DetectionArchitectures.AnchorFreeDetectorName)
     {
         _classes = classes;
         _size = size;
         _decoding = decoding;
+        _architecture = architecture;
     }
 
     public override ScalarType LabelType => ScalarType.Int64;
 
     protected override Tensor Loss(Tensor output, Tensor labels, Batch batch)
+        => _architecture switch
+        {
+            DetectionArchitectures.FasterRcnnName => FasterRcnnLoss.Loss(output, batch, _classes, _size),
+            DetectionArchitectures.SsdName => SsdLoss.Loss(output, batch, _classes, _size),
+            _ => AnchorFreeLoss(output, batch),
+        };
+
+    private Tensor AnchorFreeLoss(Tensor output, Batch batch)
     {
         using var scope = torch.NewDisposeScope();
         var gt = batch.Extras[DetectionBatchSource.BoxesKey];           // (N, M, 4)
@@ -83,7 +93,7 @@ internal sealed class DetectionObjective : TrainingObjective
 
         protected override void AddCore(double meanLoss, Tensor output, Batch batch)
         {
-            var detections = DetectionDecoder.Decode(output, objective._size, objective._decoding);
+            var detections = DetectionDecoder.Decode(output, objective._size, objective._decoding, objective._architecture);
             using var scope = torch.NewDisposeScope();
             var boxes = batch.Extras[DetectionBatchSource.BoxesKey];
             var most = (int)boxes.shape[1];

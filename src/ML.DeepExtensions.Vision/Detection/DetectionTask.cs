@@ -14,7 +14,7 @@ namespace ML.DeepExtensions.Vision.Detection;
 /// <see cref="Plan"/>; rows are read, checked and letterboxed before training (<see cref="DetectionReader"/>) into a
 /// <see cref="DetectionBatchSource"/> whose extras carry the padded boxes and their mask; the objective is
 /// <see cref="DetectionObjective"/> (focal + GIoU loss, COCO mAP as validation metrics); the network normalises and runs
-/// the <c>AnchorFreeDetector</c> architecture.
+/// the architecture <see cref="ObjectDetectorOptions.Architecture"/> names.
 /// </summary>
 internal sealed class DetectionTask : TrainingTask
 {
@@ -30,8 +30,15 @@ internal sealed class DetectionTask : TrainingTask
     /// <summary>The label column's key count, known after <see cref="Plan"/>.</summary>
     public int Classes => _classes;
 
-    /// <summary>The four state tensors of each branch's hidden layers and the output convolution, for both branches.</summary>
-    public override int HeadTensors => 28;
+    /// <summary>The head's state tensors: the anchor-free head's four per hidden layer and the output convolution, for both
+    /// branches; Faster R-CNN's RPN convolutions and box head (weights and biases of three convolutions and four linear layers); SSD's
+    /// two extra convolutions with their batch norms (1 + 5 each) and three predictors (2 each).</summary>
+    public override int HeadTensors => _options.Architecture switch
+    {
+        FasterRcnnParameters => 14,
+        SsdParameters => 18,
+        _ => 28,
+    };
 
     public override TaskNetwork Plan(DataViewSchema training, DataViewSchema? validation)
     {
@@ -50,10 +57,9 @@ internal sealed class DetectionTask : TrainingTask
     public Network CreateNetwork(int classes)
     {
         var a = _options.Architecture;
-        var parameters = new AnchorFreeDetectorParameters { Width = a.Width, Depth = a.Depth, Channels = 3, Classes = classes };
-        var contract = DetectionArchitectures.AnchorFreeDetector;
+        var contract = DetectionArchitectures.Contract(a.ArchitectureName);
         return Network.Create().Normalize(contract.Mean.ToArray(), contract.Std.ToArray())
-            .Architecture(DetectionArchitectures.AnchorFreeDetectorName, ArchitectureParameters.From(parameters).Values);
+            .Architecture(a.ArchitectureName, a.Values(classes, 3));
     }
 
     public override SchemaShape OutputSchema(SchemaShape input)
@@ -73,8 +79,9 @@ internal sealed class DetectionTask : TrainingTask
     {
         var o = _options;
         var examples = DetectionReader.Read(data, rows, role, o.ImageColumnName, o.LabelColumnName, o.BoxColumnName, o.ImageSize, _classes, options.CancellationToken);
-        return new DetectionBatchSource(examples, o.ImageSize, o.HorizontalFlip);
+        return new DetectionBatchSource(examples, o.ImageSize, new DetectionAugmentation(o.HorizontalFlip, o.ScaleJitter, o.TranslateJitter, o.ColorJitter),
+            sampleSeeds: o.Architecture is FasterRcnnParameters);
     }
 
-    public override TrainingObjective CreateObjective() => new DetectionObjective(_classes, _options.ImageSize, MetricDecoding);
+    public override TrainingObjective CreateObjective() => new DetectionObjective(_classes, _options.ImageSize, MetricDecoding, _options.Architecture.ArchitectureName);
 }

@@ -43,11 +43,26 @@ public sealed class ObjectDetectorOptions : SupervisedTrainerOptions
     /// placed top-left, padded grey) and boxes scaled alike; predicted boxes come back in pixels of the original image.</summary>
     public int ImageSize { get; set; } = Defaults.ImageSize;
 
-    /// <summary>The <c>AnchorFreeDetector</c>'s parameters (width and depth multipliers; the class count is set from the label column).</summary>
-    public AnchorFreeDetectorParameters Architecture { get; set; } = new();
+    /// <summary>The architecture and its parameters (width and depth multipliers; the class count is set from the label
+    /// column): <see cref="AnchorFreeDetectorParameters"/> (default) for the single-stage anchor-free detector, or
+    /// <see cref="FasterRcnnParameters"/> for Faster R-CNN, or <see cref="SsdParameters"/> for SSD (ImageSize a multiple of 32).</summary>
+    public DetectorParameters Architecture { get; set; } = new AnchorFreeDetectorParameters();
 
     /// <summary>Training-only horizontal flip of each image and its boxes with probability 1/2, seeded (default true).</summary>
     public bool HorizontalFlip { get; set; } = true;
+
+    /// <summary>Training-only random scaling of each image and its boxes by a factor drawn from [1 − j, 1 + j], in [0, 1)
+    /// (default 0: off). Pixels are resampled nearest-neighbour and boxes snap to the pixels that fill; boxes pushed out of the
+    /// image are clipped or dropped. Seeded from <c>MLContext</c>'s seed through the training shuffle.</summary>
+    public double ScaleJitter { get; set; }
+
+    /// <summary>Training-only random shift of each image and its boxes by up to j × the image side in each axis, in [0, 1)
+    /// (default 0: off); combined with <see cref="ScaleJitter"/> as one map. Seeded like it.</summary>
+    public double TranslateJitter { get; set; }
+
+    /// <summary>Training-only random brightness, contrast and saturation factors drawn from [1 − j, 1 + j], in [0, 1)
+    /// (default 0: off); boxes do not move. Seeded like <see cref="ScaleJitter"/>.</summary>
+    public double ColorJitter { get; set; }
 
     /// <summary>Lowest class probability a detection needs to be output by the transformer, in [0, 1) (default 0.3).
     /// Validation mAP uses 0.05, as COCO evaluations do.</summary>
@@ -84,6 +99,16 @@ public sealed class ObjectDetectorOptions : SupervisedTrainerOptions
         if (!(Architecture.Width > 0) || !double.IsFinite(Architecture.Width))
             throw new ArgumentOutOfRangeException(nameof(Architecture), $"Architecture.Width must be a positive number. Received: Width={Architecture.Width}");
         Guard.NonNegative(Architecture.Depth, "Architecture.Depth");
+        if (Architecture is SsdParameters && ImageSize % 32 != 0)
+            throw new ArgumentOutOfRangeException(nameof(ImageSize), ImageSize, $"ImageSize must be a multiple of 32 for SSD (its coarsest map has stride 32). Received: ImageSize={ImageSize}");
+        if (Architecture is FasterRcnnParameters rcnn)
+        {
+            Guard.Positive(rcnn.Proposals, "Architecture.Proposals");
+            Guard.Positive(rcnn.HeadUnits, "Architecture.HeadUnits");
+        }
+        Guard.InRange(ScaleJitter, 0, 1);
+        Guard.InRange(TranslateJitter, 0, 1);
+        Guard.InRange(ColorJitter, 0, 1);
         Guard.InRange(ScoreThreshold, 0, 1);
         if (!(IouThreshold > 0 && IouThreshold <= 1))
             throw new ArgumentOutOfRangeException(nameof(IouThreshold), IouThreshold, $"IouThreshold must be in (0, 1]. Received: IouThreshold={IouThreshold}");

@@ -7,7 +7,8 @@ using ML.DeepExtensions.Tasks;
 namespace ML.DeepExtensions.Vision.Detection;
 
 /// <summary>
-/// Trains an anchor-free single-stage object detector (<see cref="DetectionArchitectures"/>) on ML.NET's detection columns:
+/// Trains an object detector (<see cref="DetectionArchitectures"/>: the anchor-free single-stage detector by default, or
+/// Faster R-CNN or SSD with <see cref="FasterRcnnParameters"/> or <see cref="SsdParameters"/> as <see cref="ObjectDetectorOptions.Architecture"/>) on ML.NET's detection columns:
 /// an <c>MLImage</c> column (<c>Image</c>), a label column of variable-length key vectors (<c>Label</c>, one key per object)
 /// and a box column of variable-length Single vectors (<c>Box</c>, x0, y0, x1, y1 in pixels per object). Every row is
 /// checked and letterboxed before training; training is batched (<see cref="ML.DeepExtensions.Training.TrainerOptions.BatchSize"/>) on the library's

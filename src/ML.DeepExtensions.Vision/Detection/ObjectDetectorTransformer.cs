@@ -56,6 +56,10 @@ public sealed class ObjectDetectorTransformer : ITrainedNetworkTransformer, IDis
 
     internal DetectionDecoding Decoding { get; }
 
+    /// <summary>The detection architecture a network ends with (its last architecture layer), which decides the decoding.</summary>
+    internal static string ArchitectureOf(Network network)
+        => network.Layers.OfType<ArchitectureLayer>().LastOrDefault()?.Name ?? DetectionArchitectures.AnchorFreeDetectorName;
+
     internal DetectionColumnNames Outputs { get; }
 
     /// <summary>The class names, in key order (key 1 first).</summary>
@@ -124,7 +128,7 @@ public sealed class ObjectDetectorTransformer : ITrainedNetworkTransformer, IDis
         using (var noGrad = torch.no_grad())
         {
             var x = torch.tensor(features, [rows.Length, 3, size, size]).to(Model.Device);
-            decoded = DetectionDecoder.Decode(Model.Module.forward(x), size, Decoding);
+            decoded = DetectionDecoder.Decode(Model.Module.forward(x), size, Decoding, ArchitectureOf(Network));
         }
         for (var r = 0; r < rows.Length; r++)
         {

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using Microsoft.ML;
@@ -54,8 +55,16 @@ internal static class ObjectDetectorFormat
         if (Problem(h) is { } problem)
             throw stored.HeaderDamaged(problem);
         var model = ModelFormat.LoadNetwork(env, stored, h.Network, h.InputShape, "object-detector");
-        var expected = new[] { (h.InputShape[1] / DetectionArchitectures.Stride) * (h.InputShape[2] / DetectionArchitectures.Stride), 4 + h.ClassNames.Length };
-        if (!model.Network.OutputShape(h.InputShape).SequenceEqual(expected))
+        var architecture = ObjectDetectorTransformer.ArchitectureOf(model.Network);
+        var cells = (h.InputShape[1] / DetectionArchitectures.Stride) * (h.InputShape[2] / DetectionArchitectures.Stride);
+        var output = model.Network.OutputShape(h.InputShape);
+        var expected = architecture switch
+        {
+            DetectionArchitectures.FasterRcnnName => new[] { output.Length == 2 ? Math.Max(output[0], FasterRcnnGeometry.AnchorCount(h.InputShape[1]) + 1) : 0, FasterRcnnGeometry.RowWidth(h.ClassNames.Length) },
+            DetectionArchitectures.SsdName => new[] { SsdGeometry.PriorCount(h.InputShape[1]), 5 + h.ClassNames.Length },
+            _ => new[] { cells, 4 + h.ClassNames.Length },
+        };
+        if (!output.SequenceEqual(expected))
         {
             model.Dispose();
             throw stored.HeaderDamaged($"has a header with {h.ClassNames.Length} class names whose network does not output {Shape.Format(expected)} per image");

@@ -139,15 +139,25 @@ public sealed class ObjectDetectorTests(ITestOutputHelper output)
         });
     }
 
-    [Fact]
-    public void SaveLoad_FreshProcess_GivesIdenticalBoxes()
+    [Theory]
+    [InlineData(DetectionArchitectures.AnchorFreeDetectorName)]
+    [InlineData(DetectionArchitectures.FasterRcnnName)]
+    [InlineData(DetectionArchitectures.SsdName)]
+    public void SaveLoad_FreshProcess_GivesIdenticalBoxes(string architecture)
     {
         var ml = new MLContext(seed: 1);
         var rows = Canvases("train", 24, 4);
         var data = DetectionTestData.Load(ml, rows);
         var keys = DetectionTestData.Keys(ml, data);
-        using var model = ml.MulticlassClassification.Trainers.ObjectDetector(new ObjectDetectorOptions { Epochs = 2, BatchSize = 8, ScoreThreshold = 0.01, Architecture = new AnchorFreeDetectorParameters { Width = 0.5 } })
+        DetectorParameters parameters = architecture switch
+        {
+            DetectionArchitectures.FasterRcnnName => new FasterRcnnParameters { Width = 0.5, Proposals = 32, HeadUnits = 64 },
+            DetectionArchitectures.SsdName => new SsdParameters { Width = 0.5 },
+            _ => new AnchorFreeDetectorParameters { Width = 0.5 },
+        };
+        using var model = ml.MulticlassClassification.Trainers.ObjectDetector(new ObjectDetectorOptions { Epochs = 2, BatchSize = 8, ScoreThreshold = 0.01, Architecture = parameters })
             .Fit(keys.Transform(data));
+        Assert.Equal(architecture, ObjectDetectorTransformer.ArchitectureOf(model.Network));
         var dir = Directory.CreateTempSubdirectory("detector-").FullName;
         try
         {
