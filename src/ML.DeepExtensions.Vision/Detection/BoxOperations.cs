@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using TorchSharp;
 using static TorchSharp.torch;
+using ML.DeepExtensions.Runtime;
 
 namespace ML.DeepExtensions.Vision.Detection;
 
@@ -77,7 +78,7 @@ public static partial class BoxOperations
         // Sorting and gathering stay on the boxes' device; then one copy of the sorted boxes and their order to the CPU.
         var order = scores.argsort(descending: true);
         var sorted = boxes.index_select(0, order).to(ScalarType.Float32);
-        return Suppress(HostCopy<float>(sorted), HostCopy<long>(order), iouThreshold);
+        return Suppress(HostCopy.ToArray<float>(sorted), HostCopy.ToArray<long>(order), iouThreshold);
     }
 
     /// <summary>
@@ -105,14 +106,6 @@ public static partial class BoxOperations
         var offsets = classes.to(ScalarType.Float32).mul(span).unsqueeze(1);
         return Nms(floats + offsets, scores, iouThreshold);
     }
-
-    /// <summary>
-    /// The values of <paramref name="tensor"/> in a managed array by one block copy of its CPU storage (TorchSharp's
-    /// <c>data&lt;T&gt;().ToArray()</c> copies element by element: ~250 ms for NMS's 1,000 × 1,000 overlap matrix).
-    /// The intermediate tensors belong to the caller's dispose scope.
-    /// </summary>
-    internal static T[] HostCopy<T>(Tensor tensor) where T : unmanaged
-        => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(tensor.cpu().contiguous().bytes).ToArray();
 
     /// <summary>
     /// The greedy pass over boxes sorted by descending score, with torchvision's CPU kernel's arithmetic (float areas and

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
+using ML.DeepExtensions.Runtime;
 
 namespace ML.DeepExtensions.Vision.Detection;
 
@@ -93,9 +94,9 @@ internal static class DetectionDecoder
         var k = (int)Math.Min(decoding.PreNmsCandidates, scores.shape[1]);
         var (top, index) = scores.topk(k, 1);
         var candidateBoxes = boxes.gather(1, index.unsqueeze(-1).expand(-1, -1, 4));
-        var topCpu = BoxOperations.HostCopy<float>(top);
-        var indexCpu = BoxOperations.HostCopy<long>(index);
-        var boxesCpu = BoxOperations.HostCopy<float>(candidateBoxes);
+        var topCpu = HostCopy.ToArray<float>(top);
+        var indexCpu = HostCopy.ToArray<long>(index);
+        var boxesCpu = HostCopy.ToArray<float>(candidateBoxes);
         var result = new List<DecodedImage>(n);
         for (var i = 0; i < n; i++)
         {

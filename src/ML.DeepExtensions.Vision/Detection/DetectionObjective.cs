@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using ML.DeepExtensions.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using ML.DeepExtensions.Runtime;
 
 namespace ML.DeepExtensions.Vision.Detection;
 
@@ -97,9 +98,9 @@ internal sealed class DetectionObjective : TrainingObjective
             using var scope = torch.NewDisposeScope();
             var boxes = batch.Extras[DetectionBatchSource.BoxesKey];
             var most = (int)boxes.shape[1];
-            var allBoxes = BoxOperations.HostCopy<float>(boxes);
-            var allClasses = BoxOperations.HostCopy<long>(batch.Extras[DetectionBatchSource.ClassesKey]);
-            var allCounts = BoxOperations.HostCopy<long>(batch.Labels);
+            var allBoxes = HostCopy.ToArray<float>(boxes);
+            var allClasses = HostCopy.ToArray<long>(batch.Extras[DetectionBatchSource.ClassesKey]);
+            var allCounts = HostCopy.ToArray<long>(batch.Labels);
             for (var i = 0; i < detections.Count; i++)
             {
                 var count = (int)allCounts[i];

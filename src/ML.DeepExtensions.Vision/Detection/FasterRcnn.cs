@@ -6,6 +6,7 @@ using ML.DeepExtensions.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using ML.DeepExtensions.Runtime;
 
 namespace ML.DeepExtensions.Vision.Detection;
 
@@ -264,7 +265,7 @@ internal sealed class FasterRcnnModule : nn.Module<Tensor, Tensor>
         for (var i = 0; i < n; i++)
         {
             var kept = BoxOperations.Nms(candidateBoxes[i], scores[i], FasterRcnnGeometry.ProposalNmsThreshold);
-            var wideHost = BoxOperations.HostCopy<bool>(wide[i]);
+            var wideHost = HostCopy.ToArray<bool>(wide[i]);
             var j = 0;
             foreach (var index_ in kept)
             {
@@ -315,7 +316,7 @@ internal static class FasterRcnnLoss
         var gt = batch.Extras[DetectionBatchSource.BoxesKey];                   // (N, M, 4)
         var gtClasses = batch.Extras[DetectionBatchSource.ClassesKey];          // (N, M)
         var mask = batch.Extras[DetectionBatchSource.MaskKey].gt(0);            // (N, M)
-        var seeds = batch.Extras.TryGetValue(DetectionBatchSource.SeedKey, out var s) ? BoxOperations.HostCopy<long>(s) : [0L];
+        var seeds = batch.Extras.TryGetValue(DetectionBatchSource.SeedKey, out var s) ? HostCopy.ToArray<long>(s) : [0L];
         using var generator = new Generator((ulong)seeds[0], output.device);
         var anchorCount = FasterRcnnGeometry.AnchorCount(size);
         var anchors = FasterRcnnGeometry.Anchors(size, output.device);
