@@ -72,7 +72,7 @@ internal static class ModelFormatFixtures
     }
 
     /// <summary>Asserts that every output column recorded for the fixture has the same type, annotations and values — floats bit for bit.</summary>
-    public static void AssertOutputs(string name, IDataView scored)
+    public static void AssertOutputs(string name, IDataView scored, float tolerance = 0)
     {
         foreach (var expected in Fixture(name).GetProperty("outputs").EnumerateObject())
         {
@@ -85,7 +85,7 @@ internal static class ModelFormatFixtures
             {
                 case "Single":
                     Assert.Equal(NumberDataViewType.Single, column.Value.Type);
-                    AssertBits(where, values.Select(Single).ToArray(), scored.GetColumn<float>(column.Value).ToArray());
+                    AssertBits(where, values.Select(Single).ToArray(), scored.GetColumn<float>(column.Value).ToArray(), tolerance);
                     break;
                 case "Boolean":
                     Assert.Equal(BooleanDataViewType.Instance, column.Value.Type);
@@ -114,7 +114,7 @@ internal static class ModelFormatFixtures
                     var rows = scored.GetColumn<VBuffer<float>>(column.Value).Select(v => v.DenseValues().ToArray()).ToArray();
                     Assert.Equal(values.Length, rows.Length);
                     for (var row = 0; row < rows.Length; row++)
-                        AssertBits($"{where}, row {row}", values[row].EnumerateArray().Select(Single).ToArray(), rows[row]);
+                        AssertBits($"{where}, row {row}", values[row].EnumerateArray().Select(Single).ToArray(), rows[row], tolerance);
                     if (expected.Value.TryGetProperty("slotNames", out var slotNames))
                     {
                         var actual = default(VBuffer<ReadOnlyMemory<char>>);
@@ -149,13 +149,16 @@ internal static class ModelFormatFixtures
 
     public static string[] Strings(JsonElement array) => array.EnumerateArray().Select(v => v.GetString()!).ToArray();
 
-    /// <summary>Asserts equal bit patterns, naming the first slot that differs.</summary>
-    public static void AssertBits(string where, float[] expected, float[] actual)
+    /// <summary>Asserts equal bit patterns (or, with a <paramref name="tolerance"/>, values that close), naming the first slot that differs.</summary>
+    public static void AssertBits(string where, float[] expected, float[] actual, float tolerance = 0)
     {
         Assert.True(expected.Length == actual.Length, $"{where}: {actual.Length} values, expected {expected.Length}");
         for (var i = 0; i < expected.Length; i++)
         {
-            if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
+            var differs = tolerance == 0
+                ? BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i])
+                : !(Math.Abs(expected[i] - actual[i]) <= tolerance);
+            if (differs)
             {
                 Assert.Fail($"{where}: value {i} is {actual[i].ToString("R", CultureInfo.InvariantCulture)} (0x{BitConverter.SingleToInt32Bits(actual[i]):X8}), "
                     + $"expected {expected[i].ToString("R", CultureInfo.InvariantCulture)} (0x{BitConverter.SingleToInt32Bits(expected[i]):X8})");
