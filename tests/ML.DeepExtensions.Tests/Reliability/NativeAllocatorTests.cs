@@ -4,23 +4,34 @@ using Xunit;
 
 namespace ML.DeepExtensions.Tests.Reliability;
 
-/// <summary>The allocator lever of issue 15 is applied once, when libtorch starts, and only where it can be.</summary>
+/// <summary>The allocator lever of issue 15: off unless asked for, applied only where it can be.</summary>
 public class NativeAllocatorTests
 {
     [Fact]
-    public void LibtorchStartUp_SetsGlibcThresholds_OnLinux_UnlessTheEnvironmentSetsThem()
+    public void ByDefault_LibtorchStartUp_LeavesGlibcAlone()
     {
         TorchRuntime.EnsureInitialized();
-        if (!OperatingSystem.IsLinux())
+        Assert.False(TorchRuntime.TuneNativeAllocator);
+        Assert.Equal("off (TorchRuntime.TuneNativeAllocator is false)", NativeAllocator.State);
+    }
+
+    [Fact]
+    public void WhenAskedFor_SetsGlibcThresholds_OnLinux_UnlessTheEnvironmentSetsThem()
+    {
+        try
         {
-            Assert.Equal("not Linux", NativeAllocator.State);
-            return;
+            NativeAllocator.Apply(enabled: true);
+            if (!OperatingSystem.IsLinux())
+                Assert.Equal("not Linux", NativeAllocator.State);
+            else if (Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is not null || Environment.GetEnvironmentVariable("MALLOC_TRIM_THRESHOLD_") is not null)
+                Assert.StartsWith("left to the MALLOC", NativeAllocator.State);
+            else
+                Assert.Equal($"mmap threshold {NativeAllocator.MmapThresholdBytes >> 20} MiB, trim threshold {NativeAllocator.TrimThresholdBytes >> 20} MiB", NativeAllocator.State);
         }
-        if (Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is not null || Environment.GetEnvironmentVariable("MALLOC_TRIM_THRESHOLD_") is not null)
+        finally
         {
-            Assert.StartsWith("left to the MALLOC", NativeAllocator.State);
-            return;
+            // The thresholds stay set in this test process (harmless); the reported state returns to the default's.
+            NativeAllocator.Apply(enabled: false);
         }
-        Assert.Equal($"mmap threshold {NativeAllocator.MmapThresholdBytes >> 20} MiB, trim threshold {NativeAllocator.TrimThresholdBytes >> 20} MiB", NativeAllocator.State);
     }
 }
