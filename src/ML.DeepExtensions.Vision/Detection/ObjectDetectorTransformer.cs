@@ -157,7 +157,7 @@ public sealed class ObjectDetectorTransformer : ITrainedNetworkTransformer, IDis
     {
         Guard.NotNull(input);
         GetOutputSchema(input.Schema);  // schema errors here, not at the first cursor
-        return new DetectionDataView(this, input);
+        return new BatchedDataView(new DetectionBatchScorer(this), input);
     }
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => ObjectDetectorFormat.Save(ctx, this);

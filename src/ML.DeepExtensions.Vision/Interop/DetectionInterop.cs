@@ -11,7 +11,7 @@ using ML.DeepExtensions.Vision.Persistence;
 namespace ML.DeepExtensions.Vision.Interop;
 
 /// <summary>ML.NET's row mapping around <see cref="DetectionRowMapper"/>: the output schema and <c>PredictionEngine</c>
-/// (<c>Transform</c> is the batched <see cref="DetectionDataView"/>).</summary>
+/// (<c>Transform</c> is the shared batched view with <see cref="DetectionBatchScorer"/>).</summary>
 internal static class DetectionInterop
 {
     public static DataViewSchema OutputSchema(ObjectDetectorTransformer transformer, DataViewSchema inputSchema)
