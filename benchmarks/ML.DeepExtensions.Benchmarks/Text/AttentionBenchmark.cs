@@ -103,7 +103,7 @@ internal static class AttentionBenchmark
                 }
             }
             SelfAttentionModule.Fused = true;
-            var (fusedMs, stepMs) = (Median(times[true]), Median(times[false]));
+            var (fusedMs, stepMs) = (Bench.Median(times[true]), Bench.Median(times[false]));
             Log($"{w.Name}: fused {fusedMs:F1} ms, step by step {stepMs:F1} ms, max |Δ| {difference:G2}");
             rows.Add($"| {w.Name} | {stepMs:F1} | {fusedMs:F1} | **{(stepMs / fusedMs).ToString("F2", CultureInfo.InvariantCulture)}×** | {difference:G2} |");
         }
@@ -122,12 +122,6 @@ internal static class AttentionBenchmark
         var outPath = Path.Combine(DigitsData.RepoRoot(), "benchmarks", "results", quick ? "attention-quick.md" : "attention.md");
         File.WriteAllText(outPath, markdown);
         return 0;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     private static void Log(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");

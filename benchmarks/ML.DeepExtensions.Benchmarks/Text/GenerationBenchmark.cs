@@ -82,7 +82,7 @@ internal static class GenerationBenchmark
                 }
                 Log($"{name}, round {round + 1}/{rounds}: cached {cached[^1]:F0} tokens/s, uncached {uncached[^1]:F0} tokens/s");
             }
-            results.Add((name, tokens, Median(cached), Median(uncached), identical));
+            results.Add((name, tokens, Bench.Median(cached), Bench.Median(uncached), identical));
         }
 
         var text = new StringBuilder();
@@ -110,12 +110,6 @@ internal static class GenerationBenchmark
         File.WriteAllText(outPath, markdown);
         Log($"Wrote {outPath}.");
         return results.All(r => r.Identical) ? 0 : 1;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     private static void Log(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
