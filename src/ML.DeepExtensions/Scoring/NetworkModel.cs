@@ -69,9 +69,7 @@ internal sealed class NetworkModel : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        // A full buffer is passed as is (no copy); the last, partial batch is cut to its rows.
-        var values = features.Length == rows * FeatureSize ? features : features.AsSpan(0, rows * FeatureSize).ToArray();
-        var x = torch.tensor(values, Shape.WithBatch(rows, InputShape)).to(Device);
+        var x = HostCopy.ToTensor<float>(features.AsSpan(0, rows * FeatureSize), Shape.WithBatch(rows, InputShape)).to(Device);
         var y = Module.forward(x).reshape(rows, OutputSize).to(CPU);
         return HostCopy.ToArray<float>(y);
     }

@@ -72,10 +72,10 @@ internal static class FittingPipeline
 
         var fraction = validation is null ? options.ValidationFraction : 0;
         Func<long, bool>? trainRows = fraction > 0 ? row => !ExampleReader.IsValidationRow(row, seed, fraction) : null;
-        var trainingBatches = ReadSplit(() => task.Read(training, trainRows, fraction > 0 ? "training (after ValidationFraction)" : "training", options), fraction, "training");
+        using var trainingBatches = ReadSplit(() => task.Read(training, trainRows, fraction > 0 ? "training (after ValidationFraction)" : "training", options), fraction, "training");
         if (!trainingBatches.InMemory)
             channel.Info("Training data is streamed: shuffling is within buffers of ShuffleBufferRows rows.");
-        var validationBatches = validation is not null
+        using var validationBatches = validation is not null
             ? task.Read(validation, null, "validation", options)
             : fraction > 0
                 ? ReadSplit(() => task.Read(training, row => ExampleReader.IsValidationRow(row, seed, fraction), "validation (ValidationFraction)", options), fraction, "validation")

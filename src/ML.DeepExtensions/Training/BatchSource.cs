@@ -52,7 +52,7 @@ internal sealed class Batch : IDisposable
 }
 
 /// <summary>Produces the batches of one epoch; implementations decide where examples live.</summary>
-internal abstract class BatchSource
+internal abstract class BatchSource : IDisposable
 {
     protected BatchSource(int featureSize, ScalarType labelType)
     {
@@ -191,6 +191,11 @@ internal abstract class BatchSource
         => new(torch.cat([a.Features, b.Features]), torch.cat([a.Labels, b.Labels]),
             a.Extras.Count == 0 ? null : a.Extras.ToDictionary(e => e.Key, e => torch.cat([e.Value, b.Extras[e.Key]])));
 
+    /// <summary>Releases what the source holds natively (the in-memory source's resident tensors).</summary>
+    public virtual void Dispose()
+    {
+    }
+
     protected abstract IEnumerable<Batch> Produce(int batchSize, Random? shuffle, CancellationToken cancellation);
 
     /// <summary>Reads <paramref name="reader"/> into memory when allowed and within budget, else streams it.</summary>
@@ -247,11 +252,11 @@ internal abstract class BatchSource
 
     protected Batch MakeBatch(float[] features, float[] labels, float[]? weights, int count)
     {
-        var x = torch.tensor(features, new long[] { count, FeatureSize });
+        var x = Runtime.HostCopy.ToTensor<float>(features.AsSpan(0, count * FeatureSize), [count, FeatureSize]);
         var y = LabelType == ScalarType.Int64
-            ? torch.tensor(labels.Select(l => (long)l).ToArray(), new long[] { count })
-            : torch.tensor(labels, new long[] { count });
-        return weights is null ? new Batch(x, y) : new Batch(x, y, new Dictionary<string, Tensor> { [Batch.WeightKey] = torch.tensor(weights, new long[] { count }) });
+            ? Runtime.HostCopy.ToTensor<long>(labels.AsSpan(0, count).ToArray().Select(l => (long)l).ToArray(), [count])
+            : Runtime.HostCopy.ToTensor<float>(labels.AsSpan(0, count), [count]);
+        return weights is null ? new Batch(x, y) : new Batch(x, y, new Dictionary<string, Tensor> { [Batch.WeightKey] = Runtime.HostCopy.ToTensor<float>(weights.AsSpan(0, count), [count]) });
     }
 
     /// <summary>Gathers rows <paramref name="order"/>[start..start+count) of row-major chunks into a batch.</summary>
@@ -340,55 +345,91 @@ internal abstract class BatchSource
     }
 }
 
+/// <summary>
+/// Data read once into memory and held as resident tensors (features, labels, example weights): a batch is one native
+/// <c>index_select</c> of its rows in the pass's order — no managed copies per step. Rows, order and values are exactly
+/// those of a row-by-row gather, so training results do not change.
+/// </summary>
 internal sealed class InMemoryBatchSource : BatchSource
 {
-    private readonly List<ExampleChunk> _chunks;
-    private readonly int[] _chunkStarts;
     private readonly int _count;
+    private readonly Tensor _features;
+    private readonly Tensor _labels;
+    private readonly Tensor? _weights;
+    private int[]? _lengths;
 
     public InMemoryBatchSource(List<ExampleChunk> chunks, int count, int featureSize, ScalarType labelType)
         : base(featureSize, labelType)
     {
-        _chunks = chunks;
         _count = count;
-        _chunkStarts = new int[chunks.Count];
-        for (int i = 0, start = 0; i < chunks.Count; start += chunks[i].Count, i++)
-            _chunkStarts[i] = start;
+        _features = torch.empty([count, featureSize], ScalarType.Float32).DetachFromDisposeScope();
+        var labels = new float[count];
+        float[]? weights = chunks.Any(c => c.Weights is not null) ? new float[count] : null;
+        var row = 0;
+        foreach (var chunk in chunks)
+        {
+            // Chunk by chunk through a view: a span over the whole storage would be limited to 2 GB.
+            using (var rows = _features.narrow(0, row, chunk.Count))
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(chunk.Features.AsSpan(0, chunk.Count * featureSize)).CopyTo(rows.bytes);
+            chunk.Labels.AsSpan(0, chunk.Count).CopyTo(labels.AsSpan(row));
+            if (weights is not null)
+            {
+                if (chunk.Weights is { } w)
+                    w.AsSpan(0, chunk.Count).CopyTo(weights.AsSpan(row));
+                else
+                    weights.AsSpan(row, chunk.Count).Fill(1);
+            }
+            row += chunk.Count;
+        }
+        _labels = (labelType == ScalarType.Int64
+            ? Runtime.HostCopy.ToTensor<long>(labels.Select(l => (long)l).ToArray(), [count])
+            : Runtime.HostCopy.ToTensor<float>(labels, [count])).DetachFromDisposeScope();
+        _weights = weights is null ? null : Runtime.HostCopy.ToTensor<float>(weights, [count]).DetachFromDisposeScope();
     }
 
     public override bool InMemory => true;
 
     public override long? Count => _count;
 
-    /// <summary>Every row's <see cref="BatchSource.RowLength"/>, computed on the first bucketed pass.</summary>
-    private int[]? _lengths;
-
     protected override IEnumerable<Batch> Produce(int batchSize, Random? shuffle, CancellationToken cancellation)
     {
         var order = Order(_count, shuffle, batchSize, RowLength is { } rowLength ? i => (_lengths ??= Lengths(rowLength))[i] : null);
+        var indices = order.Select(i => (long)i).ToArray();
         for (var start = 0; start < _count; start += batchSize)
         {
             cancellation.ThrowIfCancellationRequested();
-            yield return Gather(Locate, order, start, Math.Min(batchSize, _count - start));
+            var count = Math.Min(batchSize, _count - start);
+            using var rows = Runtime.HostCopy.ToTensor<long>(indices.AsSpan(start, count), [count]);
+            var x = _features.index_select(0, rows);
+            var y = _labels.index_select(0, rows);
+            yield return _weights is null ? new Batch(x, y) : new Batch(x, y, new Dictionary<string, Tensor> { [Batch.WeightKey] = _weights.index_select(0, rows) });
         }
     }
 
-    private int[] Lengths(Func<ReadOnlyMemory<float>, int> rowLength) => Enumerable.Range(0, _count).Select(i =>
+    private int[] Lengths(Func<ReadOnlyMemory<float>, int> rowLength)
     {
-        var (chunk, row) = Locate(i);
-        return rowLength(chunk.Features.AsMemory(row * FeatureSize, FeatureSize));
-    }).ToArray();
+        const int Block = 4096;
+        var lengths = new int[_count];
+        for (var start = 0; start < _count; start += Block)
+        {
+            using var scope = torch.NewDisposeScope();
+            var count = Math.Min(Block, _count - start);
+            var values = Runtime.HostCopy.ToArray<float>(_features.narrow(0, start, count));
+            for (var i = 0; i < count; i++)
+                lengths[start + i] = rowLength(values.AsMemory(i * FeatureSize, FeatureSize));
+        }
+        return lengths;
+    }
 
-    private (ExampleChunk, int) Locate(int index)
+    /// <inheritdoc />
+    public override void Dispose()
     {
-        var c = Array.BinarySearch(_chunkStarts, index);
-        if (c < 0)
-            c = ~c - 1;
-        return (_chunks[c], index - _chunkStarts[c]);
+        _features.Dispose();
+        _labels.Dispose();
+        _weights?.Dispose();
     }
 }
 
-/// <summary>Reads the data again every epoch; shuffles within buffers of consecutive rows.</summary>
 internal sealed class StreamingBatchSource : BatchSource
 {
     private readonly ExampleReader _reader;
