@@ -12,6 +12,8 @@ using Microsoft.ML.Data;
 using ML.DeepExtensions.Benchmarks.Vision;
 using ML.DeepExtensions.Runtime;
 using ML.DeepExtensions.Scoring;
+using ML.DeepExtensions.Text;
+using ML.DeepExtensions.Text.Classification;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -184,11 +186,25 @@ internal static class PyTorchComparison
         public float Label { get; set; }
     }
 
+    private sealed class TextRow
+    {
+        public int[] Text { get; set; } = [];
+
+        public float Class { get; set; }
+    }
+
     private static IDataView View(MLContext mlContext, Workload workload, float[] features, float[] labels)
     {
         var size = workload.FeatureSize;
         var count = labels.Length;
         float[] Slice(int i) => features.AsSpan(i * size, size).ToArray();
+        if (workload.TextClassifier is not null)
+        {
+            var textSchema = SchemaDefinition.Create(typeof(TextRow));
+            textSchema[nameof(TextRow.Text)].ColumnType = new VectorDataViewType(NumberDataViewType.Int32, size);
+            var texts = mlContext.Data.LoadFromEnumerable(Enumerable.Range(0, count).Select(i => new TextRow { Text = Slice(i).Select(v => (int)v).ToArray(), Class = labels[i] }).ToArray(), textSchema);
+            return mlContext.Transforms.Conversion.MapValueToKey("Label", nameof(TextRow.Class)).Fit(texts).Transform(texts);
+        }
         if (workload.Regression)
         {
             var schema = SchemaDefinition.Create(typeof(RegressionRow));
@@ -204,6 +220,15 @@ internal static class PyTorchComparison
     private static NeuralNetworkTransformer FitOurs(MLContext mlContext, Workload workload, IDataView view)
     {
         var inputShape = workload.InputShape.Length > 1 ? workload.InputShape : null;
+        if (workload.TextClassifier is { } encoder)
+        {
+            var chain = mlContext.MulticlassClassification.Trainers.NeuralTextClassifier(new NeuralTextMulticlassOptions
+            {
+                TextColumnName = nameof(TextRow.Text), VocabularySize = Workload.Vocabulary, PaddingId = 0, MaxLength = Workload.Length,
+                EmbeddingDimensions = 128, Dropout = 0, Network = encoder, Epochs = 2, BatchSize = workload.BatchSize, LearningRate = LearningRate,
+            }).Fit(view);
+            return chain.LastTransformer;
+        }
         if (workload.Regression)
         {
             return mlContext.Regression.Trainers.NeuralNetwork(new NeuralNetworkRegressionOptions
@@ -291,9 +316,9 @@ internal static class PyTorchComparison
 
     private static (Side Side, double Loss, string Blas) RunPython(string script, Workload workload, int threads, int steps, int scoringBatch)
     {
-        var (code, output, error) = Exec([script, workload.Key, threads.ToString(CultureInfo.InvariantCulture), steps.ToString(CultureInfo.InvariantCulture), scoringBatch.ToString(CultureInfo.InvariantCulture)], threads);
+        var (code, output, error) = Exec([script, workload.PythonWorkload, threads.ToString(CultureInfo.InvariantCulture), steps.ToString(CultureInfo.InvariantCulture), scoringBatch.ToString(CultureInfo.InvariantCulture)], threads);
         if (code != 0)
-            throw new InvalidOperationException($"{Python} {script} {workload.Key} exited with {code}: {error}");
+            throw new InvalidOperationException($"{Python} {script} {workload.PythonWorkload} exited with {code}: {error}");
         var line = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(l => l.TrimStart().StartsWith('{'));
         using var json = JsonDocument.Parse(line);
         var r = json.RootElement;

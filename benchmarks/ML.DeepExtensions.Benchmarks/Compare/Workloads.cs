@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using ML.DeepExtensions.Networks;
 using ML.DeepExtensions.Text;
+using ML.DeepExtensions.Text.Classification;
 
 namespace ML.DeepExtensions.Benchmarks.Compare;
 
@@ -22,8 +23,13 @@ internal sealed record Workload(
     int FullSteps,
     Network Body,
     string OursLayers,
-    string PyTorchLayers)
+    string PyTorchLayers,
+    TextEncoder? TextClassifier = null,
+    string? PyTorchKey = null)
 {
+    /// <summary>The workload of <c>benchmarks/pytorch/workloads.py</c> with the same layers.</summary>
+    public string PythonWorkload => PyTorchKey ?? Key;
+
     public const int Classes = 10;
     public const int Vocabulary = 5000;
     public const int Length = 128;
@@ -65,7 +71,22 @@ internal sealed record Workload(
         "`Dense(256) → ReLU → Dense(256) → ReLU` + trainer's `Dense(1)`, `Regression.Trainers.NeuralNetwork` (mean squared error)",
         "`nn.Sequential(Linear(100,256), ReLU, Linear(256,256), ReLU, Linear(256,1))`, `MSELoss`");
 
-    public static readonly Workload[] All = [LeNet5, ResNet, Lstm, Transformer, Mlp];
+    /// <summary>The LSTM workload through the public text trainer (token-id column, no tokenizer): the slowest row.</summary>
+    public static readonly Workload TextLstm = new(
+        "text-lstm", "same LSTM through `NeuralTextClassifier`", 32, [Length], Regression: false, TokenIds: true, QuickSteps: 2, FullSteps: 20,
+        Network.Create(),
+        "`mlContext.MulticlassClassification.Trainers.NeuralTextClassifier` on an Int32 token-id column (`VocabularySize` 5000, `PaddingId` 0, `MaxLength` 128, `EmbeddingDimensions` 128, `Dropout` 0, " +
+        "`TextEncoder.Lstm(256, layers: 2, bidirectional: false, LastState)`, length bucketing at its default) + trainer's `Dense(10)`",
+        "the `lstm` workload", TextEncoder.Lstm(256, 2, bidirectional: false, TextPooling.LastState), "lstm");
+
+    /// <summary>The Transformer workload through the public text trainer.</summary>
+    public static readonly Workload TextTransformer = new(
+        "text-transformer", "same Transformer through `NeuralTextClassifier`", 32, [Length], Regression: false, TokenIds: true, QuickSteps: 2, FullSteps: 20,
+        Network.Create(),
+        "`NeuralTextClassifier` as above with `TextEncoder.Transformer(layers: 2, heads: 4, feedForward: 512, Mean)`, `EmbeddingDimensions` 128, `Dropout` 0",
+        "the `transformer` workload", TextEncoder.Transformer(2, 4, 512, TextPooling.Mean), "transformer");
+
+    public static readonly Workload[] All = [LeNet5, ResNet, Lstm, Transformer, Mlp, TextLstm, TextTransformer];
 
     private static Network ResNetBody(int[] widths)
     {
