@@ -228,7 +228,6 @@ public sealed class LanguageModelTransformer : ITrainedNetworkTransformer, IDisp
         var cached = new List<int>();
         var full = Enumerable.Range(0, prompts.Length).ToList();
         long[] newest = [];
-        var started = false;
         for (var step = 0; step < options.MaxNewTokens && cached.Count + full.Count > 0; step++)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -238,10 +237,10 @@ public sealed class LanguageModelTransformer : ITrainedNetworkTransformer, IDisp
             using (torch.no_grad())
             {
                 Tensor output;
-                if (decoder is not null && !started)
+                if (decoder is not null && step == 0)
                 {
                     // First step: one full pass fills the cache for every row.
-                    (cached, full, started) = (full, [], true);
+                    (cached, full) = (full, []);
                     output = Logits(cached.Select(i => contexts[i]).ToArray(), decoder);
                 }
                 else if (cached.Count == 0)
@@ -327,7 +326,7 @@ public sealed class LanguageModelTransformer : ITrainedNetworkTransformer, IDisp
                 features[r * length + 1 + i] = contexts[r][i];
             positions[r] = contexts[r].Length;
         }
-        var x = torch.tensor(features, new long[] { contexts.Length, length }).to(Model.Device);
+        var x = HostCopy.ToTensor<float>(features, [contexts.Length, length]).to(Model.Device);
         var output = decoder is null ? Model.Module.forward(x) : decoder.Start(x);
         var index = torch.tensor(positions).to(Model.Device).view(-1, 1, 1).expand(-1, 1, output.shape[2]);
         return output.gather(1, index).squeeze(1);

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using ML.DeepExtensions.Text.Tokenization;
+using ML.DeepExtensions.Runtime;
 
 namespace ML.DeepExtensions.Text.Generation;
 
@@ -78,7 +79,7 @@ internal static class TokenRows
             for (var j = 0; j < width; j++)
                 labels[i * width + j] = rows[i][j];
         }
-        return (TorchSharp.torch.tensor(features, new long[] { rows.Count, width }), TorchSharp.torch.tensor(labels, new long[] { rows.Count, width }));
+        return (HostCopy.ToTensor<float>(features, [rows.Count, width]), HostCopy.ToTensor(labels.AsSpan(), [rows.Count, width]));
     }
 
     /// <summary>Model inputs for right-padded id rows: a start position (the padding id), then the ids shifted right by one.</summary>

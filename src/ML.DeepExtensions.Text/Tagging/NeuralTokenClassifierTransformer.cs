@@ -134,7 +134,7 @@ public sealed class NeuralTokenClassifierTransformer : ITrainedNetworkTransforme
         }
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var x = torch.tensor(features, [rows.Length, length]).to(Model.Device);
+        var x = HostCopy.ToTensor<float>(features, [rows.Length, length]).to(Model.Device);
         return HostCopy.ToArray<float>(Model.Module.forward(x));
     }
 

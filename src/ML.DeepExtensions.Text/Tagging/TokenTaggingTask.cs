@@ -13,6 +13,7 @@ using ML.DeepExtensions.Text.Tokenization;
 using ML.DeepExtensions.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using ML.DeepExtensions.Runtime;
 
 namespace ML.DeepExtensions.Text.Tagging;
 
@@ -206,7 +207,7 @@ internal sealed class TaggedBatchSource(List<(int[] Ids, long[] Targets)> rows, 
                     labels[b * length + j] = targets[j];
                 }
             }
-            yield return new Batch(torch.tensor(features, [batch.Length, length]), torch.tensor(labels, [batch.Length, length]));
+            yield return new Batch(HostCopy.ToTensor<float>(features, [batch.Length, length]), HostCopy.ToTensor(labels.AsSpan(), [batch.Length, length]));
         }
     }
 }
