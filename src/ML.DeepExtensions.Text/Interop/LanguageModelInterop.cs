@@ -95,19 +95,12 @@ internal sealed class ContinuationRowMapper : IRowMapper
             return new Delegate[1];
         var prompt = input.GetGetter<ReadOnlyMemory<char>>(input.Schema[_promptIndex]);
         var text = default(ReadOnlyMemory<char>);
-        long position = -1;
-        var continuation = ReadOnlyMemory<char>.Empty;
-        ValueGetter<ReadOnlyMemory<char>> getter = (ref ReadOnlyMemory<char> value) =>
+        var continuation = RowMapping.OncePerPosition(input, () =>
         {
-            // PredictionEngine rows stay at position -1: generate every time there.
-            if (position != input.Position || position < 0)
-            {
-                prompt(ref text);
-                continuation = _parent.Generate(text.ToString()).AsMemory();
-                position = input.Position;
-            }
-            value = continuation;
-        };
+            prompt(ref text);
+            return _parent.Generate(text.ToString()).AsMemory();
+        });
+        ValueGetter<ReadOnlyMemory<char>> getter = (ref ReadOnlyMemory<char> value) => value = continuation();
         return [getter];
     }
 

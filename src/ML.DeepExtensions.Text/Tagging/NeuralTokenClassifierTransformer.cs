@@ -249,19 +249,12 @@ internal sealed class WordLabelRowMapper : IRowMapper
             return new Delegate[1];
         var sentence = input.GetGetter<ReadOnlyMemory<char>>(input.Schema[_sentenceIndex]);
         var text = default(ReadOnlyMemory<char>);
-        long position = -1;
-        var labels = Array.Empty<int>();
-        ValueGetter<VBuffer<uint>> getter = (ref VBuffer<uint> value) =>
+        var labels = RowMapping.OncePerPosition(input, () =>
         {
-            // PredictionEngine rows stay at position -1: predict every time there.
-            if (position != input.Position || position < 0)
-            {
-                sentence(ref text);
-                labels = _parent.Predict([text.ToString()], Math.Max(0, input.Position), "scored")[0];
-                position = input.Position;
-            }
-            Write(labels, ref value);
-        };
+            sentence(ref text);
+            return _parent.Predict([text.ToString()], Math.Max(0, input.Position), "scored")[0];
+        });
+        ValueGetter<VBuffer<uint>> getter = (ref VBuffer<uint> value) => Write(labels(), ref value);
         return [getter];
     }
 

@@ -23,4 +23,24 @@ internal static class RowMapping
     /// <summary><paramref name="input"/> with the mapper's columns.</summary>
     public static IDataView Transform(IHostEnvironment env, IDataView input, Func<DataViewSchema, IRowMapper> create)
         => new RowToRowMapperTransform(env, input, create(input.Schema), create);
+
+    /// <summary>
+    /// <paramref name="compute"/>'s value for the current row of <paramref name="input"/>, computed once per cursor position
+    /// however many getters read it; every time on rows that stay at position −1 (a <c>PredictionEngine</c>'s). The shared
+    /// core of the row mappers whose outputs are costly (generation, token labels, transcripts, decoded audio, features).
+    /// </summary>
+    public static Func<T> OncePerPosition<T>(DataViewRow input, Func<T> compute)
+    {
+        var position = -1L;
+        var value = default(T)!;
+        return () =>
+        {
+            if (position != input.Position || position < 0)
+            {
+                value = compute();
+                position = input.Position;
+            }
+            return value;
+        };
+    }
 }
