@@ -407,9 +407,8 @@ public sealed class BatchNormLayer : Layer
         => input.Length is >= 1 and <= 3 ? Shape.Copy(input) : throw ShapeError(index, input, "(features), (channels, length) or (channels, height, width)");
 
     /// <inheritdoc />
-    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context) => input.Length == 3
-        ? nn.BatchNorm2d(input[0], Epsilon, Momentum)
-        : nn.BatchNorm1d(input[0], Epsilon, Momentum);
+    public override nn.Module<Tensor, Tensor> Build(int[] input, BuildContext context)
+        => StableBatchNorm.Create(input[0], input.Length == 3 ? 2 : 1, Epsilon, Momentum);
 
     /// <inheritdoc />
     public override string ToOnnx(OnnxLoweringContext context)

@@ -275,7 +275,7 @@ internal static class TrainingLoop
         var frozen = backbone.Select(p => p.Handle).ToHashSet();
         foreach (var (_, child) in module.named_modules())
         {
-            if (child is TorchSharp.Modules.BatchNorm1d or TorchSharp.Modules.BatchNorm2d or TorchSharp.Modules.BatchNorm3d
+            if (child is TorchSharp.Modules.BatchNorm
                 && child.parameters(recurse: false).Any(p => frozen.Contains(p.Handle)))
                 child.eval();
         }
@@ -296,7 +296,7 @@ internal static class TrainingLoop
 
     /// <summary>Whether <paramref name="module"/> normalises with batch statistics (any batch norm, at any depth).</summary>
     private static bool HasBatchNorm(nn.Module module)
-        => module.modules().Any(m => m is TorchSharp.Modules.BatchNorm1d or TorchSharp.Modules.BatchNorm2d or TorchSharp.Modules.BatchNorm3d);
+        => module.modules().Any(m => m is TorchSharp.Modules.BatchNorm);
 
     /// <summary>A checkpoint of more epochs than <paramref name="epochs"/> cannot be continued to <paramref name="epochs"/>.</summary>
     internal static void CheckResumable(Checkpoint checkpoint, string directory, int epochs)
