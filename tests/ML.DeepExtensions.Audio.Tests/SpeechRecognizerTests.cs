@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using ML.DeepExtensions.Audio.Data;
 using ML.DeepExtensions.TestSupport;
 using Xunit;
 
@@ -58,6 +59,25 @@ public sealed class SpeechRecognizerTests
             Assert.Equal(clips.Count, beam.Transcribe(clips.Select(Corpus.Samples).ToArray()).Count);
             beam.Dispose();
             Assert.Equal(batched, recognizer.Transcribe(clips.Select(Corpus.Samples).ToArray()));
+
+            // A word-list copy is saved with its list and penalty, and loads back decoding the same way.
+            var words = SpokenCorpus.Words.Where(w => w.All(recognizer.Vocabulary.Contains)).ToArray();
+            var listed = recognizer.WithDecoder(CtcDecoder.PrefixBeamSearch, 4, words, outOfListWordPenalty: 2.5);
+            var withWords = listed.Transcribe(clips.Select(Corpus.Samples).ToArray());
+            var audio = ml.Transforms.LoadAudio("Audio", "AudioPath").Fit(paths).Transform(paths);
+            var listedZip = Path.Combine(Path.GetTempPath(), $"mldx-speech-wordlist-{Guid.NewGuid():N}.zip");
+            try
+            {
+                ml.Model.Save(listed, audio.Schema, listedZip);
+                using var reloaded = Assert.IsType<SpeechRecognitionTransformer>(new MLContext(seed: 9).Model.Load(listedZip, out _));
+                Assert.Equal(words, reloaded.WordList);
+                Assert.Equal((CtcDecoder.PrefixBeamSearch, 4, 2.5), (reloaded.Decoder, reloaded.BeamWidth, reloaded.OutOfListWordPenalty));
+                Assert.Equal(withWords, reloaded.Transcribe(clips.Select(Corpus.Samples).ToArray()));
+            }
+            finally
+            {
+                File.Delete(listedZip);
+            }
 
             var folder = Directory.CreateTempSubdirectory("mldx-speech-probe-").FullName;
             try
