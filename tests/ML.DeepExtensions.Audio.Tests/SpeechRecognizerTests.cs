@@ -53,6 +53,13 @@ public sealed class SpeechRecognizerTests
             var engine = ml.Model.CreatePredictionEngine<ClipRow, Prediction>(model);
             Assert.Equal(inProcess[0], engine.Predict(new ClipRow { AudioPath = clips[0].Path }).PredictedTranscript);
             Assert.Contains("WordErrorRate", recognizer.History[^1].Training.Keys);
+            // Transform scores 32 rows per forward pass: 45 rows cross a batch boundary, and every row's transcript equals
+            // the PredictionEngine's (one row alone) — nothing lands on another row, padding changes nothing.
+            var more = clips.Concat(Corpus.Test(21, seed: 23)).ToList();
+            var morePaths = Corpus.Paths(ml, more);
+            var transformed = model.Transform(morePaths).GetColumn<string>("PredictedTranscript").ToArray();
+            Assert.Equal(45, transformed.Length);
+            Assert.Equal(more.Select(c => engine.Predict(new ClipRow { AudioPath = c.Path }).PredictedTranscript), transformed);
             // A beam-search copy shares the weights; disposing it leaves the original usable.
             var beam = recognizer.WithDecoder(CtcDecoder.PrefixBeamSearch, 4);
             Assert.Equal((CtcDecoder.PrefixBeamSearch, 4), (beam.Decoder, beam.BeamWidth));

@@ -21,12 +21,13 @@ namespace ML.DeepExtensions.Audio;
 /// transcribes many utterances in batches, <see cref="Evaluate"/> measures WER and CER. Saved with <c>mlContext.Model.Save</c>
 /// and loaded back as this type by <c>mlContext.Model.Load</c> in any process.
 /// </summary>
-/// <remarks>Features are computed per utterance and the encoder runs on packed sequences, so a transcript does not depend
-/// on the other utterances of its batch: <c>Transform</c> (one utterance per forward pass), <c>PredictionEngine</c> and the
-/// batched <see cref="Transcribe(IReadOnlyList{float[]})"/> agree.</remarks>
+/// <remarks>Features are computed per utterance and the encoder runs on packed (or masked) sequences, so a transcript does not
+/// depend on the other utterances of its batch: <c>Transform</c> (batches of 32 rows read ahead, one forward pass each),
+/// <c>PredictionEngine</c> (one row) and the batched <see cref="Transcribe(IReadOnlyList{float[]})"/> agree.</remarks>
 public sealed class SpeechRecognitionTransformer : ITrainedNetworkTransformer, IDisposable
 {
-    private const int TranscriptionBatchSize = 32;
+    /// <summary>Utterances per forward pass of <c>Transcribe</c> and <c>Transform</c>.</summary>
+    internal const int TranscriptionBatchSize = 32;
     private readonly AudioFeatureOptions _features;
     private int? _numberOfThreads;
     private readonly CtcWordList? _wordList;
@@ -199,7 +200,12 @@ public sealed class SpeechRecognitionTransformer : ITrainedNetworkTransformer, I
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => SpeechInterop.RowToRowMapper(this, Guard.NotNull(inputSchema));
 
     /// <inheritdoc />
-    public IDataView Transform(IDataView input) => SpeechInterop.Transform(this, Guard.NotNull(input));
+    public IDataView Transform(IDataView input)
+    {
+        Guard.NotNull(input);
+        GetOutputSchema(input.Schema); // schema errors here, not at the first cursor
+        return new BatchedDataView(new TranscriptBatchScorer(this), input);
+    }
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => SpeechRecognizerFormat.Save(ctx, this);
 
