@@ -41,6 +41,8 @@ if (ML.DeepExtensions.Benchmarks.Text.GenerationBenchmark.Wants(args))
     return ML.DeepExtensions.Benchmarks.Text.GenerationBenchmark.Run(args); // GPT generation with and without the key/value cache (Text/GenerationBenchmark.cs)
 if (ML.DeepExtensions.Benchmarks.Text.TextSettings.Wants(args))
     return ML.DeepExtensions.Benchmarks.Text.TextBenchmark.Run(args); // fortunes text benchmark: see Text/ and README.md
+if (ML.DeepExtensions.Benchmarks.Speech.FeatureSpeed.Wants(args))
+    return ML.DeepExtensions.Benchmarks.Speech.FeatureSpeed.Run(args); // log-mel extraction: ours vs NWaves vs torchaudio (Speech/FeatureSpeed.cs)
 if (ML.DeepExtensions.Benchmarks.Speech.SpeechRawLoop.Wants(args))
     return ML.DeepExtensions.Benchmarks.Speech.SpeechRawLoop.Run(args); // DeepSpeech2 training: our Fit vs a bare TorchSharp loop (Speech/SpeechRawLoop.cs)
 if (ML.DeepExtensions.Benchmarks.Speech.KeywordBenchmark.Wants(args))
@@ -52,7 +54,7 @@ if (ML.DeepExtensions.Benchmarks.Compare.PyTorchComparison.Wants(args))
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --attention | --attention-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick | --speech [--speech-epochs N] [--speech-encoders DeepSpeech2,QuartzNet,Conformer] | --keywords [--keywords-clips N] [--keywords-epochs N] | --speech-raw-loop [--speech-raw-epochs N] | --vs-pytorch | --vs-pytorch-quick [--threads 1,2] [--steps N] [--rounds N] [--workloads lenet5,resnet,lstm,transformer,mlp] [--pytorch-blas DIR]] [--threads N] [--tuned-allocator] [--no-profile] [--profile-repeats N] [--out FILE]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --attention | --attention-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick | --speech [--speech-epochs N] [--speech-encoders DeepSpeech2,QuartzNet,Conformer] [--speech-clips N] [--speech-test-clips N] [--speech-warmup N] | --keywords [--keywords-clips N] [--keywords-epochs N] [--keywords-test-clips N] [--keywords-validation PERCENT] | --audio-features [--audio-features-clips N] | --speech-raw-loop [--speech-raw-epochs N] | --vs-pytorch | --vs-pytorch-quick [--threads 1,2] [--steps N] [--rounds N] [--workloads lenet5,resnet,lstm,transformer,mlp] [--pytorch-blas DIR]] [--threads N] [--tuned-allocator] [--no-profile] [--profile-repeats N] [--out FILE]");
     return 2;
 }
 

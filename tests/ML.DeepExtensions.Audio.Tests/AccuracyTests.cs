@@ -44,6 +44,10 @@ public sealed class AccuracyTests(ITestOutputHelper output)
             output.WriteLine(epoch.ToString());
         Assert.Equal(metrics.WordErrorRate, scored.WordErrorRate, 10);
         Assert.True(metrics.WordAccuracy >= AccuracySettings.MinimumWordAccuracy, $"word accuracy {metrics.WordAccuracy:P1} on unseen voices; expected ≥ {AccuracySettings.MinimumWordAccuracy:P0}. {metrics}");
+        // The beam restricted to the corpus's 20 words, on the same trained model: it must not lose to greedy decoding.
+        var listed = model.WithDecoder(CtcDecoder.PrefixBeamSearch, 8, SpokenCorpus.Words).Evaluate(test);
+        output.WriteLine($"word-list beam: {listed}");
+        Assert.True(listed.WordAccuracy >= metrics.WordAccuracy, $"word-list beam word accuracy {listed.WordAccuracy:P1} < greedy {metrics.WordAccuracy:P1}. {listed}");
     }
 }
 

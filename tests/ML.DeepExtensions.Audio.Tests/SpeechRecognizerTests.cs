@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using ML.DeepExtensions.Audio.Data;
 using ML.DeepExtensions.TestSupport;
 using Xunit;
 
@@ -52,12 +53,38 @@ public sealed class SpeechRecognizerTests
             var engine = ml.Model.CreatePredictionEngine<ClipRow, Prediction>(model);
             Assert.Equal(inProcess[0], engine.Predict(new ClipRow { AudioPath = clips[0].Path }).PredictedTranscript);
             Assert.Contains("WordErrorRate", recognizer.History[^1].Training.Keys);
+            // Transform scores 32 rows per forward pass: 45 rows cross a batch boundary, and every row's transcript equals
+            // the PredictionEngine's (one row alone) — nothing lands on another row, padding changes nothing.
+            var more = clips.Concat(Corpus.Test(21, seed: 23)).ToList();
+            var morePaths = Corpus.Paths(ml, more);
+            var transformed = model.Transform(morePaths).GetColumn<string>("PredictedTranscript").ToArray();
+            Assert.Equal(45, transformed.Length);
+            Assert.Equal(more.Select(c => engine.Predict(new ClipRow { AudioPath = c.Path }).PredictedTranscript), transformed);
             // A beam-search copy shares the weights; disposing it leaves the original usable.
             var beam = recognizer.WithDecoder(CtcDecoder.PrefixBeamSearch, 4);
             Assert.Equal((CtcDecoder.PrefixBeamSearch, 4), (beam.Decoder, beam.BeamWidth));
             Assert.Equal(clips.Count, beam.Transcribe(clips.Select(Corpus.Samples).ToArray()).Count);
             beam.Dispose();
             Assert.Equal(batched, recognizer.Transcribe(clips.Select(Corpus.Samples).ToArray()));
+
+            // A word-list copy is saved with its list and penalty, and loads back decoding the same way.
+            var words = SpokenCorpus.Words.Where(w => w.All(recognizer.Vocabulary.Contains)).ToArray();
+            var listed = recognizer.WithDecoder(CtcDecoder.PrefixBeamSearch, 4, words, outOfListWordPenalty: 2.5);
+            var withWords = listed.Transcribe(clips.Select(Corpus.Samples).ToArray());
+            var audio = ml.Transforms.LoadAudio("Audio", "AudioPath").Fit(paths).Transform(paths);
+            var listedZip = Path.Combine(Path.GetTempPath(), $"mldx-speech-wordlist-{Guid.NewGuid():N}.zip");
+            try
+            {
+                ml.Model.Save(listed, audio.Schema, listedZip);
+                using var reloaded = Assert.IsType<SpeechRecognitionTransformer>(new MLContext(seed: 9).Model.Load(listedZip, out _));
+                Assert.Equal(words, reloaded.WordList);
+                Assert.Equal((CtcDecoder.PrefixBeamSearch, 4, 2.5), (reloaded.Decoder, reloaded.BeamWidth, reloaded.OutOfListWordPenalty));
+                Assert.Equal(withWords, reloaded.Transcribe(clips.Select(Corpus.Samples).ToArray()));
+            }
+            finally
+            {
+                File.Delete(listedZip);
+            }
 
             var folder = Directory.CreateTempSubdirectory("mldx-speech-probe-").FullName;
             try

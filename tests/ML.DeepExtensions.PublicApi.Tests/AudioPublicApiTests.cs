@@ -88,6 +88,16 @@ public class AudioPublicApiTests
         var png = File.ReadAllBytes(picture);
         Assert.True(png.Length > 1000 && png[1] == (byte)'P' && png[2] == (byte)'N' && png[3] == (byte)'G', $"{png.Length} bytes");
         Assert.Throws<ArgumentException>(() => ML.DeepExtensions.Plots.TrainingPlots.SaveSpectrogram([new float[3], new float[2]], picture));
+
+        // The word-list beam through the public API: a copy restricted to the two words outputs nothing else.
+        var listed = recognizer.WithDecoder(CtcDecoder.PrefixBeamSearch, 4, ["low", "high"]);
+        Assert.Equal(["low", "high"], listed.WordList);
+        Assert.All(listed.Transcribe(clips.Select(c => WavAudio.Read(c.AudioPath, 16000)).ToArray()),
+            t => Assert.True(t.Length == 0 || t.Split(' ').All(w => w is "low" or "high"), t));
+        // And on one's own scores: classes 0 blank, 1 'a', 2 'b'; "ab" is heard, only "aa" is listed.
+        var scores = new[] { 0.1, 0.8, 0.1, 0.8, 0.1, 0.1, 0.1, 0.3, 0.6 }.Select(p => (float)Math.Log(p)).ToArray();
+        Assert.Equal([1, 2], CtcDecoding.PrefixBeamSearch(scores, 3, 3, 4));
+        Assert.Equal([1, 1], CtcDecoding.PrefixBeamSearch(scores, 3, 3, 4, new CtcWordList([[1, 1]], separator: -1)));
         recognizer.Dispose();
     }
 }

@@ -13,7 +13,7 @@ using ML.DeepExtensions.Training;
 namespace ML.DeepExtensions.Benchmarks.Speech;
 
 /// <summary>
-/// <c>--speech [--speech-encoders DeepSpeech2,QuartzNet,Conformer] [--speech-epochs N] [--threads N]</c>: the espeak-ng spoken
+/// <c>--speech [--speech-encoders DeepSpeech2,QuartzNet,Conformer] [--speech-epochs N] [--speech-clips N] [--speech-test-clips N] [--speech-warmup N] [--threads N]</c>: the espeak-ng spoken
 /// digits/commands corpus (eng/data/SpokenCorpus.cs, 448 training clips from 56 voices, 80 test clips from 8 unseen voices).
 /// Measures feature extraction speed, then for each encoder: training utterances/s, real-time factor of recognition (batched
 /// <c>Transcribe</c>: processing time / audio duration), WER/CER/word accuracy on the unseen voices (greedy and beam search),
@@ -39,12 +39,14 @@ internal static class SpeechBenchmark
         var layers = Option(args, "--speech-layers") ?? 2;
         var channels = Option(args, "--speech-channels") ?? 16;
         var seed = Option(args, "--speech-seed") ?? 1;
+        var testCount = Option(args, "--speech-test-clips") ?? 80;
+        var warmup = Option(args, "--speech-warmup");
         var threads = Option(args, "--threads");
         TorchRuntime.EnsureInitialized();
         var folder = Path.Combine(Path.GetTempPath(), "mldx-speech-benchmark-corpus");
         var clock = Stopwatch.StartNew();
         var trainClips = SpokenCorpus.Generate(folder, SpokenCorpus.TrainingVoices, clips, seed: 1, maxWords: words);
-        var testClips = SpokenCorpus.Generate(folder, SpokenCorpus.TestVoices, 80, seed: 2, maxWords: words);
+        var testClips = SpokenCorpus.Generate(folder, SpokenCorpus.TestVoices, testCount, seed: 2, maxWords: words);
         var generation = clock.Elapsed;
 
         var ml = new MLContext(seed: seed);
@@ -91,6 +93,7 @@ internal static class SpeechBenchmark
             var options = EncoderOptions(encoder, epochs: Option(args, "--speech-epochs"), batch: Option(args, "--speech-batch"),
                 rate: Option(args, "--speech-lr-per-10000") is { } r ? r / 10000.0 : null, channels, hidden, layers);
             options.NumberOfThreads = threads;
+            options.WarmupEpochs = warmup ?? options.WarmupEpochs;
             options.Callback = new EpochLines();
             var context = new MLContext(seed: seed);
             clock.Restart();
@@ -108,8 +111,14 @@ internal static class SpeechBenchmark
             var beamTranscripts = beam.Transcribe(testSamples);
             var beamTime = clock.Elapsed;
             var beamMetrics = SpeechRecognitionMetrics.From(testClips.Select((c, i) => (c.Transcript, beamTranscripts[i])));
+            // The same beam restricted to the corpus's 20 words (OutOfListWordPenalty = +∞, the default).
+            var listed = model.WithDecoder(CtcDecoder.PrefixBeamSearch, 8, SpokenCorpus.Words);
+            clock.Restart();
+            var listedTranscripts = listed.Transcribe(testSamples);
+            var listedTime = clock.Elapsed;
+            var listedMetrics = SpeechRecognitionMetrics.From(testClips.Select((c, i) => (c.Transcript, listedTranscripts[i])));
 
-            Console.WriteLine($"| **{encoder}** training (MLContext seed {seed}, {trainedEpochs} epochs, batch {options.BatchSize}, learning rate {F(options.LearningRate, "G3")}, {model.Network.Describe(features.FeaturesPerFrame + 1).Sum(l => l.Parameters):N0} parameters) | {F(training.TotalSeconds, "F0")} s, {F(trainClips.Count / epochSeconds, "F1")} utterances/s ({F(epochSeconds, "F1")} s/epoch) |");
+            Console.WriteLine($"| **{encoder}** training (MLContext seed {seed}, {trainedEpochs} epochs, batch {options.BatchSize}, learning rate {F(options.LearningRate, "G3")}, {options.WarmupEpochs} warm-up epochs, {model.Network.Describe(features.FeaturesPerFrame + 1).Sum(l => l.Parameters):N0} parameters) | {F(training.TotalSeconds, "F0")} s, {F(trainClips.Count / epochSeconds, "F1")} utterances/s ({F(epochSeconds, "F1")} s/epoch) |");
             Console.WriteLine($"| {encoder} recognition (batched Transcribe, greedy) | {F(recognition.TotalSeconds, "F2")} s for {F(testSeconds, "F0")} s of audio: real-time factor {F(recognition.TotalSeconds / testSeconds, "F4")} |");
             Console.WriteLine($"| {encoder} unseen voices (greedy) | WER {F(metrics.WordErrorRate * 100, "F1")} %, CER {F(metrics.CharacterErrorRate * 100, "F1")} %, word accuracy {F(metrics.WordAccuracy * 100, "F1")} %, sentence accuracy {F(metrics.SentenceAccuracy * 100, "F1")} % |");
             if (real.Count > 0)
@@ -124,6 +133,7 @@ internal static class SpeechBenchmark
                 Console.WriteLine($"| {encoder} on real recordings (pocketsphinx-testdata, {real.Count} files, greedy) | WER {F(all.WordErrorRate * 100, "F1")} %, CER {F(all.CharacterErrorRate * 100, "F1")} %; {sets}; e.g. \"{real[0].Transcript}\" → \"{heard[0]}\" |");
             }
             Console.WriteLine($"| {encoder} with prefix beam search (width 8) | {F(beamTime.TotalSeconds, "F2")} s: real-time factor {F(beamTime.TotalSeconds / testSeconds, "F4")}; unseen voices WER {F(beamMetrics.WordErrorRate * 100, "F1")} %, CER {F(beamMetrics.CharacterErrorRate * 100, "F1")} %, word accuracy {F(beamMetrics.WordAccuracy * 100, "F1")} % |");
+            Console.WriteLine($"| {encoder} with prefix beam search (width 8) restricted to the 20-word list | {F(listedTime.TotalSeconds, "F2")} s: real-time factor {F(listedTime.TotalSeconds / testSeconds, "F4")}; unseen voices WER {F(listedMetrics.WordErrorRate * 100, "F1")} %, CER {F(listedMetrics.CharacterErrorRate * 100, "F1")} %, word accuracy {F(listedMetrics.WordAccuracy * 100, "F1")} %, sentence accuracy {F(listedMetrics.SentenceAccuracy * 100, "F1")} % |");
         }
         return 0;
     }

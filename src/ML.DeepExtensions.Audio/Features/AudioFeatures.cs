@@ -25,11 +25,28 @@ public static class AudioFeatures
             throw new ArgumentException("An utterance needs at least one sample. Received: 0 samples", nameof(samples));
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        using var bank = new FeatureBank(options, CPU);
+        var bank = CachedBank(options);
         var features = bank.Utterance(samples).contiguous();
         var values = HostCopy.ToArray<float>(features);
         var width = (int)features.shape[1];
         return Enumerable.Range(0, (int)features.shape[0]).Select(f => values.AsSpan(f * width, width).ToArray()).ToArray();
+    }
+
+    // The window, filterbank and DCT tensors of the last setting used on this thread: a loop over utterances with one setting
+    // builds them once (they were rebuilt per call before). Keyed by the settings' values, so changing the options object
+    // between calls is seen. One small bank per thread stays alive; it holds no utterance data.
+    [ThreadStatic]
+    private static (string Key, FeatureBank Bank)? _cachedBank;
+
+    private static FeatureBank CachedBank(AudioFeatureOptions options)
+    {
+        var key = System.Text.Json.JsonSerializer.Serialize(options);
+        if (_cachedBank is { } cached && cached.Key == key)
+            return cached.Bank;
+        _cachedBank?.Bank.Dispose();
+        var bank = new FeatureBank(options, CPU);
+        _cachedBank = (key, bank);
+        return bank;
     }
 
     /// <summary>The mel filterbank, (FftSize/2 + 1) × <see cref="AudioFeatureOptions.MelBins"/>, as torchaudio's <c>melscale_fbanks</c>.</summary>

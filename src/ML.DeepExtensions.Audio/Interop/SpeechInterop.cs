@@ -35,9 +35,6 @@ internal static class SpeechInterop
     public static IRowToRowMapper RowToRowMapper(SpeechRecognitionTransformer transformer, DataViewSchema inputSchema)
         => RowMapping.RowToRowMapper(transformer.Environment, inputSchema, schema => new TranscriptRowMapper(transformer, schema));
 
-    public static IDataView Transform(SpeechRecognitionTransformer transformer, IDataView input)
-        => RowMapping.Transform(transformer.Environment, input, schema => new TranscriptRowMapper(transformer, schema));
-
     public static DataViewSchema OutputSchema(AudioFeaturizingTransformer transformer, DataViewSchema inputSchema)
         => RowMapping.OutputSchema(inputSchema, schema => new AudioFeaturizingRowMapper(transformer, schema));
 
@@ -57,7 +54,8 @@ internal static class SpeechInterop
         => RowMapping.Transform(transformer.Environment, input, schema => new AudioLoadingRowMapper(transformer, schema));
 }
 
-/// <summary>Transcribes the current row's audio once per cursor position.</summary>
+/// <summary>Transcribes the current row's audio once per cursor position (the <c>PredictionEngine</c> / row-to-row path;
+/// <c>Transform</c> scores batches through <see cref="TranscriptBatchScorer"/>).</summary>
 internal sealed class TranscriptRowMapper : IRowMapper
 {
     private readonly SpeechRecognitionTransformer _parent;

@@ -21,17 +21,20 @@ internal static class SpeechRecognizerFormat
     public const string LoaderSignature = "MLDX.SpeechRecognizer";
     private const string ModelSignature = "MLDXSPCH";
     private const uint Version1 = 0x00010001;
+    // Version 2 adds the word list and its penalty; a version-1 reader would silently drop them, so it must refuse.
+    private const uint Version2 = 0x00010002;
 
     private static VersionInfo GetVersionInfo() => new(
         modelSignature: ModelSignature,
-        verWrittenCur: Version1,
-        verReadableCur: Version1,
+        verWrittenCur: Version2,
+        verReadableCur: Version2,
         verWeCanReadBack: Version1,
         loaderSignature: LoaderSignature,
         loaderAssemblyName: typeof(SpeechRecognizerFormat).Assembly.GetName().Name);
 
+    /// <remarks><c>OutOfListWordPenalty</c> null means +∞ (JSON has no infinity).</remarks>
     private sealed record Header(string AudioColumn, string OutputColumn, int[] InputShape, string Network, AudioFeatureOptions Features,
-        string Vocabulary, CtcDecoder Decoder, int BeamWidth, List<EpochMetrics> History);
+        string Vocabulary, CtcDecoder Decoder, int BeamWidth, List<EpochMetrics> History, string[]? WordList = null, double? OutOfListWordPenalty = null);
 
     public static void Save(ModelSaveContext ctx, SpeechRecognitionTransformer transformer)
     {
@@ -39,7 +42,8 @@ internal static class SpeechRecognizerFormat
         ctx.CheckAtModel();
         ctx.SetVersionInfo(GetVersionInfo());
         var header = new Header(transformer.AudioColumnName, transformer.OutputColumnName, transformer.Model.InputShape, transformer.Network.ToJson(),
-            transformer.Features, transformer.Vocabulary, transformer.Decoder, transformer.BeamWidth, new List<EpochMetrics>(transformer.History));
+            transformer.Features, transformer.Vocabulary, transformer.Decoder, transformer.BeamWidth, new List<EpochMetrics>(transformer.History),
+            transformer.WordList?.ToArray(), double.IsPositiveInfinity(transformer.OutOfListWordPenalty) ? null : transformer.OutOfListWordPenalty);
         JsonHeader.Write(ctx, header, [(ModelFormat.WeightsStream, ModelFormat.SerializeWeights(transformer.Model))]);
     }
 
@@ -67,7 +71,8 @@ internal static class SpeechRecognizerFormat
         if (output is not null && !output.AsSpan().SequenceEqual(new[] { vocabulary.Classes }))
             throw stored.HeaderDamaged($"has a header whose network outputs {Shape.Format(output)} per frame, not one score per vocabulary character and the blank ({vocabulary.Classes})");
         var model = ModelFormat.LoadNetwork(env, stored, header.Network, header.InputShape, "speech-recognizer");
-        return new SpeechRecognitionTransformer(env, model, vocabulary, header.Features, header.AudioColumn, header.OutputColumn, header.Decoder, header.BeamWidth, header.History);
+        return new SpeechRecognitionTransformer(env, model, vocabulary, header.Features, header.AudioColumn, header.OutputColumn, header.Decoder, header.BeamWidth, header.History,
+            ownsModel: true, header.WordList, header.OutOfListWordPenalty ?? double.PositiveInfinity);
     }
 
     private static string? Problem(Header header)
@@ -83,11 +88,17 @@ internal static class SpeechRecognizerFormat
         try
         {
             header.Features.Validate();
-            _ = new CharacterVocabulary(header.Vocabulary);
+            var vocabulary = new CharacterVocabulary(header.Vocabulary);
+            if (header.WordList is not null)
+            {
+                if (header.Decoder != CtcDecoder.PrefixBeamSearch)
+                    return $"has a header with a word list but decoder {header.Decoder}";
+                _ = CtcWordList.From(header.WordList, vocabulary, header.OutOfListWordPenalty ?? double.PositiveInfinity);
+            }
         }
         catch (ArgumentException ex)
         {
-            return $"has a header whose feature settings or vocabulary are not valid: {ex.Message}";
+            return $"has a header whose feature settings, vocabulary or word list are not valid: {ex.Message}";
         }
         return header.Vocabulary.Length == 0 ? "has a header with an empty vocabulary" : null;
     }

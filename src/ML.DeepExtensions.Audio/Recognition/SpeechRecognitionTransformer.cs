@@ -21,20 +21,23 @@ namespace ML.DeepExtensions.Audio;
 /// transcribes many utterances in batches, <see cref="Evaluate"/> measures WER and CER. Saved with <c>mlContext.Model.Save</c>
 /// and loaded back as this type by <c>mlContext.Model.Load</c> in any process.
 /// </summary>
-/// <remarks>Features are computed per utterance and the encoder runs on packed sequences, so a transcript does not depend
-/// on the other utterances of its batch: <c>Transform</c> (one utterance per forward pass), <c>PredictionEngine</c> and the
-/// batched <see cref="Transcribe(IReadOnlyList{float[]})"/> agree.</remarks>
+/// <remarks>Features are computed per utterance and the encoder runs on packed (or masked) sequences, so a transcript does not
+/// depend on the other utterances of its batch: <c>Transform</c> (batches of 32 rows read ahead, one forward pass each),
+/// <c>PredictionEngine</c> (one row) and the batched <see cref="Transcribe(IReadOnlyList{float[]})"/> agree.</remarks>
 public sealed class SpeechRecognitionTransformer : ITrainedNetworkTransformer, IDisposable
 {
-    private const int TranscriptionBatchSize = 32;
+    /// <summary>Utterances per forward pass of <c>Transcribe</c> and <c>Transform</c>.</summary>
+    internal const int TranscriptionBatchSize = 32;
     private readonly AudioFeatureOptions _features;
     private int? _numberOfThreads;
+    private readonly CtcWordList? _wordList;
 
-    /// <summary>Whether disposing this instance frees the network (copies made by <see cref="WithDecoder"/> share it and do not).</summary>
+    /// <summary>Whether disposing this instance frees the network (copies made by <c>WithDecoder</c> share it and do not).</summary>
     private readonly bool _ownsModel;
 
     internal SpeechRecognitionTransformer(IHostEnvironment env, NetworkModel model, CharacterVocabulary vocabulary, AudioFeatureOptions features,
-        string audioColumnName, string outputColumnName, CtcDecoder decoder, int beamWidth, IReadOnlyList<EpochMetrics> history, bool ownsModel = true)
+        string audioColumnName, string outputColumnName, CtcDecoder decoder, int beamWidth, IReadOnlyList<EpochMetrics> history, bool ownsModel = true,
+        IReadOnlyList<string>? wordList = null, double outOfListWordPenalty = double.PositiveInfinity)
     {
         _ownsModel = ownsModel;
         Environment = env;
@@ -45,6 +48,14 @@ public sealed class SpeechRecognitionTransformer : ITrainedNetworkTransformer, I
         OutputColumnName = outputColumnName;
         Decoder = decoder;
         BeamWidth = beamWidth;
+        if (wordList is not null)
+        {
+            if (decoder != CtcDecoder.PrefixBeamSearch)
+                throw new ArgumentException($"A word list is used by the prefix beam search; expected decoder PrefixBeamSearch with a word list. Received: decoder={decoder}", nameof(wordList));
+            _wordList = CtcWordList.From(wordList, vocabulary, outOfListWordPenalty);
+            WordList = wordList.ToArray();
+        }
+        OutOfListWordPenalty = outOfListWordPenalty;
         History = history;
         OutputFrames = SpeechEncoding.OutputFrames(model.Network, model.InputShape);
     }
@@ -73,6 +84,12 @@ public sealed class SpeechRecognitionTransformer : ITrainedNetworkTransformer, I
     /// <summary>Prefixes kept by prefix beam search.</summary>
     public int BeamWidth { get; }
 
+    /// <summary>The words the beam search is biased to (null: none); see <see cref="SpeechRecognizerOptions.WordList"/>.</summary>
+    public IReadOnlyList<string>? WordList { get; }
+
+    /// <summary>Log-probability charged per unlisted word by the word-list beam search (+∞: only listed words); see <see cref="SpeechRecognizerOptions.OutOfListWordPenalty"/>.</summary>
+    public double OutOfListWordPenalty { get; }
+
     /// <summary>Threads torch uses inside one operation while this model transcribes, &gt; 0; null leaves torch's setting alone. Not saved.</summary>
     public int? NumberOfThreads
     {
@@ -97,6 +114,23 @@ public sealed class SpeechRecognitionTransformer : ITrainedNetworkTransformer, I
     /// <param name="beamWidth">Prefixes kept by beam search, &gt; 0 (default 8).</param>
     public SpeechRecognitionTransformer WithDecoder(CtcDecoder decoder, int beamWidth = SpeechRecognizerOptions.Defaults.BeamWidth)
         => new(Environment, Model, CharacterSet, _features, AudioColumnName, OutputColumnName, Guard.Defined(decoder), Guard.Positive(beamWidth), History, ownsModel: false)
+        {
+            NumberOfThreads = NumberOfThreads,
+        };
+
+    /// <summary>
+    /// The same model (sharing its weights) decoding with prefix beam search biased by a word list (see
+    /// <see cref="SpeechRecognizerOptions.WordList"/>), or with <paramref name="wordList"/> null, without one. The copy does not own
+    /// the weights: dispose the original, and use the copy only while the original is alive. Saving the copy saves its decoder.
+    /// </summary>
+    /// <param name="decoder"><see cref="CtcDecoder.PrefixBeamSearch"/> when <paramref name="wordList"/> is given.</param>
+    /// <param name="beamWidth">Prefixes kept by beam search, &gt; 0.</param>
+    /// <param name="wordList">Words spelled with <see cref="Vocabulary"/>'s characters, without white space; null for none.</param>
+    /// <param name="outOfListWordPenalty">Log-probability charged per unlisted word, ≥ 0 (default +∞: only listed words).</param>
+    /// <exception cref="ArgumentException">A word is empty, holds white space or a character outside the vocabulary (named), the list is empty, the penalty is negative or NaN, or the decoder is greedy with a word list.</exception>
+    public SpeechRecognitionTransformer WithDecoder(CtcDecoder decoder, int beamWidth, IReadOnlyList<string>? wordList, double outOfListWordPenalty = double.PositiveInfinity)
+        => new(Environment, Model, CharacterSet, _features, AudioColumnName, OutputColumnName, Guard.Defined(decoder), Guard.Positive(beamWidth), History, ownsModel: false,
+            wordList, outOfListWordPenalty)
         {
             NumberOfThreads = NumberOfThreads,
         };
@@ -133,7 +167,7 @@ public sealed class SpeechRecognitionTransformer : ITrainedNetworkTransformer, I
             {
                 var span = scores.AsSpan(i * steps * classes, steps * classes);
                 var length = (int)OutputFrames(frames[i]);
-                var ids = Decoder == CtcDecoder.Greedy ? CtcDecoding.Greedy(span, length, classes) : CtcDecoding.PrefixBeamSearch(span, length, classes, BeamWidth);
+                var ids = Decoder == CtcDecoder.Greedy ? CtcDecoding.Greedy(span, length, classes) : CtcDecoding.PrefixBeamSearch(span, length, classes, BeamWidth, _wordList);
                 result[start + i] = CharacterSet.Decode(ids);
             }
         }
@@ -166,11 +200,16 @@ public sealed class SpeechRecognitionTransformer : ITrainedNetworkTransformer, I
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => SpeechInterop.RowToRowMapper(this, Guard.NotNull(inputSchema));
 
     /// <inheritdoc />
-    public IDataView Transform(IDataView input) => SpeechInterop.Transform(this, Guard.NotNull(input));
+    public IDataView Transform(IDataView input)
+    {
+        Guard.NotNull(input);
+        GetOutputSchema(input.Schema); // schema errors here, not at the first cursor
+        return new BatchedDataView(new TranscriptBatchScorer(this), input);
+    }
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => SpeechRecognizerFormat.Save(ctx, this);
 
-    /// <summary>Frees the network (unless this is a <see cref="WithDecoder"/> copy).</summary>
+    /// <summary>Frees the network (unless this is a <c>WithDecoder</c> copy).</summary>
     public void Dispose()
     {
         if (_ownsModel)

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using ML.DeepExtensions.Training;
 
 namespace ML.DeepExtensions.Audio;
@@ -75,6 +77,25 @@ public sealed class SpeechRecognizerOptions : TrainerOptions
     /// <summary>Prefixes kept by <see cref="CtcDecoder.PrefixBeamSearch"/>, &gt; 0 (default 8).</summary>
     public int BeamWidth { get; set; } = Defaults.BeamWidth;
 
+    /// <summary>
+    /// Words the beam search may output (default null: no word list). With a list, <see cref="Decoder"/> must be
+    /// <see cref="CtcDecoder.PrefixBeamSearch"/>; words are compared exactly (case and accents count), must be spelled with the
+    /// vocabulary's characters and hold no white space; repeats are ignored. The space separates words. By default
+    /// (<see cref="OutOfListWordPenalty"/> = +∞) the output is only listed words — a misspelling the network prefers becomes
+    /// the listed word the frames support best; with a finite penalty, unlisted words stay possible at that cost. Only the
+    /// fitted model's decoding uses it (validation metrics decode greedily); it is saved with the model. Change it after
+    /// training with <see cref="SpeechRecognitionTransformer.WithDecoder(CtcDecoder, int, IReadOnlyList{string}?, double)"/>.
+    /// </summary>
+    public IReadOnlyList<string>? WordList { get; set; }
+
+    /// <summary>
+    /// Log-probability (natural log) the word-list beam search subtracts for each output word that is not in
+    /// <see cref="WordList"/>, ≥ 0 (default +∞: only listed words). It is charged as soon as the word being spelled stops being
+    /// the start of a listed word (or when it ends as an unlisted start of one), so the listed spelling can still win the beam.
+    /// 0 equals the unbiased beam search. Ignored without a word list.
+    /// </summary>
+    public double OutOfListWordPenalty { get; set; } = double.PositiveInfinity;
+
     /// <summary>Whether training batches group utterances of similar length (default true; see <see cref="TrainerOptions"/> and the architecture notes).</summary>
     public bool LengthBucketing { get; set; } = true;
 
@@ -112,5 +133,27 @@ public sealed class SpeechRecognizerOptions : TrainerOptions
                 throw new ArgumentException("Vocabulary must hold at least one character, or be null to take the training transcripts' characters. Received: Vocabulary=\"\"", nameof(Vocabulary));
             _ = new CharacterVocabulary(Vocabulary);
         }
+        if (WordList is not null)
+        {
+            if (Decoder != CtcDecoder.PrefixBeamSearch)
+                throw new ArgumentException($"WordList is used by the prefix beam search; expected Decoder = PrefixBeamSearch with a word list. Received: Decoder={Decoder}", nameof(WordList));
+            CheckWordList(WordList, OutOfListWordPenalty);
+            if (Vocabulary is not null)
+                _ = CtcWordList.From(WordList, new CharacterVocabulary(Vocabulary), OutOfListWordPenalty);
+        }
+    }
+
+    /// <summary>The checks of a word list that need no vocabulary: at least one word, no empty word or white space, a penalty ≥ 0.</summary>
+    internal static void CheckWordList(IReadOnlyList<string> words, double outOfListWordPenalty)
+    {
+        if (words.Count == 0)
+            throw new ArgumentException("WordList must hold at least one word, or be null for no word list. Received: WordList with 0 words", nameof(WordList));
+        for (var i = 0; i < words.Count; i++)
+        {
+            if (string.IsNullOrEmpty(words[i]) || words[i].Any(char.IsWhiteSpace))
+                throw new ArgumentException($"WordList words must be non-empty and hold no white space (the space separates words). Received: WordList[{i}]={(words[i] is null ? "null" : "\"" + words[i] + "\"")}", nameof(WordList));
+        }
+        if (double.IsNaN(outOfListWordPenalty) || outOfListWordPenalty < 0)
+            throw new ArgumentOutOfRangeException(nameof(OutOfListWordPenalty), $"OutOfListWordPenalty must be ≥ 0 (+∞ keeps only listed words, 0 is the unbiased beam). Received: OutOfListWordPenalty={outOfListWordPenalty}");
     }
 }

@@ -46,9 +46,12 @@ public sealed class SpeechRecognizerTrainer : IEstimator<SpeechRecognitionTransf
             if (vocabulary.Characters.Length == 0)
                 new SpeechRecognitionTask(options, vocabulary).Read(input, null, "training", options); // names the empty row
         }
+        // A word the vocabulary cannot spell is an error before training, not after it.
+        if (options.WordList is { } words)
+            _ = CtcWordList.From(words, vocabulary, options.OutOfListWordPenalty);
         var fitted = FittingPipeline.Fit(_host, options, new SpeechRecognitionTask(options, vocabulary), input, options.ValidationSet, pretrained: null);
         return new SpeechRecognitionTransformer(_host, fitted.Model, vocabulary, options.Features, options.AudioColumnName, options.OutputColumnName,
-            options.Decoder, options.BeamWidth, fitted.History) { NumberOfThreads = options.NumberOfThreads };
+            options.Decoder, options.BeamWidth, fitted.History, ownsModel: true, options.WordList, options.OutOfListWordPenalty) { NumberOfThreads = options.NumberOfThreads };
     }
 
     /// <inheritdoc />
