@@ -27,7 +27,7 @@ namespace ML.DeepExtensions.Benchmarks.Detection;
 /// 480 / 200 / 8), <c>--detection-width W</c> (default 0.5), <c>--detection-architectures A,B</c> (default all three),
 /// <c>--detection-full-fashion</c> (items from the full Fashion-MNIST of Debian's dataset-fashion-mnist instead of the
 /// committed 1,000 / 300-item subset), <c>--detection-digits</c> (also OpenCV's handwritten digits, ten more classes),
-/// <c>--detection-pyramid</c> (the anchor-free detector on strides 8/16/32, <c>PyramidLevels</c> 3), <c>--detection-no-nms</c> (skip the NMS part), <c>--threads N</c>; the results file is then detection-custom.md.
+/// <c>--detection-mosaic P</c> (mosaic augmentation with probability P), <c>--detection-pyramid</c> (the anchor-free detector on strides 8/16/32, <c>PyramidLevels</c> 3), <c>--detection-no-nms</c> (skip the NMS part), <c>--threads N</c>; the results file is then detection-custom.md.
 /// </summary>
 internal static class DetectionBenchmark
 {
@@ -83,7 +83,7 @@ internal static class DetectionBenchmark
         }.Where(a => wanted.Contains(a.Name, StringComparer.OrdinalIgnoreCase)).ToArray();
         var source = (fullFashion ? "full Fashion-MNIST (Debian dataset-fashion-mnist: 60,000 train / 10,000 test items)" : "the committed Fashion-MNIST subset (1,000 train / 300 test items)")
                      + (digits ? " + OpenCV's handwritten digits (4,000 train / 1,000 test), 20 classes" : ", all ten classes");
-        report.AppendLine(CultureInfo.InvariantCulture, $"## ObjectDetector per architecture (width {width}{(args.Contains("--detection-pyramid") ? ", anchor-free on a 3-level pyramid" : "")}, 128×128, batch 16, Adam 3e-3 cosine), {trainCount} train / {testCount} test canvases from {source}, {epochs} epochs\n");
+        report.AppendLine(CultureInfo.InvariantCulture, $"## ObjectDetector per architecture (width {width}{(args.Contains("--detection-pyramid") ? ", anchor-free on a 3-level pyramid" : "")}{(Option(args, "--detection-mosaic") is { } mosaic ? $", mosaic {mosaic}" : "")}, 128×128, batch 16, Adam 3e-3 cosine), {trainCount} train / {testCount} test canvases from {source}, {epochs} epochs\n");
         report.AppendLine("| architecture | training images/s (epoch time, training metrics included) | Fit wall time s | other processes' cores during Fit | scoring images/s, batched `Detect` | scoring images/s, `Transform` + `EvaluateDetections` | test mAP@0.5 | test mAP@0.5:0.95 |");
         report.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (name, parameters) in architectures)
@@ -98,6 +98,7 @@ internal static class DetectionBenchmark
                 Schedule = LearningRateSchedule.Cosine(),
                 ScoreThreshold = 0.05,
                 Architecture = parameters,
+                Mosaic = Option(args, "--detection-mosaic") ?? 0,
                 Callback = custom ? new EpochPrinter() : null,
                 ValidationSet = custom ? keys.Transform(test) : null,
             }).Fit(keys.Transform(train));
