@@ -33,6 +33,8 @@ if (ML.DeepExtensions.Benchmarks.Onnx.OnnxBenchmark.Wants(args))
     return ML.DeepExtensions.Benchmarks.Onnx.OnnxBenchmark.Run(args); // ONNX export: ONNX Runtime vs libtorch scoring, see Onnx/ and docs/onnx.md
 if (ML.DeepExtensions.Benchmarks.Text.BertBenchmark.Wants(args))
     return ML.DeepExtensions.Benchmarks.Text.BertBenchmark.Run(args); // pretrained BERT: fine-tuning vs a raw loop, embeddings vs ONNX Runtime (Text/BertBenchmark.cs)
+if (ML.DeepExtensions.Benchmarks.Detection.DetectionRawLoop.Wants(args))
+    return ML.DeepExtensions.Benchmarks.Detection.DetectionRawLoop.Run(args); // single-stage detector training: our Fit vs a bare TorchSharp loop (Detection/DetectionRawLoop.cs)
 if (ML.DeepExtensions.Benchmarks.Detection.DetectionBenchmark.Wants(args))
     return ML.DeepExtensions.Benchmarks.Detection.DetectionBenchmark.Run(args); // NMS vs TorchVision.NET, detector images/s and mAP: see Detection/ and docs/detection.md
 if (ML.DeepExtensions.Benchmarks.Text.AttentionBenchmark.Wants(args))
@@ -54,7 +56,7 @@ if (ML.DeepExtensions.Benchmarks.Compare.PyTorchComparison.Wants(args))
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --attention | --attention-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick | --speech [--speech-epochs N] [--speech-encoders DeepSpeech2,QuartzNet,Conformer] [--speech-clips N] [--speech-test-clips N] [--speech-warmup N] | --keywords [--keywords-clips N] [--keywords-epochs N] [--keywords-test-clips N] [--keywords-validation PERCENT] | --audio-features [--audio-features-clips N] | --speech-raw-loop [--speech-raw-epochs N] | --vs-pytorch | --vs-pytorch-quick [--threads 1,2] [--steps N] [--rounds N] [--workloads lenet5,resnet,lstm,transformer,mlp] [--pytorch-blas DIR]] [--threads N] [--tuned-allocator] [--no-profile] [--profile-repeats N] [--out FILE]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --attention | --attention-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick [--detection-train N] [--detection-test N] [--detection-epochs N] [--detection-width W] [--detection-architectures A,B] [--detection-pyramid] [--detection-mosaic P] [--detection-full-fashion] [--detection-digits] [--detection-no-nms] | --detection-raw-loop [--detection-raw-epochs N] [--detection-raw-rounds N] | --speech [--speech-epochs N] [--speech-encoders DeepSpeech2,QuartzNet,Conformer] [--speech-clips N] [--speech-test-clips N] [--speech-warmup N] | --keywords [--keywords-clips N] [--keywords-epochs N] [--keywords-test-clips N] [--keywords-validation PERCENT] | --audio-features [--audio-features-clips N] | --speech-raw-loop [--speech-raw-epochs N] | --vs-pytorch | --vs-pytorch-quick [--threads 1,2] [--steps N] [--rounds N] [--workloads lenet5,resnet,lstm,transformer,mlp,text-lstm,text-transformer] [--pytorch-blas DIR]] [--threads N] [--tuned-allocator] [--no-profile] [--profile-repeats N] [--out FILE]");
     return 2;
 }
 

@@ -23,6 +23,11 @@ namespace ML.DeepExtensions.Benchmarks.Detection;
 /// TorchVision.NET's <c>torchvision.ops.nms</c> (a managed loop with a host sync per kept box), same boxes, keep lists
 /// checked equal; then the ObjectDetector with each architecture (anchor-free, Faster R-CNN, SSD) on the same seeded
 /// canvases: training images/s, scoring images/s (batched <c>Detect</c> and <c>Transform</c>), and COCO mAP on test canvases. Writes benchmarks/results/detection.md.
+/// Options: <c>--detection-train N</c>, <c>--detection-test N</c>, <c>--detection-epochs N</c> (canvases and epochs; default
+/// 480 / 200 / 8), <c>--detection-width W</c> (default 0.5), <c>--detection-architectures A,B</c> (default all three),
+/// <c>--detection-full-fashion</c> (items from the full Fashion-MNIST of Debian's dataset-fashion-mnist instead of the
+/// committed 1,000 / 300-item subset), <c>--detection-digits</c> (also OpenCV's handwritten digits, ten more classes),
+/// <c>--detection-mosaic P</c> (mosaic augmentation with probability P), <c>--detection-pyramid</c> (the anchor-free detector on strides 8/16/32, <c>PyramidLevels</c> 3), <c>--detection-no-nms</c> (skip the NMS part), <c>--threads N</c>; the results file is then detection-custom.md.
 /// </summary>
 internal static class DetectionBenchmark
 {
@@ -41,13 +46,107 @@ internal static class DetectionBenchmark
     public static int Run(string[] args)
     {
         var quick = args.Contains("--detection-quick");
+        var custom = args.Any(a => a.StartsWith("--detection-", StringComparison.Ordinal) && a != "--detection-quick") || args.Contains("--threads");
         TorchRuntime.EnsureInitialized();
-        torch.set_num_threads(Environment.ProcessorCount);
+        torch.set_num_threads((int?)Option(args, "--threads") ?? Environment.ProcessorCount);
         var report = new StringBuilder();
         report.AppendLine(CultureInfo.InvariantCulture, $"# Detection benchmark ({(quick ? "quick" : "full")})\n");
         report.AppendLine(CultureInfo.InvariantCulture, $"Command: `dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks -- {string.Join(' ', args)}`; {Environment.ProcessorCount} cores, torch threads {torch.get_num_threads()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC.\n");
 
         // 1. NMS on 1,000 boxes.
+        if (!args.Contains("--detection-no-nms"))
+            Nms(quick, report);
+
+        // 2. The detector on canvases.
+        var trainCount = (int?)Option(args, "--detection-train") ?? (quick ? 96 : 480);
+        var testCount = (int?)Option(args, "--detection-test") ?? (quick ? 48 : 200);
+        var epochs = (int?)Option(args, "--detection-epochs") ?? (quick ? 1 : 8);
+        var width = Option(args, "--detection-width") ?? 0.5;
+        var wanted = Value(args, "--detection-architectures")?.Split(',') ?? ["AnchorFreeDetector", "FasterRcnn", "Ssd"];
+        var fullFashion = args.Contains("--detection-full-fashion");
+        var digits = args.Contains("--detection-digits");
+        var generator = new DetectionCanvases(DetectionCanvases.FindDataDirectory(), fullFashion ? DetectionCanvases.DebianFashionMnist : null,
+            digits ? DetectionCanvases.DebianDigits : null);
+        string[]? classes = digits ? [.. Directory.GetDirectories(Path.Combine(DetectionCanvases.FindDataDirectory(), "fashion-mnist", "train")).Select(d => Path.GetFileName(d)!).OrderBy(c => c, StringComparer.Ordinal), .. DetectionCanvases.DigitClasses] : null;
+        var ml = new MLContext(seed: 1);
+        IDataView Load(IEnumerable<DetectionCanvas> canvases) => ml.Data.LoadFromEnumerable(canvases.Select(c => new Row { Image = c.Image, Labels = c.Labels, Box = c.Box }).ToArray());
+        var train = Load(generator.Generate("train", trainCount, 1, classes));
+        var testCanvases = generator.Generate("test", testCount, 2, classes);
+        var test = Load(testCanvases);
+        var keys = ml.Transforms.Conversion.MapValueToKey("Label", "Labels").Fit(train);
+        var images = testCanvases.Select(c => (MLImage?)c.Image).ToArray();
+        var architectures = new (string Name, DetectorParameters Parameters)[]
+        {
+            ("AnchorFreeDetector", new AnchorFreeDetectorParameters { Width = width, PyramidLevels = args.Contains("--detection-pyramid") ? 3 : 1 }),
+            ("FasterRcnn", new FasterRcnnParameters { Width = width }),
+            ("Ssd", new SsdParameters { Width = width }),
+        }.Where(a => wanted.Contains(a.Name, StringComparer.OrdinalIgnoreCase)).ToArray();
+        var source = (fullFashion ? "full Fashion-MNIST (Debian dataset-fashion-mnist: 60,000 train / 10,000 test items)" : "the committed Fashion-MNIST subset (1,000 train / 300 test items)")
+                     + (digits ? " + OpenCV's handwritten digits (4,000 train / 1,000 test), 20 classes" : ", all ten classes");
+        report.AppendLine(CultureInfo.InvariantCulture, $"## ObjectDetector per architecture (width {width}{(args.Contains("--detection-pyramid") ? ", anchor-free on a 3-level pyramid" : "")}{(Option(args, "--detection-mosaic") is { } mosaic ? $", mosaic {mosaic}" : "")}, 128×128, batch 16, Adam 3e-3 cosine), {trainCount} train / {testCount} test canvases from {source}, {epochs} epochs\n");
+        report.AppendLine("| architecture | training images/s (epoch time, training metrics included) | Fit wall time s | other processes' cores during Fit | scoring images/s, batched `Detect` | scoring images/s, `Transform` + `EvaluateDetections` | test mAP@0.5 | test mAP@0.5:0.95 |");
+        report.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var (name, parameters) in architectures)
+        {
+            var clock = Stopwatch.StartNew();
+            var load = LoadMeter.Start();
+            using var model = ml.MulticlassClassification.Trainers.ObjectDetector(new ObjectDetectorOptions
+            {
+                Epochs = epochs,
+                BatchSize = 16,
+                LearningRate = 3e-3,
+                Schedule = LearningRateSchedule.Cosine(),
+                ScoreThreshold = 0.05,
+                Architecture = parameters,
+                Mosaic = Option(args, "--detection-mosaic") ?? 0,
+                Callback = custom ? new EpochPrinter() : null,
+                ValidationSet = custom ? keys.Transform(test) : null,
+            }).Fit(keys.Transform(train));
+            var fitSeconds = clock.Elapsed.TotalSeconds;
+            var otherCores = load.OtherCores();
+            var epochSeconds = model.History.Sum(h => h.Duration.TotalSeconds);
+            model.Detect(images.Take(16).ToArray());
+            clock.Restart();
+            model.Detect(images);
+            var detectSeconds = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            var scored = model.Transform(keys.Transform(test));
+            var metrics = ml.MulticlassClassification.EvaluateDetections(scored);
+            var transformSeconds = clock.Elapsed.TotalSeconds;
+            var row = string.Create(CultureInfo.InvariantCulture,
+                $"| {name} | {trainCount * epochs / epochSeconds:F1} | {fitSeconds:F1} | {(otherCores is { } o ? o.ToString("F2", CultureInfo.InvariantCulture) : "n/a")} | {testCount / detectSeconds:F1} | {testCount / transformSeconds:F1} | {metrics.MeanAveragePrecision50:F3} | {metrics.MeanAveragePrecision:F3} |");
+            report.AppendLine(row);
+            Console.WriteLine(row);
+        }
+        report.AppendLine();
+        report.AppendLine("The ratio against a raw TorchSharp loop on the same network is `--detection-raw-loop` (DetectionRawLoop.cs).");
+        var text = report.ToString();
+        Console.WriteLine(text);
+        var outPath = Path.Combine(DigitsData.RepoRoot(), "benchmarks", "results", custom ? "detection-custom.md" : quick ? "detection-quick.md" : "detection.md");
+        File.WriteAllText(outPath, text);
+        Console.Error.WriteLine($"Wrote {outPath}");
+        return 0;
+    }
+
+    /// <summary>Prints each epoch (custom runs monitor the test canvases as validation set: no early stopping, so the final model is the same).</summary>
+    private sealed class EpochPrinter : TrainingCallback
+    {
+        public override void OnEpochEnd(EpochMetrics metrics)
+            => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{DateTime.UtcNow:HH:mm:ss} {metrics}, load average {LoadMeter.LoadAverage():F1}"));
+    }
+
+    private static double? Option(string[] args, string name)
+        => Value(args, name) is { } v && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0 ? d : null;
+
+    private static string? Value(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    private static void Nms(bool quick, StringBuilder report)
+    {
         var random = new Random(1);
         var n = 1000;
         var values = new float[n * 4];
@@ -79,61 +178,6 @@ internal static class DetectionBenchmark
         report.AppendLine(CultureInfo.InvariantCulture, $"| ours `BoxOperations.Nms` | {oursMs:F2} | {ours.Length} | {theirsMs / oursMs:F1}× faster |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| ours `BoxOperations.BatchedNms` (10 classes) | {batchedMs:F2} | {BoxOperations.BatchedNms(boxes, scores, classes, 0.5).Length} | — |\n");
         Console.WriteLine(report);
-
-        // 2. The detector on canvases.
-        var (trainCount, testCount, epochs) = quick ? (96, 48, 1) : (480, 200, 8);
-        var generator = new DetectionCanvases(DetectionCanvases.FindDataDirectory());
-        var ml = new MLContext(seed: 1);
-        IDataView Load(IEnumerable<DetectionCanvas> canvases) => ml.Data.LoadFromEnumerable(canvases.Select(c => new Row { Image = c.Image, Labels = c.Labels, Box = c.Box }).ToArray());
-        var train = Load(generator.Generate("train", trainCount, 1));
-        var testCanvases = generator.Generate("test", testCount, 2);
-        var test = Load(testCanvases);
-        var keys = ml.Transforms.Conversion.MapValueToKey("Label", "Labels").Fit(train);
-        var images = testCanvases.Select(c => (MLImage?)c.Image).ToArray();
-        var architectures = new (string Name, DetectorParameters Parameters)[]
-        {
-            ("AnchorFreeDetector", new AnchorFreeDetectorParameters { Width = 0.5 }),
-            ("FasterRcnn", new FasterRcnnParameters { Width = 0.5 }),
-            ("Ssd", new SsdParameters { Width = 0.5 }),
-        };
-        report.AppendLine(CultureInfo.InvariantCulture, $"## ObjectDetector per architecture (width 0.5, 128×128, batch 16, Adam 3e-3 cosine), {trainCount} train / {testCount} test canvases (all ten classes), {epochs} epochs\n");
-        report.AppendLine("| architecture | training images/s (epoch time, training metrics included) | Fit wall time s | scoring images/s, batched `Detect` | scoring images/s, `Transform` + `EvaluateDetections` | test mAP@0.5 | test mAP@0.5:0.95 |");
-        report.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
-        foreach (var (name, parameters) in architectures)
-        {
-            var clock = Stopwatch.StartNew();
-            using var model = ml.MulticlassClassification.Trainers.ObjectDetector(new ObjectDetectorOptions
-            {
-                Epochs = epochs,
-                BatchSize = 16,
-                LearningRate = 3e-3,
-                Schedule = LearningRateSchedule.Cosine(),
-                ScoreThreshold = 0.05,
-                Architecture = parameters,
-            }).Fit(keys.Transform(train));
-            var fitSeconds = clock.Elapsed.TotalSeconds;
-            var epochSeconds = model.History.Sum(h => h.Duration.TotalSeconds);
-            model.Detect(images.Take(16).ToArray());
-            clock.Restart();
-            model.Detect(images);
-            var detectSeconds = clock.Elapsed.TotalSeconds;
-            clock.Restart();
-            var scored = model.Transform(keys.Transform(test));
-            var metrics = ml.MulticlassClassification.EvaluateDetections(scored);
-            var transformSeconds = clock.Elapsed.TotalSeconds;
-            var row = string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {trainCount * epochs / epochSeconds:F1} | {fitSeconds:F1} | {testCount / detectSeconds:F1} | {testCount / transformSeconds:F1} | {metrics.MeanAveragePrecision50:F3} | {metrics.MeanAveragePrecision:F3} |");
-            report.AppendLine(row);
-            Console.WriteLine(row);
-        }
-        report.AppendLine();
-        report.AppendLine("No raw-TorchSharp-loop ratio for the detectors yet: the benchmark reaches only the public API, and the detection loss is internal.");
-        var text = report.ToString();
-        Console.WriteLine(text);
-        var outPath = Path.Combine(DigitsData.RepoRoot(), "benchmarks", "results", quick ? "detection-quick.md" : "detection.md");
-        File.WriteAllText(outPath, text);
-        Console.Error.WriteLine($"Wrote {outPath}");
-        return 0;
     }
 
     private static double Median(int repeats, Action action)

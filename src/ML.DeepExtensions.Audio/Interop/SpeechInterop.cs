@@ -82,18 +82,8 @@ internal sealed class TranscriptRowMapper : IRowMapper
         if (!activeOutput(0))
             return new Delegate[1];
         var samples = AudioColumn.Getter(input, input.Schema[_audioIndex]);
-        long position = -1;
-        var transcript = ReadOnlyMemory<char>.Empty;
-        ValueGetter<ReadOnlyMemory<char>> getter = (ref ReadOnlyMemory<char> value) =>
-        {
-            // PredictionEngine rows stay at position -1: transcribe every time there.
-            if (position != input.Position || position < 0)
-            {
-                transcript = _parent.Transcribe(samples(input.Position, "scored")).AsMemory();
-                position = input.Position;
-            }
-            value = transcript;
-        };
+        var transcript = RowMapping.OncePerPosition(input, () => _parent.Transcribe(samples(input.Position, "scored")).AsMemory());
+        ValueGetter<ReadOnlyMemory<char>> getter = (ref ReadOnlyMemory<char> value) => value = transcript();
         return [getter];
     }
 
@@ -130,21 +120,21 @@ internal sealed class AudioLoadingRowMapper : IRowMapper
             return new Delegate[1];
         var path = input.GetGetter<ReadOnlyMemory<char>>(input.Schema[_pathIndex]);
         var text = default(ReadOnlyMemory<char>);
-        long position = -1;
-        float[] samples = [];
-        ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> value) =>
+        var samples = RowMapping.OncePerPosition(input, () =>
         {
-            if (position != input.Position || position < 0)
-            {
-                path(ref text);
-                samples = WavAudio.Read(_parent.Resolve(text.ToString()), _parent.SampleRate);
-                position = input.Position;
-            }
-            var editor = VBufferEditor.Create(ref value, samples.Length);
-            samples.CopyTo(editor.Values);
-            value = editor.Commit();
-        };
+            path(ref text);
+            return WavAudio.Read(_parent.Resolve(text.ToString()), _parent.SampleRate);
+        });
+        ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> value) => Write(samples(), ref value);
         return [getter];
+    }
+
+    /// <summary>Copies <paramref name="values"/> into <paramref name="value"/> (reusing its buffer).</summary>
+    internal static void Write(float[] values, ref VBuffer<float> value)
+    {
+        var editor = VBufferEditor.Create(ref value, values.Length);
+        values.CopyTo(editor.Values);
+        value = editor.Commit();
     }
 
     public ITransformer GetTransformer() => _parent;
@@ -181,19 +171,13 @@ internal sealed class AudioFeaturizingRowMapper : IRowMapper
         var samples = AudioColumn.Getter(input, input.Schema[_audioIndex]);
         var bank = new FeatureBank(_parent.Features, TorchSharp.torch.CPU);
         disposer = bank.Dispose;
-        long position = -1;
         var values = new float[_parent.Size];
-        ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> value) =>
+        var features = RowMapping.OncePerPosition(input, () =>
         {
-            if (position != input.Position || position < 0)
-            {
-                bank.Fixed(samples(input.Position, "featurized"), _parent.Frames, values);
-                position = input.Position;
-            }
-            var editor = VBufferEditor.Create(ref value, values.Length);
-            values.CopyTo(editor.Values);
-            value = editor.Commit();
-        };
+            bank.Fixed(samples(input.Position, "featurized"), _parent.Frames, values);
+            return values;
+        });
+        ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> value) => AudioLoadingRowMapper.Write(features(), ref value);
         return [getter];
     }
 

@@ -8,8 +8,20 @@ namespace ML.DeepExtensions.Vision.Detection;
 /// <param name="ScaleJitter">Scale factor drawn uniformly from [1 − j, 1 + j].</param>
 /// <param name="TranslateJitter">Shift in each axis drawn uniformly from [−j, j] × the input side.</param>
 /// <param name="ColorJitter">Brightness, contrast and saturation factors each drawn uniformly from [1 − j, 1 + j].</param>
-internal sealed record DetectionAugmentation(bool Flip, double ScaleJitter = 0, double TranslateJitter = 0, double ColorJitter = 0)
+/// <param name="Mosaic">Probability that an image becomes a mosaic of itself and three others (<see cref="MosaicAugmentation"/>).</param>
+internal sealed record DetectionAugmentation(bool Flip, double ScaleJitter = 0, double TranslateJitter = 0, double ColorJitter = 0, double Mosaic = 0)
 {
+    /// <summary>One image's mosaic draw from <paramref name="random"/> among <paramref name="count"/> images of side
+    /// <paramref name="size"/>, or null (no mosaic); draws nothing when <see cref="Mosaic"/> is 0.</summary>
+    public MosaicDraw? DrawMosaic(Random random, int count, int size)
+    {
+        if (!(Mosaic > 0) || random.NextDouble() >= Mosaic)
+            return null;
+        var partners = new[] { random.Next(count), random.Next(count), random.Next(count) };
+        var (cx, cy) = (random.Next(size / 4, size - size / 4 + 1), random.Next(size / 4, size - size / 4 + 1));
+        return new MosaicDraw(partners, cx, cy);
+    }
+
     public bool Geometric => ScaleJitter > 0 || TranslateJitter > 0;
 
     /// <summary>One image's random draw from <paramref name="random"/>; draws nothing for a disabled setting, so that
@@ -31,6 +43,55 @@ internal sealed record DetectionAugmentation(bool Flip, double ScaleJitter = 0, 
 internal readonly record struct AugmentationDraw(bool Flip, double Scale, double Dx, double Dy, double Brightness, double Contrast, double Saturation)
 {
     public static AugmentationDraw None => new(false, 1, 0, 0, 1, 1, 1);
+}
+
+/// <summary>A mosaic: the three other images (indices into the training examples) and the centre point where the four quadrants meet.</summary>
+internal sealed record MosaicDraw(int[] Partners, int CenterX, int CenterY);
+
+/// <summary>
+/// Mosaic augmentation (YOLOv4/YOLOv5) for fixed-size letterboxed images: a centre point (cx, cy) splits the output into four
+/// quadrants; image q fills quadrant q (top-left, top-right, bottom-left, bottom-right) with its own pixels that lie against
+/// the centre — the top-left quadrant shows the first image's bottom-right corner region, and so on — at scale 1, so pixels
+/// are copied, not resampled. A box moves by its image's offset and is clipped to its quadrant; it is kept when at least 2
+/// pixels of width and height and 10 % of its area remain (YOLOv5's <c>box_candidates</c> rule).
+/// </summary>
+internal static class MosaicAugmentation
+{
+    private const float MinimumSide = 2;
+    private const float MinimumAreaFraction = 0.1f;
+
+    /// <summary>The mosaic of four planar-RGB images of side <paramref name="size"/> (the first is the image being augmented)
+    /// as a new example.</summary>
+    public static DetectionExample Compose(DetectionExample[] images, int cx, int cy, int size)
+    {
+        if (images.Length != 4)
+            throw new ArgumentException($"A mosaic needs 4 images. Received: {images.Length}", nameof(images));
+        var plane = size * size;
+        var pixels = new byte[3 * plane];
+        var boxes = new List<float>();
+        var classes = new List<long>();
+        for (var q = 0; q < 4; q++)
+        {
+            // Output pixel (x, y) of quadrant q reads pixel (x + dx, y + dy) of image q.
+            var (left, right) = q % 2 == 0 ? (0, cx) : (cx, size);
+            var (top, bottom) = q < 2 ? (0, cy) : (cy, size);
+            var (dx, dy) = (q % 2 == 0 ? size - cx : -cx, q < 2 ? size - cy : -cy);
+            var source = images[q];
+            for (var c = 0; c < 3; c++)
+                for (var y = top; y < bottom; y++)
+                    Array.Copy(source.Pixels, c * plane + (y + dy) * size + left + dx, pixels, c * plane + y * size + left, right - left);
+            for (var k = 0; k < source.Classes.Length; k++)
+            {
+                var (x0, y0, x1, y1) = (source.Boxes[4 * k] - dx, source.Boxes[4 * k + 1] - dy, source.Boxes[4 * k + 2] - dx, source.Boxes[4 * k + 3] - dy);
+                var (a0, b0, a1, b1) = (Math.Max(x0, left), Math.Max(y0, top), Math.Min(x1, right), Math.Min(y1, bottom));
+                if (a1 - a0 < MinimumSide || b1 - b0 < MinimumSide || (a1 - a0) * (b1 - b0) < MinimumAreaFraction * (x1 - x0) * (y1 - y0))
+                    continue;
+                boxes.AddRange([a0, b0, a1, b1]);
+                classes.Add(source.Classes[k]);
+            }
+        }
+        return new DetectionExample(pixels, boxes.ToArray(), classes.ToArray());
+    }
 }
 
 /// <summary>

@@ -42,10 +42,16 @@ public abstract class DetectorParameters : IImageArchitectureParameters
 /// <summary>Parameters of <c>AnchorFreeDetector</c> (<see cref="DetectionArchitectures"/>); the initializers are the defaults.</summary>
 public sealed class AnchorFreeDetectorParameters : DetectorParameters
 {
+    /// <summary>Feature-pyramid levels the head predicts on: 1 (the stride-8 map only, the default) or 3 (strides 8, 16 and
+    /// 32, fused top-down and bottom-up, FPN/PAN style; see <see cref="PyramidDetectionHeadLayer"/>; image sides must then be
+    /// multiples of 32).</summary>
+    [ArchitectureParameter("Feature-pyramid levels the head predicts on: 1 (stride 8 only) or 3 (strides 8, 16, 32 with FPN/PAN fusion; image sides multiples of 32).")]
+    public int PyramidLevels { get; set; } = 1;
+
     internal override string ArchitectureName => DetectionArchitectures.AnchorFreeDetectorName;
 
     internal override IReadOnlyDictionary<string, string> Values(int classes, int channels)
-        => ArchitectureParameters.From(new AnchorFreeDetectorParameters { Width = Width, Depth = Depth, Classes = classes, Channels = channels }).Values;
+        => ArchitectureParameters.From(new AnchorFreeDetectorParameters { Width = Width, Depth = Depth, Classes = classes, Channels = channels, PyramidLevels = PyramidLevels }).Values;
 }
 
 /// <summary>Parameters of <c>Ssd</c> (<see cref="DetectionArchitectures"/>); the initializers are the defaults.</summary>
@@ -114,7 +120,7 @@ public static class DetectionArchitectures
     /// normalised with ImageNet's mean and standard deviation.</summary>
     public static VisionArchitecture AnchorFreeDetector { get; } = new(
         AnchorFreeDetectorName, 3, 128, 128, Stride, [0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f],
-        "FCOS (Tian et al. 2019) targets with a YOLOX-style decoupled head on one stride-8 level; no FPN",
+        "FCOS (Tian et al. 2019) targets with a YOLOX-style decoupled head on the stride-8 map, or (PyramidLevels=3) on an FPN/PAN pyramid of strides 8/16/32",
         ArchitectureParameters.Describe<AnchorFreeDetectorParameters>().ToDictionary(p => p.Name, p => p.ToString(), StringComparer.OrdinalIgnoreCase));
 
 #pragma warning disable CA2255 // Registering from a module initializer is the point: models naming this architecture load without user code.
@@ -146,7 +152,17 @@ public static class DetectionArchitectures
     }
 
     private static Network Build(AnchorFreeDetectorParameters p, int[] input)
-        => Backbone(AnchorFreeDetectorName, p, ArchitectureParameters.From(p).Values, input, out var channels).Add(new DetectionHeadLayer(p.Classes, channels));
+    {
+        var backbone = Backbone(AnchorFreeDetectorName, p, ArchitectureParameters.From(p).Values, input, out var channels);
+        if (p.PyramidLevels is not (1 or 3))
+            throw new ArgumentException($"Architecture parameter 'pyramidLevels' must be 1 or 3. Received: pyramidLevels={p.PyramidLevels}", "pyramidLevels");
+        if (p.PyramidLevels == 1)
+            return backbone.Add(new DetectionHeadLayer(p.Classes, channels));
+        if (input[1] % 32 != 0 || input[2] % 32 != 0)
+            throw new NetworkShapeException(0, new ArchitectureLayer(AnchorFreeDetectorName, ArchitectureParameters.From(p).Values), input,
+                "images whose height and width are multiples of 32 (with pyramidLevels=3 its coarsest map has stride 32)");
+        return backbone.Add(new PyramidDetectionHeadLayer(p.Classes, channels));
+    }
 
     private static Network BuildFasterRcnn(FasterRcnnParameters p, int[] input)
     {

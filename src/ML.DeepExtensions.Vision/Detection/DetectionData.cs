@@ -194,7 +194,8 @@ internal static class DetectionReader
 /// Batches of letterboxed images held in memory: features are pixels in [0, 1]; the labels are the box counts; the extras
 /// carry the boxes padded to the batch's largest count (<see cref="BoxesKey"/>, <see cref="ClassesKey"/>) and which of them
 /// are real (<see cref="MaskKey"/>). Shuffled (training) passes augment each image and its boxes (<see cref="BoxAugmentation"/>:
-/// flip, scale/translate, colour jitter as enabled), drawing from the epoch's seeded shuffle; other passes never augment.
+/// flip, scale/translate, colour jitter as enabled; before them, with <see cref="DetectionAugmentation.Mosaic"/>, an image may
+/// become a mosaic with three others, <see cref="MosaicAugmentation"/>), drawing from the epoch's seeded shuffle; other passes never augment.
 /// </summary>
 internal sealed class DetectionBatchSource : BatchSource
 {
@@ -234,7 +235,12 @@ internal sealed class DetectionBatchSource : BatchSource
             var rows = order.AsSpan(start, Math.Min(batchSize, order.Length - start)).ToArray();
             var draws = rows.Select(_ => shuffle is null ? AugmentationDraw.None : _augmentation.Draw(shuffle)).ToArray();
             var seeds = _sampleSeeds ? rows.Select(_ => shuffle is null ? 0L : shuffle.NextInt64(long.MaxValue)).ToArray() : null;
-            yield return Assemble(rows.Select(r => _examples[r]).ToArray(), draws, seeds);
+            var examples = rows.Select(r => _examples[r]).ToArray();
+            if (shuffle is not null && _augmentation.Mosaic > 0)
+                for (var i = 0; i < rows.Length; i++)
+                    if (_augmentation.DrawMosaic(shuffle, _examples.Count, _size) is { } mosaic)
+                        examples[i] = MosaicAugmentation.Compose([examples[i], .. mosaic.Partners.Select(p => _examples[p])], mosaic.CenterX, mosaic.CenterY, _size);
+            yield return Assemble(examples, draws, seeds);
         }
     }
 

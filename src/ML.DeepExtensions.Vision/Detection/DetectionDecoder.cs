@@ -27,19 +27,49 @@ internal sealed record DecodedImage(float[] Boxes, int[] Classes, float[] Scores
 internal static class DetectionDecoder
 {
     /// <summary>Centres of the stride-8 locations of an input of <paramref name="size"/>², row-major: (L, 2) x, y.</summary>
-    public static Tensor Points(int size, Device device)
+    public static Tensor Points(int size, Device device) => Locations(size, (size / DetectionArchitectures.Stride) * (size / DetectionArchitectures.Stride), device).Points;
+
+    /// <summary>
+    /// Centres (L, 2: x, y) and strides (L) of the anchor-free head's <paramref name="rows"/> output rows for an input of
+    /// <paramref name="size"/>²: the stride-8 map alone (one level), or the stride-8, 16 and 32 maps in order
+    /// (<see cref="PyramidDetectionHeadLayer"/>), each row-major.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The row count fits neither layout.</exception>
+    public static (Tensor Points, Tensor Strides) Locations(int size, long rows, Device device)
     {
-        var cells = size / DetectionArchitectures.Stride;
-        var centres = (torch.arange(cells, dtype: ScalarType.Float32, device: device) + 0.5f) * DetectionArchitectures.Stride;
-        var ys = centres.view(-1, 1).expand(cells, cells);
-        var xs = centres.view(1, -1).expand(cells, cells);
-        return torch.stack([xs.reshape(-1), ys.reshape(-1)], 1);
+        int[] strides = rows == (size / DetectionArchitectures.Stride) * (size / DetectionArchitectures.Stride) ? [DetectionArchitectures.Stride]
+            : rows == PyramidDetectionHeadLayer.Rows(size) ? PyramidDetectionHeadLayer.Strides
+            : throw new InvalidOperationException($"The detector's output has {rows} rows per image; expected {(size / DetectionArchitectures.Stride) * (size / DetectionArchitectures.Stride)} (one stride-8 level) or {PyramidDetectionHeadLayer.Rows(size)} (strides 8/16/32) for {size}×{size} inputs.");
+        using var scope = torch.NewDisposeScope();
+        var points = new List<Tensor>();
+        var perRow = new List<Tensor>();
+        foreach (var stride in strides)
+        {
+            var cells = size / stride;
+            var centres = (torch.arange(cells, dtype: ScalarType.Float32, device: device) + 0.5f) * stride;
+            var ys = centres.view(-1, 1).expand(cells, cells);
+            var xs = centres.view(1, -1).expand(cells, cells);
+            points.Add(torch.stack([xs.reshape(-1), ys.reshape(-1)], 1));
+            perRow.Add(torch.full(cells * cells, stride, ScalarType.Float32, device));
+        }
+        return (torch.cat(points, 0).MoveToOuterDisposeScope(), torch.cat(perRow, 0).MoveToOuterDisposeScope());
     }
 
-    /// <summary>Boxes from log-distances (N, L, 4) at <paramref name="points"/> (L, 2): x0, y0, x1, y1.</summary>
-    public static Tensor Boxes(Tensor distances, Tensor points)
+    /// <summary>Boxes from log-distances (N, L, 4) at stride-8 <paramref name="points"/> (L, 2): x0, y0, x1, y1.</summary>
+    public static Tensor Boxes(Tensor distances, Tensor points) => Boxes(distances, points, DetectionArchitectures.Stride);
+
+    /// <summary>Boxes from log-distances (N, L, 4) in units of each row's stride (<paramref name="strides"/>: a scalar or (L)) at <paramref name="points"/> (L, 2): x0, y0, x1, y1.</summary>
+    public static Tensor Boxes(Tensor distances, Tensor points, Tensor strides)
     {
-        var d = distances.clamp(-8, 8).exp() * DetectionArchitectures.Stride;
+        var d = distances.clamp(-8, 8).exp() * strides.view(1, -1, 1);
+        var x = points[.., 0].view(1, -1);
+        var y = points[.., 1].view(1, -1);
+        return torch.stack([x - d[.., .., 0], y - d[.., .., 1], x + d[.., .., 2], y + d[.., .., 3]], 2);
+    }
+
+    private static Tensor Boxes(Tensor distances, Tensor points, int stride)
+    {
+        var d = distances.clamp(-8, 8).exp() * stride;
         var x = points[.., 0].view(1, -1);
         var y = points[.., 1].view(1, -1);
         return torch.stack([x - d[.., .., 0], y - d[.., .., 1], x + d[.., .., 2], y + d[.., .., 3]], 2);
@@ -75,8 +105,8 @@ internal static class DetectionDecoder
         else
         {
             var classes = (int)output.shape[2] - 4;
-            var points = Points(size, output.device);
-            var boxes = Boxes(output[.., .., ..4], points).clamp(0, size);                                     // (N, L, 4)
+            var (points, strides) = Locations(size, output.shape[1], output.device);
+            var boxes = Boxes(output[.., .., ..4], points, strides).clamp(0, size);                                     // (N, L, 4)
             var locations = boxes.shape[1];
             var perClass = boxes.unsqueeze(2).expand(n, locations, classes, 4).reshape(n, -1, 4);
             return Select(perClass, output[.., .., 4..].sigmoid().reshape(n, -1), classes, decoding);

@@ -67,8 +67,8 @@ internal sealed class DetectionHeadModule : nn.Module<Tensor, Tensor>
     }
 
     private static Sequential Branch(int input, int channels, int outputs) => nn.Sequential(
-        nn.Conv2d(input, channels, 3, padding: 1, bias: false), nn.BatchNorm2d(channels), nn.SiLU(),
-        nn.Conv2d(channels, channels, 3, padding: 1, bias: false), nn.BatchNorm2d(channels), nn.SiLU(),
+        nn.Conv2d(input, channels, 3, padding: 1, bias: false), StableBatchNorm.Create(channels, 2), nn.SiLU(),
+        nn.Conv2d(channels, channels, 3, padding: 1, bias: false), StableBatchNorm.Create(channels, 2), nn.SiLU(),
         nn.Conv2d(channels, outputs, 1));
 
     public override Tensor forward(Tensor input)

@@ -9,7 +9,8 @@ namespace ML.DeepExtensions.Vision.Detection;
 
 /// <summary>
 /// The detectors' loss and metrics. Faster R-CNN's loss is <see cref="FasterRcnnLoss"/>, SSD's <see cref="SsdLoss"/>. The single-stage detector's loss, FCOS-style: a feature-map location is a positive for a true box when it lies inside
-/// the box and within <see cref="CenterRadius"/> strides of its centre (the smallest such box wins); the class logits learn
+/// the box and within <see cref="CenterRadius"/> strides of its centre (the smallest such box wins; with a feature pyramid, also
+/// only on the level whose scale range holds its largest distance to the box's sides, as FCOS); the class logits learn
 /// the sigmoid focal loss (α 0.25, γ 2, from logits with <c>binary_cross_entropy_with_logits</c>, so no log(0)) against
 /// one-hot targets at positives and zeros elsewhere; the box distances learn 1 − GIoU at positives. Both are divided by the
 /// number of positives. Metrics: COCO <c>MeanAveragePrecision</c> (IoU 0.5:0.95) and <c>MeanAveragePrecision50</c> over
@@ -51,23 +52,8 @@ internal sealed class DetectionObjective : TrainingObjective
         var gt = batch.Extras[DetectionBatchSource.BoxesKey];           // (N, M, 4)
         var gtClasses = batch.Extras[DetectionBatchSource.ClassesKey];  // (N, M)
         var mask = batch.Extras[DetectionBatchSource.MaskKey];          // (N, M)
-        var points = DetectionDecoder.Points(_size, output.device);     // (L, 2)
-        var stride = DetectionArchitectures.Stride;
-
-        var px = points[.., 0].view(1, -1, 1);
-        var py = points[.., 1].view(1, -1, 1);
-        var x0 = gt[.., .., 0].unsqueeze(1);
-        var y0 = gt[.., .., 1].unsqueeze(1);
-        var x1 = gt[.., .., 2].unsqueeze(1);
-        var y1 = gt[.., .., 3].unsqueeze(1);
-        var inside = torch.minimum(torch.minimum(px - x0, py - y0), torch.minimum(x1 - px, y1 - py)).gt(0);   // (N, L, M)
-        var radius = CenterRadius * stride;
-        var near = (px - (x0 + x1) / 2).abs().lt(radius).logical_and((py - (y0 + y1) / 2).abs().lt(radius));
-        var candidate = inside.logical_and(near).logical_and(mask.unsqueeze(1).gt(0));
-        var area = ((x1 - x0) * (y1 - y0)).expand_as(candidate);
-        var ranked = torch.where(candidate, area, torch.full_like(area, float.PositiveInfinity));
-        var (smallest, assigned) = ranked.min(2);                                                            // (N, L)
-        var positive = smallest.isfinite();
+        var (points, strides) = DetectionDecoder.Locations(_size, output.shape[1], output.device);   // (L, 2), (L)
+        var (positive, assigned) = Assign(gt, mask, points, strides, output.shape[1] != (_size / DetectionArchitectures.Stride) * (_size / DetectionArchitectures.Stride));
         var positives = positive.sum().to(ScalarType.Float32).clamp_min(1);
 
         var logits = output[.., .., 4..];
@@ -79,11 +65,45 @@ internal sealed class DetectionObjective : TrainingObjective
         var alpha = Alpha * targets + (1 - Alpha) * (1 - targets);
         var focal = (alpha * ce * (1 - pt).pow(Gamma)).sum() / positives;
 
-        var predicted = DetectionDecoder.Boxes(output[.., .., ..4], points);                                // (N, L, 4)
+        var predicted = DetectionDecoder.Boxes(output[.., .., ..4], points, strides);                       // (N, L, 4)
         var target = gt.gather(1, assigned.unsqueeze(-1).expand(-1, -1, 4));                                // (N, L, 4)
         var giou = BoxOperations.ElementwiseGeneralizedIou(predicted[positive], target[positive]);
         var box = (1 - giou).sum() / positives;
         return (focal + BoxWeight * box).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// FCOS targets: for each image and location (rows of <paramref name="points"/> (L, 2) with <paramref name="strides"/> (L)),
+    /// whether it is a positive and the index of its true box among <paramref name="gt"/> (N, M, 4) with <paramref name="mask"/>
+    /// (N, M). A location is a candidate for a box when it lies inside it and within <see cref="CenterRadius"/> strides of its
+    /// centre; with a <paramref name="pyramid"/>, also only when its largest distance to the box's sides lies in the level's
+    /// range — FCOS's (4s, 8s] for stride s, from 0 on the finest level, without bound on the coarsest. The smallest box wins.
+    /// </summary>
+    internal static (Tensor Positive, Tensor Assigned) Assign(Tensor gt, Tensor mask, Tensor points, Tensor strides, bool pyramid)
+    {
+        using var scope = torch.NewDisposeScope();
+        var stride = strides.view(1, -1, 1);
+        var px = points[.., 0].view(1, -1, 1);
+        var py = points[.., 1].view(1, -1, 1);
+        var x0 = gt[.., .., 0].unsqueeze(1);
+        var y0 = gt[.., .., 1].unsqueeze(1);
+        var x1 = gt[.., .., 2].unsqueeze(1);
+        var y1 = gt[.., .., 3].unsqueeze(1);
+        var inside = torch.minimum(torch.minimum(px - x0, py - y0), torch.minimum(x1 - px, y1 - py)).gt(0);   // (N, L, M)
+        var radius = CenterRadius * stride;
+        var near = (px - (x0 + x1) / 2).abs().lt(radius).logical_and((py - (y0 + y1) / 2).abs().lt(radius));
+        var candidate = inside.logical_and(near).logical_and(mask.unsqueeze(1).gt(0));
+        if (pyramid)
+        {
+            var farthest = torch.maximum(torch.maximum(px - x0, py - y0), torch.maximum(x1 - px, y1 - py));
+            var lower = torch.where(stride.eq(PyramidDetectionHeadLayer.Strides[0]), torch.zeros_like(stride), 4 * stride);
+            var upper = torch.where(stride.eq(PyramidDetectionHeadLayer.Strides[^1]), torch.full_like(stride, float.PositiveInfinity), 8 * stride);
+            candidate = candidate.logical_and(farthest.gt(lower)).logical_and(farthest.le(upper));
+        }
+        var area = ((x1 - x0) * (y1 - y0)).expand_as(candidate);
+        var ranked = torch.where(candidate, area, torch.full_like(area, float.PositiveInfinity));
+        var (smallest, assigned) = ranked.min(2);                                                            // (N, L)
+        return (smallest.isfinite().MoveToOuterDisposeScope(), assigned.MoveToOuterDisposeScope());
     }
 
     public override MetricAccumulator CreateAccumulator() => new Accumulator(this);

@@ -79,7 +79,7 @@ internal sealed class DetectionTask : TrainingTask
     {
         var o = _options;
         var examples = DetectionReader.Read(data, rows, role, o.ImageColumnName, o.LabelColumnName, o.BoxColumnName, o.ImageSize, _classes, options.CancellationToken);
-        return new DetectionBatchSource(examples, o.ImageSize, new DetectionAugmentation(o.HorizontalFlip, o.ScaleJitter, o.TranslateJitter, o.ColorJitter),
+        return new DetectionBatchSource(examples, o.ImageSize, new DetectionAugmentation(o.HorizontalFlip, o.ScaleJitter, o.TranslateJitter, o.ColorJitter, o.Mosaic),
             sampleSeeds: o.Architecture is FasterRcnnParameters);
     }
 

@@ -64,6 +64,14 @@ public sealed class ObjectDetectorOptions : SupervisedTrainerOptions
     /// (default 0: off); boxes do not move. Seeded like <see cref="ScaleJitter"/>.</summary>
     public double ColorJitter { get; set; }
 
+    /// <summary>Training-only mosaic: the probability, in [0, 1] (default 0: off), that a training image is replaced by a
+    /// mosaic of itself and three other training images drawn at random — a centre point drawn in the middle half of the
+    /// image splits it into four quadrants, each filled by the part of one image that touches the centre (scale 1, no
+    /// resampling). Boxes move with their image, are clipped to its quadrant, and are dropped when less than 10 % of their area
+    /// or less than 2 pixels of width or height remain (YOLOv5's rule). Flip, scale/translate and colour jitter then apply to
+    /// the mosaic as to any image. Seeded like <see cref="ScaleJitter"/>; validation and scoring never see mosaics.</summary>
+    public double Mosaic { get; set; }
+
     /// <summary>Lowest class probability a detection needs to be output by the transformer, in [0, 1) (default 0.3).
     /// Validation mAP uses 0.05, as COCO evaluations do.</summary>
     public double ScoreThreshold { get; set; } = Defaults.ScoreThreshold;
@@ -99,6 +107,10 @@ public sealed class ObjectDetectorOptions : SupervisedTrainerOptions
         if (!(Architecture.Width > 0) || !double.IsFinite(Architecture.Width))
             throw new ArgumentOutOfRangeException(nameof(Architecture), $"Architecture.Width must be a positive number. Received: Width={Architecture.Width}");
         Guard.NonNegative(Architecture.Depth, "Architecture.Depth");
+        if (Architecture is AnchorFreeDetectorParameters { PyramidLevels: not (1 or 3) } anchorFree)
+            throw new ArgumentOutOfRangeException(nameof(Architecture), $"Architecture.PyramidLevels must be 1 or 3. Received: PyramidLevels={anchorFree.PyramidLevels}");
+        if (Architecture is AnchorFreeDetectorParameters { PyramidLevels: 3 } && ImageSize % 32 != 0)
+            throw new ArgumentOutOfRangeException(nameof(ImageSize), ImageSize, $"ImageSize must be a multiple of 32 with PyramidLevels 3 (its coarsest map has stride 32). Received: ImageSize={ImageSize}");
         if (Architecture is SsdParameters && ImageSize % 32 != 0)
             throw new ArgumentOutOfRangeException(nameof(ImageSize), ImageSize, $"ImageSize must be a multiple of 32 for SSD (its coarsest map has stride 32). Received: ImageSize={ImageSize}");
         if (Architecture is FasterRcnnParameters rcnn)
@@ -109,6 +121,8 @@ public sealed class ObjectDetectorOptions : SupervisedTrainerOptions
         Guard.InRange(ScaleJitter, 0, 1);
         Guard.InRange(TranslateJitter, 0, 1);
         Guard.InRange(ColorJitter, 0, 1);
+        if (!(Mosaic >= 0 && Mosaic <= 1))
+            throw new ArgumentOutOfRangeException(nameof(Mosaic), Mosaic, $"Mosaic must be a probability in [0, 1]. Received: Mosaic={Mosaic}");
         Guard.InRange(ScoreThreshold, 0, 1);
         if (!(IouThreshold > 0 && IouThreshold <= 1))
             throw new ArgumentOutOfRangeException(nameof(IouThreshold), IouThreshold, $"IouThreshold must be in (0, 1]. Received: IouThreshold={IouThreshold}");

@@ -108,7 +108,7 @@ internal sealed class SsdModule : nn.Module<Tensor, Tensor>
     }
 
     private static Sequential Extra(int channels)
-        => nn.Sequential(nn.Conv2d(channels, channels, 3, stride: 2, padding: 1, bias: false), nn.BatchNorm2d(channels), nn.ReLU());
+        => nn.Sequential(nn.Conv2d(channels, channels, 3, stride: 2, padding: 1, bias: false), StableBatchNorm.Create(channels, 2), nn.ReLU());
 
     public override Tensor forward(Tensor features)
     {

@@ -69,20 +69,14 @@ internal sealed class DetectionRowMapper : IRowMapper
             return new Delegate[3];
         var getImage = input.GetGetter<MLImage>(input.Schema[_imageIndex]);
         MLImage image = null!;
-        long position = -1;
-        DetectedObject[] detections = [];
-        void Update()
+        var current = RowMapping.OncePerPosition(input, () =>
         {
-            // PredictionEngine rows stay at position -1: detect every time there.
-            if (position == input.Position && position >= 0)
-                return;
             getImage(ref image);
-            detections = _parent.Detect([image])[0].ToArray();
-            position = input.Position;
-        }
+            return _parent.Detect([image])[0].ToArray();
+        });
         ValueGetter<VBuffer<uint>> labels = (ref VBuffer<uint> value) =>
         {
-            Update();
+            var detections = current();
             var editor = VBufferEditor.Create(ref value, detections.Length);
             for (var i = 0; i < detections.Length; i++)
                 editor.Values[i] = detections[i].Label;
@@ -90,7 +84,7 @@ internal sealed class DetectionRowMapper : IRowMapper
         };
         ValueGetter<VBuffer<float>> scores = (ref VBuffer<float> value) =>
         {
-            Update();
+            var detections = current();
             var editor = VBufferEditor.Create(ref value, detections.Length);
             for (var i = 0; i < detections.Length; i++)
                 editor.Values[i] = detections[i].Score;
@@ -98,7 +92,7 @@ internal sealed class DetectionRowMapper : IRowMapper
         };
         ValueGetter<VBuffer<float>> boxes = (ref VBuffer<float> value) =>
         {
-            Update();
+            var detections = current();
             var editor = VBufferEditor.Create(ref value, detections.Length * 4);
             for (var i = 0; i < detections.Length; i++)
             {

@@ -62,7 +62,8 @@ internal static class ObjectDetectorFormat
         {
             DetectionArchitectures.FasterRcnnName => new[] { output.Length == 2 ? Math.Max(output[0], FasterRcnnGeometry.AnchorCount(h.InputShape[1]) + 1) : 0, FasterRcnnGeometry.RowWidth(h.ClassNames.Length) },
             DetectionArchitectures.SsdName => new[] { SsdGeometry.PriorCount(h.InputShape[1]), 5 + h.ClassNames.Length },
-            _ => new[] { cells, 4 + h.ClassNames.Length },
+            // The anchor-free head predicts on the stride-8 map alone or on the three-level pyramid (PyramidLevels 3).
+            _ => new[] { output.Length == 2 && output[0] == PyramidDetectionHeadLayer.Rows(h.InputShape[1]) && h.InputShape[1] == h.InputShape[2] ? output[0] : cells, 4 + h.ClassNames.Length },
         };
         if (!output.SequenceEqual(expected))
         {

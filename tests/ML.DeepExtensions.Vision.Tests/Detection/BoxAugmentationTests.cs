@@ -127,4 +127,104 @@ public sealed class BoxAugmentationTests
         }).Fit(keyed);
         Assert.All(model.History, h => Assert.True(double.IsFinite(h.Training["Loss"])));
     }
+
+    /// <summary>A black planar RGB image with a white rectangle filling exactly <paramref name="box"/>.</summary>
+    private static DetectionExample Rectangle(int x0, int y0, int x1, int y1, long label)
+    {
+        var pixels = new byte[3 * Size * Size];
+        for (var c = 0; c < 3; c++)
+            for (var y = y0; y < y1; y++)
+                for (var x = x0; x < x1; x++)
+                    pixels[c * Size * Size + y * Size + x] = 255;
+        return new DetectionExample(pixels, [x0, y0, x1, y1], [label]);
+    }
+
+    [Fact]
+    public void Mosaic_QuadrantsCopyTheImagesAroundTheCentre_BoxesEncloseExactlyTheirPixels()
+    {
+        var random = new Random(5);
+        var (kept, clipped, dropped) = (0, 0, 0);
+        for (var trial = 0; trial < 100; trial++)
+        {
+            var images = Enumerable.Range(0, 4).Select(q =>
+            {
+                var (w, h) = (random.Next(3, 30), random.Next(3, 30));
+                var (x, y) = (random.Next(Size - w + 1), random.Next(Size - h + 1));
+                return Rectangle(x, y, x + w, y + h, q);
+            }).ToArray();
+            var (cx, cy) = (random.Next(16, 49), random.Next(16, 49));
+            var mosaic = MosaicAugmentation.Compose(images, cx, cy, Size);
+            for (var q = 0; q < 4; q++)
+            {
+                // Every pixel of quadrant q is image q's pixel shifted by the quadrant's offset.
+                var (left, right, top, bottom) = (q % 2 == 0 ? 0 : cx, q % 2 == 0 ? cx : Size, q < 2 ? 0 : cy, q < 2 ? cy : Size);
+                var (dx, dy) = (q % 2 == 0 ? Size - cx : -cx, q < 2 ? Size - cy : -cy);
+                for (var c = 0; c < 3; c++)
+                    for (var y = top; y < bottom; y++)
+                        for (var x = left; x < right; x++)
+                            Assert.Equal(images[q].Pixels[c * Size * Size + (y + dy) * Size + x + dx], mosaic.Pixels[c * Size * Size + y * Size + x]);
+                // Its rectangle's visible part, if any is kept, is exactly its box; a dropped one keeps < 10 % or < 2 px.
+                var white = new List<(int X, int Y)>();
+                for (var y = top; y < bottom; y++)
+                    for (var x = left; x < right; x++)
+                        if (mosaic.Pixels[y * Size + x] == 255)
+                            white.Add((x, y));
+                var at = Array.IndexOf(mosaic.Classes, (long)q);
+                var area = (images[q].Boxes[2] - images[q].Boxes[0]) * (images[q].Boxes[3] - images[q].Boxes[1]);
+                if (at < 0)
+                {
+                    var (w, h) = white.Count == 0 ? (0, 0) : (white.Max(p => p.X) - white.Min(p => p.X) + 1, white.Max(p => p.Y) - white.Min(p => p.Y) + 1);
+                    Assert.True(w < 2 || h < 2 || w * h < 0.1 * area, $"trial {trial}: quadrant {q} dropped a {w}×{h} part of a box of area {area}");
+                    dropped++;
+                    continue;
+                }
+                Assert.Equal(new float[] { white.Min(p => p.X), white.Min(p => p.Y), white.Max(p => p.X) + 1, white.Max(p => p.Y) + 1 }, mosaic.Boxes.AsSpan(4 * at, 4).ToArray());
+                kept++;
+                if (white.Count < area)
+                    clipped++;
+            }
+        }
+        Assert.True(kept > 50 && clipped > 10 && dropped > 10, $"kept {kept}, clipped {clipped}, dropped {dropped}");
+    }
+
+    [Fact]
+    public void BatchSource_Mosaic_IsSeededAndOnlyInTrainingPasses()
+    {
+        var examples = Enumerable.Range(0, 8).Select(i => Rectangle(4 * i, 2 * i, 4 * i + 20, 2 * i + 24, i % 3)).ToList();
+        var source = new DetectionBatchSource(examples, Size, new DetectionAugmentation(false, Mosaic: 1));
+        (float[] Features, float[] Boxes) Pass(Random? shuffle)
+        {
+            using var batch = source.Batches(8, shuffle, CancellationToken.None).Single();
+            return (batch.Features.data<float>().ToArray(), batch.Extras[DetectionBatchSource.BoxesKey].data<float>().ToArray());
+        }
+        var first = Pass(new Random(9));
+        Assert.Equal(first.Features, Pass(new Random(9)).Features);
+        Assert.Equal(first.Boxes, Pass(new Random(9)).Boxes);
+        Assert.NotEqual(first.Features, Pass(new Random(10)).Features);
+        var plain = Enumerable.Range(0, 8).SelectMany(i => examples[i].Pixels.Select(p => p / 255f)).ToArray();
+        Assert.NotEqual(plain, first.Features);
+        Assert.Equal(plain, Pass(null).Features);
+    }
+
+    [Fact]
+    public void Options_MosaicOutOfRange_ThrowsNamingIt()
+    {
+        var ml = new MLContext();
+        Assert.Equal("Mosaic", Assert.Throws<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.ObjectDetector(new ObjectDetectorOptions { Mosaic = 1.5 })).ParamName);
+    }
+
+    [Fact]
+    public void Fit_WithMosaicAndPyramid_TrainsAndReportsFiniteLoss()
+    {
+        var ml = new MLContext(seed: 2);
+        var rows = DetectionTestData.Rows(DetectionTestData.Canvases.Generate("train", 16, 3, ["Trouser", "Bag"])).ToArray();
+        var data = DetectionTestData.Load(ml, rows);
+        var keyed = DetectionTestData.Keys(ml, data).Transform(data);
+        using var model = ml.MulticlassClassification.Trainers.ObjectDetector(new ObjectDetectorOptions
+        {
+            Epochs = 2, BatchSize = 8, ImageSize = 64, Mosaic = 0.5, ScaleJitter = 0.2,
+            Architecture = new AnchorFreeDetectorParameters { Width = 0.25, PyramidLevels = 3 },
+        }).Fit(keyed);
+        Assert.All(model.History, h => Assert.True(double.IsFinite(h.Training["Loss"])));
+    }
 }
