@@ -7,6 +7,8 @@ features <samples.f32> <out-dir> <sample_rate> <n_fft> <hop> <n_mels> <f_min> <f
     power, top_db=None), mfcc.f32 (frames x n_mfcc; torchaudio.transforms.MFCC, HTK mel, norm ortho, top_db 80).
 ctc <logits.f32> <out.f32> <T> <N> <C> <targets comma list> <input lengths> <target lengths>
     logits (N, T, C) float32; writes the per-utterance CTC losses (reduction none) and the mean (reduction mean).
+resample <samples.f32> <out.f32> <from_rate> <to_rate>
+    torchaudio.functional.resample (windowed sinc, Hann window, lowpass width 6, rolloff 0.99) of raw float32 samples.
 """
 import sys
 import numpy as np
@@ -21,6 +23,12 @@ torch.set_default_dtype(torch.float64)
 
 def write(path, tensor):
     tensor.detach().float().contiguous().numpy().astype('<f4').tofile(path)
+
+
+def resample(args):
+    samples, out, source, target = args
+    wave = torch.from_numpy(np.fromfile(samples, dtype='<f4')).double()
+    write(out, torchaudio.functional.resample(wave, int(source), int(target)))
 
 
 def features(args):
@@ -54,4 +62,4 @@ def ctc(args):
 
 
 if __name__ == '__main__':
-    {'features': features, 'ctc': ctc}[sys.argv[1]](sys.argv[2:])
+    {'features': features, 'ctc': ctc, 'resample': resample}[sys.argv[1]](sys.argv[2:])

@@ -52,8 +52,29 @@ public static class WavAudio
         Guard.Positive(toRate);
         if (fromRate == toRate || samples.Length == 0)
             return (float[])samples.Clone();
-        var resampler = new WdlResamplingSampleProvider(new ArraySampleProvider(samples, fromRate), toRate);
-        return ReadAll(resampler);
+        // NAudio's WDL resampler in its windowed-sinc mode (64 taps, 32 interpolated phases). WdlResamplingSampleProvider's
+        // fixed setting (two cascaded IIR low-passes, no sinc) rolled the speech band off above ~2.5 kHz: −2.2 dB at 4 kHz and
+        // −6.4 dB at 5.5 kHz against torchaudio's resample (WavAudioTests compares the two).
+        var resampler = new NAudio.Dsp.WdlResampler();
+        resampler.SetMode(true, 0, true, 64, 32);
+        resampler.SetFilterParms(0.693f, 0.707f);
+        resampler.SetFeedMode(false);
+        resampler.SetRates(fromRate, toRate);
+        var output = new List<float>((int)Math.Min(int.MaxValue, (long)samples.Length * toRate / fromRate + 64));
+        var block = new float[4096];
+        var position = 0;
+        while (true)
+        {
+            var wanted = resampler.ResamplePrepare(block.Length, 1, out var input);
+            var given = Math.Min(wanted, samples.Length - position);
+            samples.AsSpan(position, given).CopyTo(input);
+            position += given;
+            var produced = resampler.ResampleOut(block, given, block.Length, 1);
+            if (produced == 0)
+                break;
+            output.AddRange(block.AsSpan(0, produced));
+        }
+        return output.ToArray();
     }
 
     private static readonly Guid PcmSubFormat = new("00000001-0000-0010-8000-00aa00389b71");
