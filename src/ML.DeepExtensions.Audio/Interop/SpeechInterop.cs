@@ -55,7 +55,7 @@ internal static class SpeechInterop
 }
 
 /// <summary>Transcribes the current row's audio once per cursor position (the <c>PredictionEngine</c> / row-to-row path;
-/// <c>Transform</c> scores batches through <see cref="TranscriptBatchScorer"/>).</summary>
+/// <c>Transform</c> scores batches: <see cref="SpeechRecognitionTransformer.Transform"/>).</summary>
 internal sealed class TranscriptRowMapper : IRowMapper
 {
     private readonly SpeechRecognitionTransformer _parent;

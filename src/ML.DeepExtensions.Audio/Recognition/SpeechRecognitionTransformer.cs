@@ -199,12 +199,25 @@ public sealed class SpeechRecognitionTransformer : ITrainedNetworkTransformer, I
     /// <inheritdoc />
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => SpeechInterop.RowToRowMapper(this, Guard.NotNull(inputSchema));
 
-    /// <inheritdoc />
+    /// <summary>
+    /// The input with the transcript column. Rows are scored through the core's <see cref="BatchedDataView"/>: each row's
+    /// samples are read (and checked) as the row is read, and <see cref="TranscriptionBatchSize"/> utterances are transcribed
+    /// together by <see cref="Transcribe(IReadOnlyList{float[]})"/> (one padded forward pass; features per utterance, packed or
+    /// masked encoders, so each transcript equals the utterance's alone).
+    /// </summary>
     public IDataView Transform(IDataView input)
     {
         Guard.NotNull(input);
         GetOutputSchema(input.Schema); // schema errors here, not at the first cursor
-        return new BatchedDataView(new TranscriptBatchScorer(this), input);
+        return new BatchedDataView(new ColumnBatchScorer<float[], string, ReadOnlyMemory<char>>(TranscriptionBatchSize, AudioColumnName,
+            $"audio column '{AudioColumnName}'", OutputColumnName, GetOutputSchema,
+            row =>
+            {
+                var samples = AudioColumn.Getter(row, row.Schema[AudioColumnName]);
+                return () => samples(row.Position, "scored");
+            },
+            (utterances, _) => Transcribe(utterances),
+            (string transcript, ref ReadOnlyMemory<char> value) => value = transcript.AsMemory()), input);
     }
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => SpeechRecognizerFormat.Save(ctx, this);

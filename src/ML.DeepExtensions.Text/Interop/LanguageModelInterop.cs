@@ -20,50 +20,20 @@ internal static class LanguageModelInterop
     public static IRowToRowMapper RowToRowMapper(LanguageModelTransformer transformer, DataViewSchema inputSchema)
         => RowMapping.RowToRowMapper(transformer.Environment, inputSchema, schema => new ContinuationRowMapper(transformer, schema));
 
-    /// <summary>The input with the continuation column, generated for a batch of rows at a time (<see cref="ContinuationBatchScorer"/>).</summary>
+    /// <summary>
+    /// The input with the continuation column: the prompts of a batch of rows (<see cref="LanguageModelTransformer.GenerationBatchSize"/>)
+    /// are generated together by <see cref="LanguageModelTransformer.Generate(IReadOnlyList{string}, GenerationOptions?)"/>, which
+    /// gives each row what it gives alone (per-row sampling generators), so the text equals the one-row path's.
+    /// </summary>
     public static IDataView Transform(LanguageModelTransformer transformer, IDataView input)
     {
         TextColumn.Check(input.Schema, transformer.PromptColumnName);
-        return new BatchedDataView(new ContinuationBatchScorer(transformer), input);
-    }
-}
-
-/// <summary>
-/// <c>Transform</c>'s scorer: the prompts of a batch of rows (<see cref="LanguageModelTransformer.GenerationBatchSize"/>) are
-/// generated together by <see cref="LanguageModelTransformer.Generate(IReadOnlyList{string}, GenerationOptions?)"/>, which
-/// gives each row what it gives alone (per-row sampling generators), so the text equals the one-row path's.
-/// </summary>
-internal sealed class ContinuationBatchScorer(LanguageModelTransformer parent) : IBatchScorer
-{
-    public int BatchSize => LanguageModelTransformer.GenerationBatchSize;
-
-    public IReadOnlyList<string> ScoredColumns => [parent.PromptColumnName];
-
-    public string ScoredColumnsDescription => $"prompt column '{parent.PromptColumnName}'";
-
-    public DataViewSchema OutputSchema(DataViewSchema input) => LanguageModelInterop.OutputSchema(parent, input);
-
-    public IBatchReader CreateReader(DataViewRow input) => new Reader(parent, input);
-
-    public Action<Microsoft.ML.Model.OnnxConverter.OnnxContext>? SaveAsOnnx => null;
-
-    private sealed class Reader(LanguageModelTransformer parent, DataViewRow input) : IBatchReader
-    {
-        private readonly ValueGetter<ReadOnlyMemory<char>> _prompt = input.GetGetter<ReadOnlyMemory<char>>(input.Schema[parent.PromptColumnName]);
-        private readonly string[] _prompts = new string[LanguageModelTransformer.GenerationBatchSize];
-        private IReadOnlyList<string> _continuations = [];
-
-        public void Read(int slot)
-        {
-            var text = default(ReadOnlyMemory<char>);
-            _prompt(ref text);
-            _prompts[slot] = text.ToString();
-        }
-
-        public void Score(int rows) => _continuations = parent.Generate(_prompts.AsSpan(0, rows).ToArray());
-
-        public Delegate Getter(string column, Func<int> row)
-            => (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> value) => value = _continuations[row()].AsMemory());
+        var prompt = transformer.PromptColumnName;
+        return new BatchedDataView(new ColumnBatchScorer<string, string, ReadOnlyMemory<char>>(LanguageModelTransformer.GenerationBatchSize, prompt,
+            $"prompt column '{prompt}'", transformer.OutputColumnName, schema => OutputSchema(transformer, schema),
+            row => TextColumn.Reader(row, prompt),
+            (prompts, _) => transformer.Generate(prompts),
+            (string continuation, ref ReadOnlyMemory<char> value) => value = continuation.AsMemory()), input);
     }
 }
 

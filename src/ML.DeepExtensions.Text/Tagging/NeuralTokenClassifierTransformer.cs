@@ -160,59 +160,25 @@ public sealed class NeuralTokenClassifierTransformer : ITrainedNetworkTransforme
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
         => RowMapping.RowToRowMapper(Environment, Guard.NotNull(inputSchema), schema => new WordLabelRowMapper(this, schema));
 
-    /// <inheritdoc />
+    /// <summary>
+    /// The input with the word-label column: the sentences of <see cref="TransformBatchSize"/> rows are predicted together by
+    /// <see cref="Predict(IReadOnlyList{string})"/> (sorted by length inside the batch, so little padding); a row's labels do
+    /// not depend on the other rows of its batch.
+    /// </summary>
     public IDataView Transform(IDataView input)
     {
         TextColumn.Check(Guard.NotNull(input).Schema, SentenceColumnName);
-        return new BatchedDataView(new WordLabelBatchScorer(this), input);
+        return new BatchedDataView(new ColumnBatchScorer<string, int[], VBuffer<uint>>(TransformBatchSize, SentenceColumnName,
+            $"sentence column '{SentenceColumnName}'", OutputColumnName, GetOutputSchema,
+            row => TextColumn.Reader(row, SentenceColumnName),
+            (sentences, firstRow) => Predict(sentences, firstRow, "scored"),
+            WordLabelRowMapper.Write), input);
     }
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => TokenClassifierFormat.Save(ctx, this);
 
     /// <summary>Frees the network's native memory now rather than at finalization.</summary>
     public void Dispose() => Model.Dispose();
-}
-
-/// <summary>
-/// <c>Transform</c>'s scorer: the sentences of <see cref="NeuralTokenClassifierTransformer.TransformBatchSize"/> rows are
-/// predicted together by <c>Predict</c> (sorted by length inside the batch, so little padding); a row's labels do not
-/// depend on the other rows of its batch.
-/// </summary>
-internal sealed class WordLabelBatchScorer(NeuralTokenClassifierTransformer parent) : IBatchScorer
-{
-    public int BatchSize => NeuralTokenClassifierTransformer.TransformBatchSize;
-
-    public IReadOnlyList<string> ScoredColumns => [parent.SentenceColumnName];
-
-    public string ScoredColumnsDescription => $"sentence column '{parent.SentenceColumnName}'";
-
-    public DataViewSchema OutputSchema(DataViewSchema input) => parent.GetOutputSchema(input);
-
-    public IBatchReader CreateReader(DataViewRow input) => new Reader(parent, input);
-
-    public Action<Microsoft.ML.Model.OnnxConverter.OnnxContext>? SaveAsOnnx => null;
-
-    private sealed class Reader(NeuralTokenClassifierTransformer parent, DataViewRow input) : IBatchReader
-    {
-        private readonly ValueGetter<ReadOnlyMemory<char>> _sentence = input.GetGetter<ReadOnlyMemory<char>>(input.Schema[parent.SentenceColumnName]);
-        private readonly string[] _sentences = new string[NeuralTokenClassifierTransformer.TransformBatchSize];
-        private long _firstRow;
-        private IReadOnlyList<int[]> _labels = [];
-
-        public void Read(int slot)
-        {
-            if (slot == 0)
-                _firstRow = Math.Max(0, input.Position);
-            var text = default(ReadOnlyMemory<char>);
-            _sentence(ref text);
-            _sentences[slot] = text.ToString();
-        }
-
-        public void Score(int rows) => _labels = parent.Predict(_sentences.AsSpan(0, rows).ToArray(), _firstRow, "scored");
-
-        public Delegate Getter(string column, Func<int> row)
-            => (ValueGetter<VBuffer<uint>>)((ref VBuffer<uint> value) => WordLabelRowMapper.Write(_labels[row()], ref value));
-    }
 }
 
 /// <summary>Predicts the current row's word labels once per cursor position (ML.NET's row mapping: PredictionEngine).</summary>

@@ -163,6 +163,18 @@ internal static class TextColumn
             throw SchemaChecks.Mismatch("text", name, Expected, SchemaChecks.Describe(column));
     }
 
+    /// <summary>A reader of <paramref name="row"/>'s current text in column <paramref name="name"/>, as a string.</summary>
+    public static Func<string> Reader(DataViewRow row, string name)
+    {
+        var getter = row.GetGetter<ReadOnlyMemory<char>>(row.Schema[name]);
+        var text = default(ReadOnlyMemory<char>);
+        return () =>
+        {
+            getter(ref text);
+            return text.ToString();
+        };
+    }
+
     /// <summary>A row with no text would train on a sequence of padding only: say so, with the row, before training.</summary>
     public static void RejectEmpty(IDataView data, string columnName, string role)
     {

@@ -110,9 +110,7 @@ internal sealed class SupervisedNetworkTask : TrainingTask
         // Example weights shape the training loss only; validation metrics stay unweighted, like ML.NET's evaluators.
         var weights = role.StartsWith("training", StringComparison.Ordinal) ? ExampleWeightColumn : null;
         var reader = new ExampleReader(data, _featureColumn, featureSize, _labelColumn, _kind.LabelGetter(data.Schema[_labelColumn]), rows, weights);
-        var source = BatchSource.Create(reader, _kind.LabelTensorType, options.DataLoading, options.MaxInMemoryBytes, options.ShuffleBufferRows, role, options.CancellationToken);
-        source.RowLength = RowLength;
-        return source;
+        return BatchSource.Create(reader, _kind.LabelTensorType, options.DataLoading, options.MaxInMemoryBytes, options.ShuffleBufferRows, role, options.CancellationToken, RowLength);
     }
 
     /// <inheritdoc />

@@ -54,10 +54,11 @@ internal sealed class Batch : IDisposable
 /// <summary>Produces the batches of one epoch; implementations decide where examples live.</summary>
 internal abstract class BatchSource : IDisposable
 {
-    protected BatchSource(int featureSize, ScalarType labelType)
+    protected BatchSource(int featureSize, ScalarType labelType, Func<ReadOnlyMemory<float>, int>? rowLength = null)
     {
         FeatureSize = featureSize;
         LabelType = labelType;
+        RowLength = rowLength;
     }
 
     public int FeatureSize { get; }
@@ -71,7 +72,7 @@ internal abstract class BatchSource : IDisposable
     /// A row's length (e.g. its real tokens), or null. When set, shuffled passes group rows of similar length into the
     /// same batches (<see cref="BucketOrder"/>), so batches trimmed to their longest row carry little padding.
     /// </summary>
-    public Func<ReadOnlyMemory<float>, int>? RowLength { get; set; }
+    public Func<ReadOnlyMemory<float>, int>? RowLength { get; }
 
     /// <summary>Batches per length bucket: rows are sorted by length within each run of this many batches of the shuffled order.</summary>
     public const int BatchesPerBucket = 50;
@@ -200,7 +201,16 @@ internal abstract class BatchSource : IDisposable
 
     /// <summary>Reads <paramref name="reader"/> into memory when allowed and within budget, else streams it.</summary>
     /// <exception cref="InvalidDataException">No rows, or a bad value (checked up front on the in-memory path).</exception>
-    public static BatchSource Create(ExampleReader reader, ScalarType labelType, DataLoading loading, long maxBytes, int bufferRows, string role, CancellationToken cancellation)
+    /// <param name="reader">The rows to read.</param>
+    /// <param name="labelType">Int64 for class indices, Float32 for real targets.</param>
+    /// <param name="loading">In memory, streamed, or chosen by <paramref name="maxBytes"/>.</param>
+    /// <param name="maxBytes">The in-memory budget.</param>
+    /// <param name="bufferRows">Rows per shuffle buffer when streamed.</param>
+    /// <param name="role">The data's role in messages ("training", "validation").</param>
+    /// <param name="cancellation">Checked while reading.</param>
+    /// <param name="rowLength">A row's length for length bucketing (<see cref="RowLength"/>), or null.</param>
+    public static BatchSource Create(ExampleReader reader, ScalarType labelType, DataLoading loading, long maxBytes, int bufferRows, string role, CancellationToken cancellation,
+        Func<ReadOnlyMemory<float>, int>? rowLength = null)
     {
         if (loading != DataLoading.Streaming)
         {
@@ -226,10 +236,10 @@ internal abstract class BatchSource : IDisposable
                 var count = chunks.Sum(c => c.Count);
                 if (count == 0)
                     throw Empty(reader, role);
-                return new InMemoryBatchSource(chunks, count, reader.FeatureSize, labelType);
+                return new InMemoryBatchSource(chunks, count, reader.FeatureSize, labelType, rowLength);
             }
         }
-        var streaming = new StreamingBatchSource(reader, bufferRows, labelType);
+        var streaming = new StreamingBatchSource(reader, bufferRows, labelType, rowLength);
         if (!reader.ReadChunks(1, cancellation).Any())
             throw Empty(reader, role);
         return streaming;
@@ -253,10 +263,19 @@ internal abstract class BatchSource : IDisposable
     protected Batch MakeBatch(float[] features, float[] labels, float[]? weights, int count)
     {
         var x = Runtime.HostCopy.ToTensor<float>(features.AsSpan(0, count * FeatureSize), [count, FeatureSize]);
-        var y = LabelType == ScalarType.Int64
-            ? Runtime.HostCopy.ToTensor<long>(labels.AsSpan(0, count).ToArray().Select(l => (long)l).ToArray(), [count])
-            : Runtime.HostCopy.ToTensor<float>(labels.AsSpan(0, count), [count]);
+        var y = LabelTensor(labels.AsSpan(0, count), LabelType);
         return weights is null ? new Batch(x, y) : new Batch(x, y, new Dictionary<string, Tensor> { [Batch.WeightKey] = Runtime.HostCopy.ToTensor<float>(weights.AsSpan(0, count), [count]) });
+    }
+
+    /// <summary>Labels as a tensor of <paramref name="type"/>: class indices (Int64) or Float32 targets.</summary>
+    protected static Tensor LabelTensor(ReadOnlySpan<float> labels, ScalarType type)
+    {
+        if (type != ScalarType.Int64)
+            return Runtime.HostCopy.ToTensor<float>(labels, [labels.Length]);
+        var classes = new long[labels.Length];
+        for (var i = 0; i < labels.Length; i++)
+            classes[i] = (long)labels[i];
+        return Runtime.HostCopy.ToTensor<long>(classes, [classes.Length]);
     }
 
     /// <summary>Gathers rows <paramref name="order"/>[start..start+count) of row-major chunks into a batch.</summary>
@@ -356,15 +375,17 @@ internal sealed class InMemoryBatchSource : BatchSource
     private readonly Tensor _features;
     private readonly Tensor _labels;
     private readonly Tensor? _weights;
-    private int[]? _lengths;
+    private readonly int[]? _lengths;
 
-    public InMemoryBatchSource(List<ExampleChunk> chunks, int count, int featureSize, ScalarType labelType)
-        : base(featureSize, labelType)
+    public InMemoryBatchSource(List<ExampleChunk> chunks, int count, int featureSize, ScalarType labelType, Func<ReadOnlyMemory<float>, int>? rowLength = null)
+        : base(featureSize, labelType, rowLength)
     {
         _count = count;
         _features = torch.empty([count, featureSize], ScalarType.Float32).DetachFromDisposeScope();
         var labels = new float[count];
         float[]? weights = chunks.Any(c => c.Weights is not null) ? new float[count] : null;
+        // Lengths for bucketing are measured once, while the rows are still at hand in managed memory.
+        _lengths = rowLength is null ? null : new int[count];
         var row = 0;
         foreach (var chunk in chunks)
         {
@@ -372,6 +393,8 @@ internal sealed class InMemoryBatchSource : BatchSource
             using (var rows = _features.narrow(0, row, chunk.Count))
                 System.Runtime.InteropServices.MemoryMarshal.AsBytes(chunk.Features.AsSpan(0, chunk.Count * featureSize)).CopyTo(rows.bytes);
             chunk.Labels.AsSpan(0, chunk.Count).CopyTo(labels.AsSpan(row));
+            for (var i = 0; _lengths is not null && i < chunk.Count; i++)
+                _lengths[row + i] = rowLength!(chunk.Features.AsMemory(i * featureSize, featureSize));
             if (weights is not null)
             {
                 if (chunk.Weights is { } w)
@@ -381,9 +404,7 @@ internal sealed class InMemoryBatchSource : BatchSource
             }
             row += chunk.Count;
         }
-        _labels = (labelType == ScalarType.Int64
-            ? Runtime.HostCopy.ToTensor<long>(labels.Select(l => (long)l).ToArray(), [count])
-            : Runtime.HostCopy.ToTensor<float>(labels, [count])).DetachFromDisposeScope();
+        _labels = LabelTensor(labels, labelType).DetachFromDisposeScope();
         _weights = weights is null ? null : Runtime.HostCopy.ToTensor<float>(weights, [count]).DetachFromDisposeScope();
     }
 
@@ -393,7 +414,8 @@ internal sealed class InMemoryBatchSource : BatchSource
 
     protected override IEnumerable<Batch> Produce(int batchSize, Random? shuffle, CancellationToken cancellation)
     {
-        var order = Order(_count, shuffle, batchSize, RowLength is { } rowLength ? i => (_lengths ??= Lengths(rowLength))[i] : null);
+        var lengths = _lengths;
+        var order = Order(_count, shuffle, batchSize, lengths is null ? null : i => lengths[i]);
         var indices = order.Select(i => (long)i).ToArray();
         for (var start = 0; start < _count; start += batchSize)
         {
@@ -404,21 +426,6 @@ internal sealed class InMemoryBatchSource : BatchSource
             var y = _labels.index_select(0, rows);
             yield return _weights is null ? new Batch(x, y) : new Batch(x, y, new Dictionary<string, Tensor> { [Batch.WeightKey] = _weights.index_select(0, rows) });
         }
-    }
-
-    private int[] Lengths(Func<ReadOnlyMemory<float>, int> rowLength)
-    {
-        const int Block = 4096;
-        var lengths = new int[_count];
-        for (var start = 0; start < _count; start += Block)
-        {
-            using var scope = torch.NewDisposeScope();
-            var count = Math.Min(Block, _count - start);
-            var values = Runtime.HostCopy.ToArray<float>(_features.narrow(0, start, count));
-            for (var i = 0; i < count; i++)
-                lengths[start + i] = rowLength(values.AsMemory(i * FeatureSize, FeatureSize));
-        }
-        return lengths;
     }
 
     /// <inheritdoc />
@@ -435,8 +442,8 @@ internal sealed class StreamingBatchSource : BatchSource
     private readonly ExampleReader _reader;
     private readonly int _bufferRows;
 
-    public StreamingBatchSource(ExampleReader reader, int bufferRows, ScalarType labelType)
-        : base(reader.FeatureSize, labelType)
+    public StreamingBatchSource(ExampleReader reader, int bufferRows, ScalarType labelType, Func<ReadOnlyMemory<float>, int>? rowLength)
+        : base(reader.FeatureSize, labelType, rowLength)
     {
         _reader = reader;
         _bufferRows = bufferRows;

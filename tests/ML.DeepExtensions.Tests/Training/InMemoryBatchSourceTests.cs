@@ -76,26 +76,36 @@ public class InMemoryBatchSourceTests
     }
 
     [Fact]
-    public void LengthsForBucketing_AreReadFromTheResidentRows()
+    public void LengthsForBucketing_AreMeasuredOncePerRowAndShapeTheBatches()
     {
         var (chunks, rows) = Chunks(weights: false);
-        using var source = new InMemoryBatchSource(chunks, rows, Width, torch.ScalarType.Int64);
         var measured = new List<float>();
-        source.RowLength = row =>
+        static int Length(float first) => 1 + (int)first % 5;
+        using var source = new InMemoryBatchSource(chunks, rows, Width, torch.ScalarType.Int64, row =>
         {
             measured.Add(row.Span[0]);
             Assert.Equal(row.Span[0] + 3f, row.Span[6]);
-            return 1 + (int)row.Span[0] % 5;
-        };
-        var batches = source.Batches(8, new Random(3), CancellationToken.None).ToList();
-        try
+            return Length(row.Span[0]);
+        });
+        Assert.Equal(Enumerable.Range(0, rows).Select(i => (float)i), measured);
+        for (var epoch = 0; epoch < 2; epoch++)
         {
-            Assert.Equal(Enumerable.Range(0, rows).Select(i => (float)i), measured);
-            Assert.Equal(rows, batches.Sum(b => b.Count));
+            var batches = source.Batches(8, new Random(3 + epoch), CancellationToken.None).ToList();
+            try
+            {
+                Assert.Equal(rows, batches.Sum(b => b.Count));
+                // ~20 rows per length, sorted within the bucket before cutting: a batch spans at most two adjacent lengths.
+                foreach (var batch in batches)
+                {
+                    var lengths = batch.Features.select(1, 0).data<float>().Select(Length).ToArray();
+                    Assert.True(lengths.Max() - lengths.Min() <= 1, $"A batch mixes lengths {string.Join(",", lengths)}.");
+                }
+            }
+            finally
+            {
+                batches.ForEach(b => b.Dispose());
+            }
         }
-        finally
-        {
-            batches.ForEach(b => b.Dispose());
-        }
+        Assert.Equal(rows, measured.Count);
     }
 }

@@ -27,9 +27,8 @@ public class LengthBucketingTests
             for (var t = 1; t < lengths[i]; t++)
                 features[i * Width + t] = 1;
         }
-        var source = new InMemoryBatchSource([new ExampleChunk(features, new float[Rows], Rows)], Rows, Width, torch.ScalarType.Float32);
-        if (bucketing)
-            source.RowLength = row => row.Span[1..].IndexOf(0f) is var zero && zero < 0 ? Width : zero + 1;
+        var source = new InMemoryBatchSource([new ExampleChunk(features, new float[Rows], Rows)], Rows, Width, torch.ScalarType.Float32,
+            bucketing ? row => row.Span[1..].IndexOf(0f) is var zero && zero < 0 ? Width : zero + 1 : null);
         return (source, lengths);
     }
 
