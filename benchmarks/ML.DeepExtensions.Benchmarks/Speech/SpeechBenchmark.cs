@@ -13,7 +13,7 @@ using ML.DeepExtensions.Training;
 namespace ML.DeepExtensions.Benchmarks.Speech;
 
 /// <summary>
-/// <c>--speech [--speech-encoders DeepSpeech2,QuartzNet,Conformer] [--speech-epochs N] [--speech-clips N] [--speech-test-clips N] [--speech-warmup N] [--threads N]</c>: the espeak-ng spoken
+/// <c>--speech [--speech-encoders DeepSpeech2,QuartzNet,Conformer] [--speech-epochs N] [--speech-clips N] [--speech-test-clips N] [--speech-warmup N] [--speech-cosine] [--threads N]</c>: the espeak-ng spoken
 /// digits/commands corpus (eng/data/SpokenCorpus.cs, 448 training clips from 56 voices, 80 test clips from 8 unseen voices).
 /// Measures feature extraction speed, then for each encoder: training utterances/s, real-time factor of recognition (batched
 /// <c>Transcribe</c>: processing time / audio duration), WER/CER/word accuracy on the unseen voices (greedy and beam search),
@@ -94,6 +94,8 @@ internal static class SpeechBenchmark
                 rate: Option(args, "--speech-lr-per-10000") is { } r ? r / 10000.0 : null, channels, hidden, layers);
             options.NumberOfThreads = threads;
             options.WarmupEpochs = warmup ?? options.WarmupEpochs;
+            if (args.Contains("--speech-cosine"))
+                options.Schedule = LearningRateSchedule.Cosine(minFactor: 0.02);
             options.Callback = new EpochLines();
             var context = new MLContext(seed: seed);
             clock.Restart();
@@ -118,7 +120,7 @@ internal static class SpeechBenchmark
             var listedTime = clock.Elapsed;
             var listedMetrics = SpeechRecognitionMetrics.From(testClips.Select((c, i) => (c.Transcript, listedTranscripts[i])));
 
-            Console.WriteLine($"| **{encoder}** training (MLContext seed {seed}, {trainedEpochs} epochs, batch {options.BatchSize}, learning rate {F(options.LearningRate, "G3")}, {options.WarmupEpochs} warm-up epochs, {model.Network.Describe(features.FeaturesPerFrame + 1).Sum(l => l.Parameters):N0} parameters) | {F(training.TotalSeconds, "F0")} s, {F(trainClips.Count / epochSeconds, "F1")} utterances/s ({F(epochSeconds, "F1")} s/epoch) |");
+            Console.WriteLine($"| **{encoder}** training (MLContext seed {seed}, {trainedEpochs} epochs, batch {options.BatchSize}, learning rate {F(options.LearningRate, "G3")}{(args.Contains("--speech-cosine") ? " cosine to 2 %" : "")}, {options.WarmupEpochs} warm-up epochs, {model.Network.Describe(features.FeaturesPerFrame + 1).Sum(l => l.Parameters):N0} parameters) | {F(training.TotalSeconds, "F0")} s, {F(trainClips.Count / epochSeconds, "F1")} utterances/s ({F(epochSeconds, "F1")} s/epoch) |");
             Console.WriteLine($"| {encoder} recognition (batched Transcribe, greedy) | {F(recognition.TotalSeconds, "F2")} s for {F(testSeconds, "F0")} s of audio: real-time factor {F(recognition.TotalSeconds / testSeconds, "F4")} |");
             Console.WriteLine($"| {encoder} unseen voices (greedy) | WER {F(metrics.WordErrorRate * 100, "F1")} %, CER {F(metrics.CharacterErrorRate * 100, "F1")} %, word accuracy {F(metrics.WordAccuracy * 100, "F1")} %, sentence accuracy {F(metrics.SentenceAccuracy * 100, "F1")} % |");
             if (real.Count > 0)
