@@ -27,7 +27,7 @@ namespace ML.DeepExtensions.Benchmarks.Detection;
 /// 480 / 200 / 8), <c>--detection-width W</c> (default 0.5), <c>--detection-architectures A,B</c> (default all three),
 /// <c>--detection-full-fashion</c> (items from the full Fashion-MNIST of Debian's dataset-fashion-mnist instead of the
 /// committed 1,000 / 300-item subset), <c>--detection-digits</c> (also OpenCV's handwritten digits, ten more classes),
-/// <c>--detection-mosaic P</c> (mosaic augmentation with probability P), <c>--detection-pyramid</c> (the anchor-free detector on strides 8/16/32, <c>PyramidLevels</c> 3), <c>--detection-no-nms</c> (skip the NMS part), <c>--threads N</c>; the results file is then detection-custom.md.
+/// <c>--detection-mosaic P</c> (mosaic augmentation with probability P), <c>--detection-pyramid</c> (the anchor-free detector on strides 8/16/32, <c>PyramidLevels</c> 3), <c>--detection-no-nms</c> (skip the NMS part), <c>--detection-nms-only</c> (only the NMS part: ours, TorchVision.NET's and native torchvision's; results in detection-nms.md), <c>--threads N</c>; the results file is then detection-custom.md.
 /// </summary>
 internal static class DetectionBenchmark
 {
@@ -56,6 +56,13 @@ internal static class DetectionBenchmark
         // 1. NMS on 1,000 boxes.
         if (!args.Contains("--detection-no-nms"))
             Nms(quick, report);
+        if (args.Contains("--detection-nms-only"))
+        {
+            var nmsPath = Path.Combine(DigitsData.RepoRoot(), "benchmarks", "results", "detection-nms.md");
+            File.WriteAllText(nmsPath, report.ToString());
+            Console.Error.WriteLine($"Wrote {nmsPath}");
+            return 0;
+        }
 
         // 2. The detector on canvases.
         var trainCount = (int?)Option(args, "--detection-train") ?? (quick ? 96 : 480);
@@ -172,12 +179,53 @@ internal static class DetectionBenchmark
             using var scope = NewDisposeScope();
             torchvision.ops.nms(boxes, scores, 0.5);
         });
-        report.AppendLine("## NMS, 1,000 random boxes, IoU 0.5 (median ms per call)\n");
-        report.AppendLine("| | ms | kept | vs TorchVision.NET |\n|---|---:|---:|---:|");
-        report.AppendLine(CultureInfo.InvariantCulture, $"| TorchVision.NET 0.107 `ops.nms` | {theirsMs:F2} | {theirs.Length} | 1.0× |");
-        report.AppendLine(CultureInfo.InvariantCulture, $"| ours `BoxOperations.Nms` | {oursMs:F2} | {ours.Length} | {theirsMs / oursMs:F1}× faster |");
-        report.AppendLine(CultureInfo.InvariantCulture, $"| ours `BoxOperations.BatchedNms` (10 classes) | {batchedMs:F2} | {BoxOperations.BatchedNms(boxes, scores, classes, 0.5).Length} | — |\n");
+        var batchedKept = BoxOperations.BatchedNms(boxes, scores, classes, 0.5).Length;
+        var native = NativeNms(values, scores, classes, quick ? 10 : 30);
+        report.AppendLine("## NMS, 1,000 random boxes, IoU 0.5 (median ms per call, one thread)\n");
+        report.AppendLine("| | ms | kept | vs TorchVision.NET | vs native torchvision |\n|---|---:|---:|---:|---:|");
+        string VsNative(double ms, double? nativeMs) => nativeMs is { } n ? string.Create(CultureInfo.InvariantCulture, $"{n / ms:F2}×") : "—";
+        report.AppendLine(CultureInfo.InvariantCulture, $"| TorchVision.NET 0.107 `ops.nms` | {theirsMs:F2} | {theirs.Length} | 1.0× | {VsNative(theirsMs, native?.NmsMs)} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| ours `BoxOperations.Nms` | {oursMs:F2} | {ours.Length} | {theirsMs / oursMs:F1}× faster | {VsNative(oursMs, native?.NmsMs)} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| ours `BoxOperations.BatchedNms` (10 classes) | {batchedMs:F2} | {batchedKept} | — | {VsNative(batchedMs, native?.BatchedMs)} |");
+        if (native is { } t)
+        {
+            if (!t.Keep.SequenceEqual(ours) || t.BatchedKept != batchedKept)
+                throw new InvalidOperationException("Our NMS and native torchvision's keep different boxes.");
+            report.AppendLine(CultureInfo.InvariantCulture, $"| native torchvision 0.14 `ops.nms` (C++ kernel, `/usr/bin/python3`, same boxes, same keep list) | {t.NmsMs:F2} | {t.Keep.Length} | {theirsMs / t.NmsMs:F1}× faster | 1.0× |");
+            report.AppendLine(CultureInfo.InvariantCulture, $"| native torchvision 0.14 `ops.batched_nms` (10 classes) | {t.BatchedMs:F2} | {t.BatchedKept} | — | 1.0× |");
+        }
+        else
+        {
+            report.AppendLine("| native torchvision | not measured (Debian python3-torchvision missing) | | | |");
+        }
+        report.AppendLine("\n(\"vs native\" > 1: we are faster.)\n");
         Console.WriteLine(report);
+    }
+
+    /// <summary>torchvision's C++ <c>nms</c>/<c>batched_nms</c> on the same boxes (<c>benchmarks/pytorch/nms.py</c>), or null without Python.</summary>
+    private static (double NmsMs, long[] Keep, double BatchedMs, int BatchedKept)? NativeNms(float[] boxes, Tensor scores, Tensor classes, int repeats)
+    {
+        var folder = Directory.CreateTempSubdirectory("mldx-nms-").FullName;
+        try
+        {
+            var files = (Boxes: Path.Combine(folder, "boxes.f32"), Scores: Path.Combine(folder, "scores.f32"), Classes: Path.Combine(folder, "classes.i64"));
+            File.WriteAllBytes(files.Boxes, System.Runtime.InteropServices.MemoryMarshal.AsBytes(boxes.AsSpan()).ToArray());
+            File.WriteAllBytes(files.Scores, System.Runtime.InteropServices.MemoryMarshal.AsBytes(scores.data<float>().ToArray().AsSpan()).ToArray());
+            File.WriteAllBytes(files.Classes, System.Runtime.InteropServices.MemoryMarshal.AsBytes(classes.data<long>().ToArray().AsSpan()).ToArray());
+            var (output, problem) = PythonSide.Run("nms.py", [files.Boxes, files.Scores, files.Classes, "0.5", repeats.ToString(CultureInfo.InvariantCulture)]);
+            if (output is null)
+            {
+                Console.Error.WriteLine($"native torchvision NMS not measured: {problem}");
+                return null;
+            }
+            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')).ToDictionary(p => p[0]);
+            return (double.Parse(lines["nms"][1], CultureInfo.InvariantCulture), lines["nms"][2].Split(',').Select(long.Parse).ToArray(),
+                double.Parse(lines["batched"][1], CultureInfo.InvariantCulture), int.Parse(lines["batched"][2], CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     private static double Median(int repeats, Action action)

@@ -23,7 +23,6 @@ namespace ML.DeepExtensions.Benchmarks.Speech;
 /// </summary>
 internal static class FeatureSpeed
 {
-    private const string Python = "/usr/bin/python3";
 
     public static bool Wants(string[] args) => args.Contains("--audio-features");
 
@@ -120,20 +119,9 @@ internal static class FeatureSpeed
             }
             var lengths = Path.Combine(folder, "lengths.txt");
             File.WriteAllLines(lengths, utterances.Select(u => u.Length.ToString(CultureInfo.InvariantCulture)));
-            var script = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "pytorch", "audio_features.py");
-            if (!File.Exists(script))
-                script = Path.Combine("benchmarks", "pytorch", "audio_features.py");
-            if (!File.Exists(Python) || !File.Exists(script))
-                return (null, $"{Python} or {script} missing (Debian python3-torchaudio)");
-            var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { script, samples, lengths, threads.ToString(CultureInfo.InvariantCulture), "3" })
-                start.ArgumentList.Add(a);
-            using var process = Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEnd();
-            var error = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-                return (null, $"python exited {process.ExitCode}: {error.Trim()}");
+            var (output, problem) = PythonSide.Run("audio_features.py", [samples, lengths, threads.ToString(CultureInfo.InvariantCulture), "3"]);
+            if (output is null)
+                return (null, problem + " (Debian python3-torchaudio)");
             return (output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' '))
                 .Select(p => (p[0], double.Parse(p[1], CultureInfo.InvariantCulture))).ToArray(), "");
         }

@@ -1,0 +1,31 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+
+namespace ML.DeepExtensions.Benchmarks;
+
+/// <summary>Runs a reference script of <c>benchmarks/pytorch</c> under Debian's <c>/usr/bin/python3</c> (torch, torchvision, torchaudio).</summary>
+internal static class PythonSide
+{
+    public const string Python = "/usr/bin/python3";
+
+    /// <summary>Runs <paramref name="scriptName"/> with <paramref name="arguments"/>: its standard output, or null and why not.</summary>
+    public static (string? Output, string Problem) Run(string scriptName, IEnumerable<string> arguments)
+    {
+        var script = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "pytorch", scriptName);
+        if (!File.Exists(script))
+            script = Path.Combine("benchmarks", "pytorch", scriptName);
+        if (!File.Exists(Python) || !File.Exists(script))
+            return (null, $"{Python} or {script} missing");
+        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(script);
+        foreach (var a in arguments)
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{Python} did not start.");
+        var errors = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return process.ExitCode == 0 ? (output, "") : (null, $"python exited {process.ExitCode}: {errors.Result.Trim()}");
+    }
+}
