@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using ML.DeepExtensions.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -37,6 +38,20 @@ internal sealed class DetectionObjective : TrainingObjective
     }
 
     public override ScalarType LabelType => ScalarType.Int64;
+
+    /// <summary>The Faster R-CNN head found in the trained network (once), or null.</summary>
+    private (nn.Module Network, FasterRcnnModule Head)? _fasterRcnn;
+
+    /// <summary>Faster R-CNN's box head sees the batch's true boxes in training steps (<see cref="FasterRcnnModule.ForwardWithTargets"/>);
+    /// the other detectors see the images alone, as in validation and scoring.</summary>
+    public override Tensor TrainingOutput(nn.Module<Tensor, Tensor> module, Tensor input, Batch batch)
+    {
+        if (_architecture != DetectionArchitectures.FasterRcnnName)
+            return base.TrainingOutput(module, input, batch);
+        if (_fasterRcnn is not { } found || !ReferenceEquals(found.Network, module))
+            _fasterRcnn = found = (module, module.modules().OfType<FasterRcnnModule>().Single());
+        return found.Head.ForwardWithTargets(module, input, batch.Extras[DetectionBatchSource.BoxesKey], batch.Extras[DetectionBatchSource.MaskKey]);
+    }
 
     protected override Tensor Loss(Tensor output, Tensor labels, Batch batch)
         => _architecture switch

@@ -127,7 +127,7 @@ internal static class TrainingLoop
 
                     var onDevice = batch.To(device);
                     optimizer.zero_grad();
-                    var output = module.forward(Shaped(onDevice.Features, inputShape));
+                    var output = objective.TrainingOutput(module, Shaped(onDevice.Features, inputShape), onDevice);
                     var loss = objective.Loss(output, onDevice);
                     var lossValue = loss.ToDouble();
                     if (!double.IsFinite(lossValue))
