@@ -107,6 +107,10 @@ public sealed class ObjectDetectorOptions : SupervisedTrainerOptions
         if (!(Architecture.Width > 0) || !double.IsFinite(Architecture.Width))
             throw new ArgumentOutOfRangeException(nameof(Architecture), $"Architecture.Width must be a positive number. Received: Width={Architecture.Width}");
         Guard.NonNegative(Architecture.Depth, "Architecture.Depth");
+        if (!Enum.IsDefined(Architecture.Backbone))
+            throw new ArgumentOutOfRangeException(nameof(Architecture), $"Architecture.Backbone must be one of {string.Join(", ", Enum.GetNames<DetectorBackbone>())}. Received: Backbone={Architecture.Backbone}");
+        if (Architecture is { Backbone: DetectorBackbone.ResNet18, Depth: not 1 })
+            throw new ArgumentOutOfRangeException(nameof(Architecture), $"Architecture.Depth does not apply to the ResNet18 backbone (torchvision's two blocks per stage); leave it at 1. Received: Depth={Architecture.Depth}");
         if (Architecture is AnchorFreeDetectorParameters { PyramidLevels: not (1 or 3) } anchorFree)
             throw new ArgumentOutOfRangeException(nameof(Architecture), $"Architecture.PyramidLevels must be 1 or 3. Received: PyramidLevels={anchorFree.PyramidLevels}");
         if (Architecture is AnchorFreeDetectorParameters { PyramidLevels: 3 } && ImageSize % 32 != 0)

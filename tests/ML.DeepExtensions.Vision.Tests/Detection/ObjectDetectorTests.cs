@@ -144,10 +144,12 @@ public sealed class ObjectDetectorTests(ITestOutputHelper output)
     [InlineData(DetectionArchitectures.FasterRcnnName)]
     [InlineData(DetectionArchitectures.SsdName)]
     [InlineData(DetectionArchitectures.AnchorFreeDetectorName + "+Pyramid")]
+    [InlineData(DetectionArchitectures.AnchorFreeDetectorName + "+ResNet18")]
     public void SaveLoad_FreshProcess_GivesIdenticalBoxes(string architecture)
     {
         var pyramid = architecture.EndsWith("+Pyramid", StringComparison.Ordinal);
-        architecture = architecture.Replace("+Pyramid", "", StringComparison.Ordinal);
+        var resNet = architecture.EndsWith("+ResNet18", StringComparison.Ordinal);
+        architecture = architecture.Replace("+Pyramid", "", StringComparison.Ordinal).Replace("+ResNet18", "", StringComparison.Ordinal);
         var ml = new MLContext(seed: 1);
         var rows = Canvases("train", 24, 4);
         var data = DetectionTestData.Load(ml, rows);
@@ -156,7 +158,7 @@ public sealed class ObjectDetectorTests(ITestOutputHelper output)
         {
             DetectionArchitectures.FasterRcnnName => new FasterRcnnParameters { Width = 0.5, Proposals = 32, HeadUnits = 64 },
             DetectionArchitectures.SsdName => new SsdParameters { Width = 0.5 },
-            _ => new AnchorFreeDetectorParameters { Width = 0.5, PyramidLevels = pyramid ? 3 : 1 },
+            _ => new AnchorFreeDetectorParameters { Width = 0.5, PyramidLevels = pyramid ? 3 : 1, Backbone = resNet ? DetectorBackbone.ResNet18 : DetectorBackbone.Compact },
         };
         using var model = ml.MulticlassClassification.Trainers.ObjectDetector(new ObjectDetectorOptions { Epochs = 2, BatchSize = 8, ScoreThreshold = 0.01, Architecture = parameters })
             .Fit(keys.Transform(data));
