@@ -15,7 +15,7 @@ namespace ML.DeepExtensions.Vision.Detection;
 /// the sigmoid focal loss (α 0.25, γ 2, from logits with <c>binary_cross_entropy_with_logits</c>, so no log(0)) against
 /// one-hot targets at positives and zeros elsewhere; the box distances learn 1 − GIoU at positives. Both are divided by the
 /// number of positives. Metrics: COCO <c>MeanAveragePrecision</c> (IoU 0.5:0.95) and <c>MeanAveragePrecision50</c> over
-/// the pass, from the same decoding as scoring.
+/// the pass, from the same decoding as scoring — on validation passes always, on training passes only when asked for.
 /// </summary>
 internal sealed class DetectionObjective : TrainingObjective
 {
@@ -29,12 +29,20 @@ internal sealed class DetectionObjective : TrainingObjective
     private readonly DetectionDecoding _decoding;
     private readonly string _architecture;
 
-    public DetectionObjective(int classes, int size, DetectionDecoding decoding, string architecture = DetectionArchitectures.AnchorFreeDetectorName)
+    private readonly bool _trainingMeanAveragePrecision;
+
+    /// <param name="classes">Object classes.</param>
+    /// <param name="size">Side of the square input.</param>
+    /// <param name="decoding">How the metrics decode detections.</param>
+    /// <param name="architecture">The detector's registry name, which picks the loss and the decoding.</param>
+    /// <param name="trainingMeanAveragePrecision">Whether training passes compute mAP too (<see cref="ObjectDetectorOptions.TrainingMeanAveragePrecision"/>); validation passes always do.</param>
+    public DetectionObjective(int classes, int size, DetectionDecoding decoding, string architecture = DetectionArchitectures.AnchorFreeDetectorName, bool trainingMeanAveragePrecision = false)
     {
         _classes = classes;
         _size = size;
         _decoding = decoding;
         _architecture = architecture;
+        _trainingMeanAveragePrecision = trainingMeanAveragePrecision;
     }
 
     public override ScalarType LabelType => ScalarType.Int64;
@@ -122,6 +130,10 @@ internal sealed class DetectionObjective : TrainingObjective
     }
 
     public override MetricAccumulator CreateAccumulator() => new Accumulator(this);
+
+    /// <summary>Training passes report the loss alone unless <see cref="ObjectDetectorOptions.TrainingMeanAveragePrecision"/> asks for
+    /// mAP: decoding and matching every training batch is a share of each step that only that report needs.</summary>
+    public override MetricAccumulator CreateTrainingAccumulator() => _trainingMeanAveragePrecision ? new Accumulator(this) : new MetricAccumulator();
 
     private sealed class Accumulator(DetectionObjective objective) : MetricAccumulator
     {

@@ -99,5 +99,6 @@ internal sealed class DetectionTask : TrainingTask
                 ? tensors.Where(t => ResNet18BackbonePrefixes.Any(prefix => t.Name.StartsWith(prefix, StringComparison.Ordinal))).ToArray()
                 : tensors);
 
-    public override TrainingObjective CreateObjective() => new DetectionObjective(_classes, _options.ImageSize, MetricDecoding, _options.Architecture.ArchitectureName);
+    public override TrainingObjective CreateObjective()
+        => new DetectionObjective(_classes, _options.ImageSize, MetricDecoding, _options.Architecture.ArchitectureName, _options.TrainingMeanAveragePrecision);
 }

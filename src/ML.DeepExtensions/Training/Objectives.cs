@@ -32,6 +32,13 @@ internal abstract class TrainingObjective
     /// <summary>A fresh accumulator for one pass over a data set.</summary>
     public abstract MetricAccumulator CreateAccumulator();
 
+    /// <summary>
+    /// A fresh accumulator for one training pass, fed every training step's output: by default the same metrics as validation
+    /// (<see cref="CreateAccumulator"/>). An objective whose metrics cost a noticeable share of a step (a detector decodes and
+    /// matches every batch for mAP) may return a cheaper one, e.g. the loss alone (<c>new MetricAccumulator()</c>).
+    /// </summary>
+    public virtual MetricAccumulator CreateTrainingAccumulator() => CreateAccumulator();
+
     /// <summary>The batch's example weights (<see cref="Batch.WeightKey"/>), or null when every example weighs 1.</summary>
     protected static Tensor? ExampleWeights(Batch batch) => batch.Extras.TryGetValue(Batch.WeightKey, out var weights) ? weights : null;
 }

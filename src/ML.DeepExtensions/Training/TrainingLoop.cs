@@ -108,7 +108,7 @@ internal static class TrainingLoop
                 FreezeBackbone(backbone, frozen: epoch < options.FreezeBackboneEpochs, epoch, Decide);
                 if (epoch < options.FreezeBackboneEpochs)
                     FrozenBatchNormsToInference(module, backbone);
-                var trainMetrics = objective.CreateAccumulator();
+                var trainMetrics = objective.CreateTrainingAccumulator();
                 var step = 0;
                 var learningRate = options.LearningRate;
                 foreach (var batch in training.Batches(batchSize, epochShuffle, cancellation, noSingleRowBatch))

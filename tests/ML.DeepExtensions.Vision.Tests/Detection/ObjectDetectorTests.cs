@@ -139,6 +139,42 @@ public sealed class ObjectDetectorTests(ITestOutputHelper output)
         });
     }
 
+    [Fact]
+    public void Fit_TrainingMeanAveragePrecision_OnlyWhenAsked_ValidationMeanAveragePrecisionAlways()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = DetectionTestData.Load(ml, Canvases("train", 8, 6));
+        var keyed = DetectionTestData.Keys(ml, data).Transform(data);
+        foreach (var asked in new[] { false, true })
+        {
+            var options = Small();
+            options.ValidationSet = keyed;
+            options.TrainingMeanAveragePrecision = asked;
+            using var model = ml.MulticlassClassification.Trainers.ObjectDetector(options).Fit(keyed);
+            var epoch = Assert.Single(model.History);
+            Assert.True(double.IsFinite(epoch.Training["Loss"]));
+            Assert.Equal(asked, epoch.Training.ContainsKey("MeanAveragePrecision50"));
+            Assert.Equal(asked, epoch.Training.ContainsKey("MeanAveragePrecision"));
+            Assert.InRange(epoch.Validation["MeanAveragePrecision50"], 0, 1);
+        }
+    }
+
+    [Fact]
+    public void Options_MonitoringTrainingMeanAveragePrecisionWithoutIt_ThrowsNamingTheOption()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = Small();
+        options.EarlyStopping = new EarlyStopping("TrainingMeanAveragePrecision50", patience: 2);
+        var ex = Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers.ObjectDetector(options));
+        Assert.Equal(nameof(ObjectDetectorOptions.TrainingMeanAveragePrecision), ex.ParamName);
+        Assert.Contains("TrainingMeanAveragePrecision50", ex.Message, StringComparison.Ordinal);
+        options.TrainingMeanAveragePrecision = true;
+        Assert.NotNull(ml.MulticlassClassification.Trainers.ObjectDetector(options));
+        var plateau = Small();
+        plateau.Schedule = LearningRateSchedule.ReduceOnPlateau("TrainingMeanAveragePrecision");
+        Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers.ObjectDetector(plateau));
+    }
+
     [Theory]
     [InlineData(DetectionArchitectures.AnchorFreeDetectorName)]
     [InlineData(DetectionArchitectures.FasterRcnnName)]
