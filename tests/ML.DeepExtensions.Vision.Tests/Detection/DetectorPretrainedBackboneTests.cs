@@ -39,14 +39,19 @@ public sealed class DetectorPretrainedBackboneTests(ITestOutputHelper output) : 
         return keys.Transform(data);
     }
 
-    private static ObjectDetectorOptions Options(PretrainedWeights weights, double width = 1, TrainingCallback? callback = null) => new()
+    private static ObjectDetectorOptions Options(PretrainedWeights weights, double width = 1, TrainingCallback? callback = null, string architecture = DetectionArchitectures.AnchorFreeDetectorName) => new()
     {
         Epochs = 1,
         BatchSize = 4,
         // A frozen backbone neither learns nor updates its batch-norm statistics: after Fit it still holds the file's values.
         FreezeBackboneEpochs = 1,
         ScoreThreshold = 0.01,
-        Architecture = new AnchorFreeDetectorParameters { Width = width, Backbone = DetectorBackbone.ResNet18 },
+        Architecture = architecture switch
+        {
+            DetectionArchitectures.FasterRcnnName => new FasterRcnnParameters { Width = width, Backbone = DetectorBackbone.ResNet18, Proposals = 16, HeadUnits = 32 },
+            DetectionArchitectures.SsdName => new SsdParameters { Width = width, Backbone = DetectorBackbone.ResNet18 },
+            _ => new AnchorFreeDetectorParameters { Width = width, Backbone = DetectorBackbone.ResNet18 },
+        },
         PretrainedWeights = weights,
         Callback = callback,
     };
@@ -69,9 +74,12 @@ public sealed class DetectorPretrainedBackboneTests(ITestOutputHelper output) : 
     private static float[][] DetectorTensors(ObjectDetectorTransformer model, int count)
         => WeightTransfer.OrderedState(model.Model.Module).Take(count).Select(s => s.Tensor.contiguous().data<float>().ToArray()).ToArray();
 
-    [Fact]
+    [Theory]
     [Trait("Category", "Reference")]
-    public void ResNet18Backbone_TorchvisionStateDict_LandsInTheBackbone_AndSurvivesSaveAndLoad()
+    [InlineData(DetectionArchitectures.AnchorFreeDetectorName, 24)]
+    [InlineData(DetectionArchitectures.FasterRcnnName, 14)]
+    [InlineData(DetectionArchitectures.SsdName, 16)]
+    public void ResNet18Backbone_TorchvisionStateDict_LandsInTheBackbone_AndSurvivesSaveAndLoad(string architecture, int headTensors)
     {
         var stateDict = StateDict("resnet18");
         var expected = ReferenceBackbone(stateDict);
@@ -80,10 +88,10 @@ public sealed class DetectorPretrainedBackboneTests(ITestOutputHelper output) : 
         var ml = new MLContext(seed: 1);
         var training = Training(ml, out _);
 
-        using var model = ml.MulticlassClassification.Trainers.ObjectDetector(Options(PretrainedWeights.FromPyTorch(stateDict))).Fit(training);
+        using var model = ml.MulticlassClassification.Trainers.ObjectDetector(Options(PretrainedWeights.FromPyTorch(stateDict), architecture: architecture)).Fit(training);
 
         var state = WeightTransfer.OrderedState(model.Model.Module);
-        Assert.Equal(50 + 24, state.Count);   // the backbone, then the anchor-free head's 24 tensors
+        Assert.Equal(50 + headTensors, state.Count);   // the backbone, then the head's tensors
         var actual = DetectorTensors(model, expected.Length);
         for (var i = 0; i < expected.Length; i++)
             Assert.True(expected[i].Values.AsSpan().SequenceEqual(actual[i]), $"tensor #{i + 1} ({expected[i].Name}) differs from the file's");
