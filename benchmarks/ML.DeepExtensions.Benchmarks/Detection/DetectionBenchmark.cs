@@ -107,6 +107,8 @@ internal static class DetectionBenchmark
                 Architecture = parameters,
                 Mosaic = Option(args, "--detection-mosaic") ?? 0,
                 Callback = custom ? new EpochPrinter() : null,
+                // The per-epoch lines of a custom run show training mAP beside validation mAP (over- or under-fitting).
+                TrainingMeanAveragePrecision = custom,
                 ValidationSet = custom ? keys.Transform(test) : null,
             }).Fit(keys.Transform(train));
             var fitSeconds = clock.Elapsed.TotalSeconds;

@@ -122,13 +122,32 @@ internal static class BoxAugmentation
             var y = (int)Math.Floor((i + 0.5 - ty) / s);
             sourceY[i] = y < 0 || y >= size ? -1 : y;
         }
+        // Row by row (the source row is fixed along a row); without a horizontal map (no flip, scale or shift: every
+        // validation pass and unaugmented training) a row is a straight conversion. Same values as pixel by pixel.
+        var identityColumns = true;
+        for (var i = 0; i < size && identityColumns; i++)
+            identityColumns = source[i] == i;
         for (var c = 0; c < 3; c++)
             for (var y = 0; y < size; y++)
-                for (var x = 0; x < size; x++)
+            {
+                var row = destination.Slice(c * plane + y * size, size);
+                if (sourceY[y] < 0)
                 {
-                    var (sx, sy) = (source[x], sourceY[y]);
-                    destination[c * plane + y * size + x] = sx < 0 || sy < 0 ? Padding : pixels[c * plane + sy * size + sx] / 255f;
+                    row.Fill(Padding);
+                    continue;
                 }
+                var from = pixels.AsSpan(c * plane + sourceY[y] * size, size);
+                if (identityColumns)
+                {
+                    for (var x = 0; x < row.Length; x++)
+                        row[x] = from[x] / 255f;
+                }
+                else
+                {
+                    for (var x = 0; x < row.Length; x++)
+                        row[x] = source[x] < 0 ? Padding : from[source[x]] / 255f;
+                }
+            }
         if (draw.Brightness != 1 || draw.Contrast != 1 || draw.Saturation != 1)
             Colour(destination[..(3 * plane)], plane, draw);
 

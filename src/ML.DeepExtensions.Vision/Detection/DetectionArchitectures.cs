@@ -8,6 +8,20 @@ using static ML.DeepExtensions.Vision.Zoo.ZooBlocks;
 
 namespace ML.DeepExtensions.Vision.Detection;
 
+/// <summary>The convolutional backbone a detector builds down to its stride-8 feature map (<see cref="DetectorParameters.Backbone"/>).</summary>
+public enum DetectorBackbone
+{
+    /// <summary>The CPU-sized backbone (default): a 3×3 stride-2 stem and two stages of a 3×3 stride-2 convolution and
+    /// <see cref="DetectorParameters.Depth"/> ResNet basic blocks; 64·width channels.</summary>
+    Compact,
+
+    /// <summary>torchvision's <c>resnet18</c> up to its second stage (<c>conv1</c>, <c>bn1</c>, max pool, <c>layer1</c>,
+    /// <c>layer2</c>: two basic blocks each); 128·width channels. Its tensors have the shapes and order of torchvision's, so
+    /// <see cref="ML.DeepExtensions.Pretrained.PretrainedWeights"/> of a torchvision ResNet-18 state dict load into it (width 1;
+    /// see <see cref="SupervisedTrainerOptions.PretrainedWeights"/>).</summary>
+    ResNet18,
+}
+
 /// <summary>
 /// Parameters every detection architecture shares (<see cref="DetectionArchitectures"/>): the shared stride-8 backbone's width
 /// and depth, the class count and the image channels. Set <see cref="ObjectDetectorOptions.Architecture"/> to one of the
@@ -20,9 +34,15 @@ public abstract class DetectorParameters : IImageArchitectureParameters
     [ArchitectureParameter("Channel multiplier of the backbone and head, > 0.")]
     public double Width { get; set; } = 1;
 
-    /// <summary>Residual blocks after each of the stride-4 and stride-8 convolutions, ≥ 0.</summary>
-    [ArchitectureParameter("Residual blocks after each of the stride-4 and stride-8 convolutions, >= 0.")]
+    /// <summary>Residual blocks after each of the stride-4 and stride-8 convolutions of the <see cref="DetectorBackbone.Compact"/>
+    /// backbone, ≥ 0 (default 1). The ResNet-18 backbone has torchvision's two blocks per stage and needs the default.</summary>
+    [ArchitectureParameter("Residual blocks after each of the stride-4 and stride-8 convolutions of the Compact backbone, >= 0.")]
     public int Depth { get; set; } = 1;
+
+    /// <summary>The backbone down to the stride-8 map: <see cref="DetectorBackbone.Compact"/> (default) or
+    /// <see cref="DetectorBackbone.ResNet18"/> (torchvision's ResNet-18 layout, for pretrained weights from a local file).</summary>
+    [ArchitectureParameter("The backbone down to the stride-8 map: Compact (CPU-sized) or ResNet18 (torchvision's resnet18 up to layer2).")]
+    public DetectorBackbone Backbone { get; set; } = DetectorBackbone.Compact;
 
     /// <summary>Object classes; the trainer sets it from the label column's key count.</summary>
     [ArchitectureParameter("Object classes; the trainer sets it from the label column's key count.")]
@@ -51,7 +71,7 @@ public sealed class AnchorFreeDetectorParameters : DetectorParameters
     internal override string ArchitectureName => DetectionArchitectures.AnchorFreeDetectorName;
 
     internal override IReadOnlyDictionary<string, string> Values(int classes, int channels)
-        => ArchitectureParameters.From(new AnchorFreeDetectorParameters { Width = Width, Depth = Depth, Classes = classes, Channels = channels, PyramidLevels = PyramidLevels }).Values;
+        => ArchitectureParameters.From(new AnchorFreeDetectorParameters { Width = Width, Depth = Depth, Backbone = Backbone, Classes = classes, Channels = channels, PyramidLevels = PyramidLevels }).Values;
 }
 
 /// <summary>Parameters of <c>Ssd</c> (<see cref="DetectionArchitectures"/>); the initializers are the defaults.</summary>
@@ -60,7 +80,7 @@ public sealed class SsdParameters : DetectorParameters
     internal override string ArchitectureName => DetectionArchitectures.SsdName;
 
     internal override IReadOnlyDictionary<string, string> Values(int classes, int channels)
-        => ArchitectureParameters.From(new SsdParameters { Width = Width, Depth = Depth, Classes = classes, Channels = channels }).Values;
+        => ArchitectureParameters.From(new SsdParameters { Width = Width, Depth = Depth, Backbone = Backbone, Classes = classes, Channels = channels }).Values;
 }
 
 /// <summary>Parameters of <c>FasterRcnn</c> (<see cref="DetectionArchitectures"/>); the initializers are the defaults.</summary>
@@ -77,7 +97,7 @@ public sealed class FasterRcnnParameters : DetectorParameters
     internal override string ArchitectureName => DetectionArchitectures.FasterRcnnName;
 
     internal override IReadOnlyDictionary<string, string> Values(int classes, int channels)
-        => ArchitectureParameters.From(new FasterRcnnParameters { Width = Width, Depth = Depth, Classes = classes, Channels = channels, Proposals = Proposals, HeadUnits = HeadUnits }).Values;
+        => ArchitectureParameters.From(new FasterRcnnParameters { Width = Width, Depth = Depth, Backbone = Backbone, Classes = classes, Channels = channels, Proposals = Proposals, HeadUnits = HeadUnits }).Values;
 }
 
 /// <summary>
@@ -183,7 +203,7 @@ public static class DetectionArchitectures
         return backbone.Add(new SsdHeadLayer(p.Classes));
     }
 
-    /// <summary>The backbone every detector shares, down to stride 8, with <paramref name="channels"/> output channels.</summary>
+    /// <summary>The backbone every detector shares (<see cref="DetectorParameters.Backbone"/>), down to stride 8, with <paramref name="channels"/> output channels.</summary>
     private static Network Backbone<TParameters>(string name, TParameters p, IReadOnlyDictionary<string, string> values, int[] input, out int channels)
         where TParameters : DetectorParameters, new()
     {
@@ -195,6 +215,14 @@ public static class DetectionArchitectures
         if (input[1] % Stride != 0 || input[2] % Stride != 0)
             throw new NetworkShapeException(0, new ArchitectureLayer(name, values), input,
                 $"images whose height and width are multiples of the stride {Stride}");
+        if (p.Backbone == DetectorBackbone.ResNet18)
+        {
+            if (p.Depth != 1)
+                throw new ArgumentException($"Architecture parameter 'depth' does not apply to the ResNet18 backbone (torchvision's two blocks per stage); leave it at 1. Received: depth={p.Depth}", "depth");
+            return ResNets.Stages([2, 2], bottleneck: false, smallInput: false, width, out channels);
+        }
+        if (!Enum.IsDefined(p.Backbone))
+            throw new ArgumentException($"Architecture parameter 'backbone' must be one of {string.Join(", ", Enum.GetNames<DetectorBackbone>())}. Received: backbone={p.Backbone}", "backbone");
         var network = Network.Create().ConvBnAct(Scale(16, width), 3, 2);
         foreach (var (filters, blocks) in new[] { (Scale(32, width), p.Depth), (Scale(64, width), p.Depth) })
         {

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
 using System.Threading;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -248,10 +249,21 @@ internal sealed class DetectionBatchSource : BatchSource
     {
         var n = examples.Length;
         var size = _size;
-        var features = new float[n * FeatureSize];
+        // The pixels are written straight into the batch tensor's storage: no managed buffer of the batch, no copies of it
+        // (torch.tensor(float[]) copies the array twice, see HostCopy.ToTensor).
+        var featureTensor = torch.empty([n, 3, size, size], ScalarType.Float32);
         var augmented = new (List<float> Boxes, List<int> Kept)[n];
-        for (var i = 0; i < n; i++)
-            augmented[i] = BoxAugmentation.Apply(examples[i].Pixels, size, examples[i].Boxes, draws[i], features.AsSpan(i * FeatureSize, FeatureSize));
+        try
+        {
+            var features = MemoryMarshal.Cast<byte, float>(featureTensor.bytes);
+            for (var i = 0; i < n; i++)
+                augmented[i] = BoxAugmentation.Apply(examples[i].Pixels, size, examples[i].Boxes, draws[i], features.Slice(i * FeatureSize, FeatureSize));
+        }
+        catch
+        {
+            featureTensor.Dispose();
+            throw;
+        }
         var most = Math.Max(1, augmented.Max(a => a.Kept.Count));
         var boxes = new float[n * most * 4];
         var classes = new long[n * most];
@@ -276,6 +288,6 @@ internal sealed class DetectionBatchSource : BatchSource
         };
         if (seeds is not null)
             extras[SeedKey] = torch.tensor(seeds, [n]);
-        return new Batch(torch.tensor(features, [n, 3, size, size]), torch.tensor(counts, [n]), extras);
+        return new Batch(featureTensor, torch.tensor(counts, [n]), extras);
     }
 }

@@ -83,11 +83,12 @@ internal static class DetectionDecoder
         var n = output.shape[0];
         if (architecture == DetectionArchitectures.FasterRcnnName)
         {
-            // Proposal rows: box, valid, K + 1 logits (background first), 4 deltas per class.
+            // Proposal rows: box, flag, K + 1 logits (background first), 4 deltas per class. Only real proposals (flag 1) are
+            // predictions: padding is 0, and a training step's appended true boxes (FasterRcnnGeometry.TrueBoxRow) are not.
             var classes = (int)(output.shape[2] - 6) / 5;
             var rows = output[.., FasterRcnnGeometry.AnchorCount(size)..];
             var proposals = rows[.., .., ..4];
-            var valid = rows[.., .., 4];
+            var valid = rows[.., .., 4].eq(1).to(output.dtype);
             var probabilities = rows[.., .., 5..(6 + classes)].softmax(-1)[.., .., 1..] * valid.unsqueeze(-1);   // (N, R, K)
             var deltas = rows[.., .., (6 + classes)..].reshape(n, -1, classes, 4);
             var boxes = FasterRcnnGeometry.Decode(deltas, proposals.unsqueeze(2), FasterRcnnGeometry.HeadWeights).clamp(0, size);

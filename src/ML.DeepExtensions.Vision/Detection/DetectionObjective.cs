@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using ML.DeepExtensions.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -14,7 +15,7 @@ namespace ML.DeepExtensions.Vision.Detection;
 /// the sigmoid focal loss (α 0.25, γ 2, from logits with <c>binary_cross_entropy_with_logits</c>, so no log(0)) against
 /// one-hot targets at positives and zeros elsewhere; the box distances learn 1 − GIoU at positives. Both are divided by the
 /// number of positives. Metrics: COCO <c>MeanAveragePrecision</c> (IoU 0.5:0.95) and <c>MeanAveragePrecision50</c> over
-/// the pass, from the same decoding as scoring.
+/// the pass, from the same decoding as scoring — on validation passes always, on training passes only when asked for.
 /// </summary>
 internal sealed class DetectionObjective : TrainingObjective
 {
@@ -28,15 +29,37 @@ internal sealed class DetectionObjective : TrainingObjective
     private readonly DetectionDecoding _decoding;
     private readonly string _architecture;
 
-    public DetectionObjective(int classes, int size, DetectionDecoding decoding, string architecture = DetectionArchitectures.AnchorFreeDetectorName)
+    private readonly bool _trainingMeanAveragePrecision;
+
+    /// <param name="classes">Object classes.</param>
+    /// <param name="size">Side of the square input.</param>
+    /// <param name="decoding">How the metrics decode detections.</param>
+    /// <param name="architecture">The detector's registry name, which picks the loss and the decoding.</param>
+    /// <param name="trainingMeanAveragePrecision">Whether training passes compute mAP too (<see cref="ObjectDetectorOptions.TrainingMeanAveragePrecision"/>); validation passes always do.</param>
+    public DetectionObjective(int classes, int size, DetectionDecoding decoding, string architecture = DetectionArchitectures.AnchorFreeDetectorName, bool trainingMeanAveragePrecision = false)
     {
         _classes = classes;
         _size = size;
         _decoding = decoding;
         _architecture = architecture;
+        _trainingMeanAveragePrecision = trainingMeanAveragePrecision;
     }
 
     public override ScalarType LabelType => ScalarType.Int64;
+
+    /// <summary>The Faster R-CNN head found in the trained network (once), or null.</summary>
+    private (nn.Module Network, FasterRcnnModule Head)? _fasterRcnn;
+
+    /// <summary>Faster R-CNN's box head sees the batch's true boxes in training steps (<see cref="FasterRcnnModule.ForwardWithTargets"/>);
+    /// the other detectors see the images alone, as in validation and scoring.</summary>
+    public override Tensor TrainingOutput(nn.Module<Tensor, Tensor> module, Tensor input, Batch batch)
+    {
+        if (_architecture != DetectionArchitectures.FasterRcnnName)
+            return base.TrainingOutput(module, input, batch);
+        if (_fasterRcnn is not { } found || !ReferenceEquals(found.Network, module))
+            _fasterRcnn = found = (module, module.modules().OfType<FasterRcnnModule>().Single());
+        return found.Head.ForwardWithTargets(module, input, batch.Extras[DetectionBatchSource.BoxesKey], batch.Extras[DetectionBatchSource.MaskKey]);
+    }
 
     protected override Tensor Loss(Tensor output, Tensor labels, Batch batch)
         => _architecture switch
@@ -107,6 +130,10 @@ internal sealed class DetectionObjective : TrainingObjective
     }
 
     public override MetricAccumulator CreateAccumulator() => new Accumulator(this);
+
+    /// <summary>Training passes report the loss alone unless <see cref="ObjectDetectorOptions.TrainingMeanAveragePrecision"/> asks for
+    /// mAP: decoding and matching every training batch is a share of each step that only that report needs.</summary>
+    public override MetricAccumulator CreateTrainingAccumulator() => _trainingMeanAveragePrecision ? new Accumulator(this) : new MetricAccumulator();
 
     private sealed class Accumulator(DetectionObjective objective) : MetricAccumulator
     {

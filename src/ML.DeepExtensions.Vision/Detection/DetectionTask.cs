@@ -4,6 +4,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using ML.DeepExtensions.Interop;
 using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Pretrained;
 using ML.DeepExtensions.Tasks;
 using ML.DeepExtensions.Training;
 
@@ -30,15 +31,14 @@ internal sealed class DetectionTask : TrainingTask
     /// <summary>The label column's key count, known after <see cref="Plan"/>.</summary>
     public int Classes => _classes;
 
-    /// <summary>The head's state tensors: the anchor-free head's four per hidden layer and the output convolution, for both
-    /// branches; Faster R-CNN's RPN convolutions and box head (weights and biases of three convolutions and four linear layers); SSD's
-    /// two extra convolutions with their batch norms (1 + 5 each) and three predictors (2 each).</summary>
-    public override int HeadTensors => _options.Architecture switch
+    /// <summary>The head's state tensors: those of the network's last layer (the detector's head layer, which is also what
+    /// the engine keeps learning while <see cref="TrainerOptions.FreezeBackboneEpochs"/> freezes the rest), counted as
+    /// pretrained weights count them.</summary>
+    public override int HeadTensors(TorchSharp.torch.nn.Module network)
     {
-        FasterRcnnParameters => 14,
-        SsdParameters => 18,
-        _ => 28,
-    };
+        var head = network.named_children().Last().name + ".";
+        return WeightTransfer.OrderedState(network).Count(s => s.Name.StartsWith(head, StringComparison.Ordinal));
+    }
 
     public override TaskNetwork Plan(DataViewSchema training, DataViewSchema? validation)
     {
@@ -83,5 +83,22 @@ internal sealed class DetectionTask : TrainingTask
             sampleSeeds: o.Architecture is FasterRcnnParameters);
     }
 
-    public override TrainingObjective CreateObjective() => new DetectionObjective(_classes, _options.ImageSize, MetricDecoding, _options.Architecture.ArchitectureName);
+    /// <summary>The tensor-name prefixes of torchvision's ResNet-18 that <see cref="DetectorBackbone.ResNet18"/> holds (up to <c>layer2</c>).</summary>
+    private static readonly string[] ResNet18BackbonePrefixes = ["conv1.", "bn1.", "layer1.", "layer2."];
+
+    /// <summary>
+    /// The pretrained weights the detector loads: with the <see cref="DetectorBackbone.ResNet18"/> backbone, a file named the
+    /// torchvision way (it has <c>conv1.weight</c>) is read as its <c>conv1</c>, <c>bn1</c>, <c>layer1</c> and <c>layer2</c>
+    /// tensors only — the stride-8 part of the ResNet the backbone is — so a whole <c>resnet18</c> state dict loads; anything
+    /// else is loaded as given (e.g. a file saved from a detector), and a file that does not fit fails before training.
+    /// </summary>
+    public static PretrainedWeights? Weights(PretrainedWeights? weights, DetectorParameters architecture)
+        => weights is null || architecture.Backbone != DetectorBackbone.ResNet18
+            ? weights
+            : weights.Selecting(tensors => tensors.Any(t => t.Name == "conv1.weight")
+                ? tensors.Where(t => ResNet18BackbonePrefixes.Any(prefix => t.Name.StartsWith(prefix, StringComparison.Ordinal))).ToArray()
+                : tensors);
+
+    public override TrainingObjective CreateObjective()
+        => new DetectionObjective(_classes, _options.ImageSize, MetricDecoding, _options.Architecture.ArchitectureName, _options.TrainingMeanAveragePrecision);
 }

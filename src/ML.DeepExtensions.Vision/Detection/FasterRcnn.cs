@@ -19,7 +19,10 @@ namespace ML.DeepExtensions.Vision.Detection;
 /// <c>classes + 1</c> class logits, background first, and four box deltas per class).
 /// Output per image, <c>(anchors + proposals, 6 + 5·classes)</c>: first one row per anchor (objectness logit, four deltas,
 /// zeros), then one row per proposal (its box x0, y0, x1, y1 in input pixels, 1 if it is a real proposal or 0 for padding,
-/// the class logits, the per-class deltas).
+/// the class logits, the per-class deltas). In training steps the trainer also hands the head the batch's true boxes, and,
+/// as torchvision appends them to the proposals before sampling the box head's regions, one more row follows per true box
+/// (its box, <see cref="FasterRcnnGeometry.TrueBoxRow"/> or 0 for padding, its logits and deltas); the loss samples them like
+/// proposals and the decoder ignores them. Validation and scoring never see them.
 /// </summary>
 public sealed class FasterRcnnHeadLayer : Layer
 {
@@ -66,6 +69,9 @@ internal static class FasterRcnnGeometry
     public static readonly float[] AspectRatios = [0.5f, 1, 2];
 
     public static int AnchorsPerLocation => AnchorSizes.Length * AspectRatios.Length;
+
+    /// <summary>The flag of a row that holds a true box appended to the proposals in a training step (a proposal's is 1, padding's 0).</summary>
+    public const float TrueBoxRow = 2;
 
     /// <summary>RoIAlign output side.</summary>
     public const int PooledSize = 7;
@@ -221,6 +227,27 @@ internal sealed class FasterRcnnModule : nn.Module<Tensor, Tensor>
         boxDeltas.bias!.zero_();
     }
 
+    /// <summary>The batch's true boxes (N, M, 4) in input pixels and their mask (N, M) while <see cref="ForwardWithTargets"/> runs.</summary>
+    private (Tensor Boxes, Tensor Mask)? _targets;
+
+    /// <summary>
+    /// The output of <paramref name="network"/> (which holds this head) for <paramref name="input"/>, with the head seeing the
+    /// true <paramref name="boxes"/> (N, M, 4, input pixels) and their <paramref name="mask"/> (N, M): in training mode they are
+    /// appended to each image's proposals (see the class summary); in evaluation mode they are ignored.
+    /// </summary>
+    public Tensor ForwardWithTargets(nn.Module<Tensor, Tensor> network, Tensor input, Tensor boxes, Tensor mask)
+    {
+        _targets = (boxes, mask);
+        try
+        {
+            return network.forward(input);
+        }
+        finally
+        {
+            _targets = null;
+        }
+    }
+
     public override Tensor forward(Tensor features)
     {
         using var scope = torch.NewDisposeScope();
@@ -233,15 +260,22 @@ internal sealed class FasterRcnnModule : nn.Module<Tensor, Tensor>
             .permute(0, 3, 4, 1, 2).reshape(n, -1, 4);                                                        // (N, A, 4)
         var anchors = FasterRcnnGeometry.Anchors(size, features.device);
         var (boxes, valid) = Propose(objectness.detach(), deltas.detach(), anchors, size);                      // (N, R, 4), (N, R)
+        if (training && _targets is { } targets)
+        {
+            var real = targets.Mask.gt(0).to(ScalarType.Float32);
+            boxes = torch.cat([boxes, targets.Boxes.to(ScalarType.Float32) * real.unsqueeze(-1)], 1);              // (N, R + M, 4)
+            valid = torch.cat([valid, real * FasterRcnnGeometry.TrueBoxRow], 1);
+        }
+        var rows = boxes.shape[1];
 
-        var batchIndex = torch.arange(n, dtype: ScalarType.Float32, device: features.device).view(-1, 1, 1).expand(n, _proposals, 1);
+        var batchIndex = torch.arange(n, dtype: ScalarType.Float32, device: features.device).view(-1, 1, 1).expand(n, rows, 1);
         var rois = torch.cat([batchIndex, boxes], 2).reshape(-1, 5);
         var pooled = BoxOperations.RoiAlign(features, rois, FasterRcnnGeometry.PooledSize, FasterRcnnGeometry.PooledSize,
             1.0 / DetectionArchitectures.Stride, samplingRatio: 2);
         var x = nn.functional.relu(fc1.forward(pooled.flatten(1)));
         x = nn.functional.relu(fc2.forward(x));
-        var logits = classLogits.forward(x).view(n, _proposals, _classes + 1);
-        var boxOutput = boxDeltas.forward(x).view(n, _proposals, _classes * 4);
+        var logits = classLogits.forward(x).view(n, rows, _classes + 1);
+        var boxOutput = boxDeltas.forward(x).view(n, rows, _classes * 4);
         var proposalRows = torch.cat([boxes, valid.unsqueeze(-1), logits, boxOutput], 2);
         var width = FasterRcnnGeometry.RowWidth(_classes);
         var anchorRows = torch.cat([objectness.unsqueeze(-1), deltas, torch.zeros(n, objectness.shape[1], width - 5, device: features.device)], 2);
@@ -293,8 +327,8 @@ internal sealed class FasterRcnnModule : nn.Module<Tensor, Tensor>
 /// class) at IoU ≥ 0.5, else background; <see cref="HeadSamples"/> per image are sampled (at most <see cref="HeadPositiveFraction"/> foreground);
 /// cross-entropy over background + classes plus smooth L1 (β 1/9) on the foreground's deltas of their class (weights 10, 10,
 /// 5, 5), over the sampled count. Sampling is random from a generator seeded by the batch's <see cref="DetectionBatchSource.SeedKey"/>
-/// (drawn from the epoch's seeded shuffle, so <c>MLContext</c>'s seed fixes it). Unlike torchvision, the true boxes are not
-/// appended to the proposals: the network's forward pass sees only images.
+/// (drawn from the epoch's seeded shuffle, so <c>MLContext</c>'s seed fixes it). As in torchvision, the box head's candidates
+/// in training are the proposals and the true boxes (the rows <see cref="FasterRcnnModule.ForwardWithTargets"/> appends).
 /// </summary>
 internal static class FasterRcnnLoss
 {
@@ -343,11 +377,7 @@ internal static class FasterRcnnLoss
         var valid = rows[.., .., 4].gt(0.5);
         var logits = rows[.., .., 5..(6 + classes)];
         var deltas = rows[.., .., (6 + classes)..].reshape(rows.shape[0], rows.shape[1], classes, 4);
-        var overlap = torch.where(mask.unsqueeze(1), FasterRcnnGeometry.BatchedIou(proposals, gt), torch.tensor(-1f, device: output.device));
-        var (bestOverlap, truth) = overlap.max(2);
-        var foreground = valid.logical_and(bestOverlap.ge(0.5));
-        var background = valid.logical_and(bestOverlap.lt(0.5));
-        var (takenForeground, takenBackground) = FasterRcnnGeometry.Sample(foreground, background, HeadSamples, HeadPositiveFraction, generator);
+        var (foreground, takenForeground, takenBackground, truth) = SampleHead(proposals, valid, gt, mask, generator);
         var headTaken = takenForeground.logical_or(takenBackground);
         var headSampled = headTaken.sum().to(ScalarType.Float32).clamp_min(1);
         var truthClass = gtClasses.gather(1, truth);
@@ -358,5 +388,22 @@ internal static class FasterRcnnLoss
         var headTargets = FasterRcnnGeometry.Encode(truthBoxes, proposals, FasterRcnnGeometry.HeadWeights);
         var headBox = DetectionLosses.SmoothL1(classDeltas[takenForeground], headTargets[takenForeground], SmoothL1Beta).sum() / headSampled;
         return (objectness + rpnBox + classification + headBox).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The box head's training regions among the candidate rows (<paramref name="candidates"/> (N, R, 4) with their
+    /// <paramref name="valid"/> flags (N, R): proposals and, in training, the appended true boxes): which are foreground (IoU ≥ 0.5
+    /// with a true box of <paramref name="gt"/> (N, M, 4) under <paramref name="mask"/> (N, M)), which foreground and background
+    /// rows are sampled, and each row's best true box.
+    /// </summary>
+    internal static (Tensor Foreground, Tensor TakenForeground, Tensor TakenBackground, Tensor Truth) SampleHead(
+        Tensor candidates, Tensor valid, Tensor gt, Tensor mask, Generator generator)
+    {
+        var overlap = torch.where(mask.unsqueeze(1), FasterRcnnGeometry.BatchedIou(candidates, gt), torch.tensor(-1f, device: candidates.device));
+        var (bestOverlap, truth) = overlap.max(2);
+        var foreground = valid.logical_and(bestOverlap.ge(0.5));
+        var background = valid.logical_and(bestOverlap.lt(0.5));
+        var (takenForeground, takenBackground) = FasterRcnnGeometry.Sample(foreground, background, HeadSamples, HeadPositiveFraction, generator);
+        return (foreground, takenForeground, takenBackground, truth);
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using ML.DeepExtensions.Training;
 
 namespace ML.DeepExtensions.Vision.Detection;
 
@@ -72,6 +73,13 @@ public sealed class ObjectDetectorOptions : SupervisedTrainerOptions
     /// the mosaic as to any image. Seeded like <see cref="ScaleJitter"/>; validation and scoring never see mosaics.</summary>
     public double Mosaic { get; set; }
 
+    /// <summary>Whether each epoch also reports COCO mAP over the training batches as they were trained (the metrics
+    /// <c>TrainingMeanAveragePrecision</c> and <c>TrainingMeanAveragePrecision50</c>; default false). Off, training reports its
+    /// loss only, as torchvision's detection recipes do: decoding and matching every training batch, then the COCO evaluation,
+    /// took about 7 % of a training epoch of the single-stage detector (13 % in the first epoch; docs/detection.md). Validation mAP (<see cref="TrainerOptions.ValidationSet"/>
+    /// or <see cref="TrainerOptions.ValidationFraction"/>) is computed every epoch either way.</summary>
+    public bool TrainingMeanAveragePrecision { get; set; }
+
     /// <summary>Lowest class probability a detection needs to be output by the transformer, in [0, 1) (default 0.3).
     /// Validation mAP uses 0.05, as COCO evaluations do.</summary>
     public double ScoreThreshold { get; set; } = Defaults.ScoreThreshold;
@@ -107,6 +115,10 @@ public sealed class ObjectDetectorOptions : SupervisedTrainerOptions
         if (!(Architecture.Width > 0) || !double.IsFinite(Architecture.Width))
             throw new ArgumentOutOfRangeException(nameof(Architecture), $"Architecture.Width must be a positive number. Received: Width={Architecture.Width}");
         Guard.NonNegative(Architecture.Depth, "Architecture.Depth");
+        if (!Enum.IsDefined(Architecture.Backbone))
+            throw new ArgumentOutOfRangeException(nameof(Architecture), $"Architecture.Backbone must be one of {string.Join(", ", Enum.GetNames<DetectorBackbone>())}. Received: Backbone={Architecture.Backbone}");
+        if (Architecture is { Backbone: DetectorBackbone.ResNet18, Depth: not 1 })
+            throw new ArgumentOutOfRangeException(nameof(Architecture), $"Architecture.Depth does not apply to the ResNet18 backbone (torchvision's two blocks per stage); leave it at 1. Received: Depth={Architecture.Depth}");
         if (Architecture is AnchorFreeDetectorParameters { PyramidLevels: not (1 or 3) } anchorFree)
             throw new ArgumentOutOfRangeException(nameof(Architecture), $"Architecture.PyramidLevels must be 1 or 3. Received: PyramidLevels={anchorFree.PyramidLevels}");
         if (Architecture is AnchorFreeDetectorParameters { PyramidLevels: 3 } && ImageSize % 32 != 0)
@@ -123,6 +135,14 @@ public sealed class ObjectDetectorOptions : SupervisedTrainerOptions
         Guard.InRange(ColorJitter, 0, 1);
         if (!(Mosaic >= 0 && Mosaic <= 1))
             throw new ArgumentOutOfRangeException(nameof(Mosaic), Mosaic, $"Mosaic must be a probability in [0, 1]. Received: Mosaic={Mosaic}");
+        if (!TrainingMeanAveragePrecision)
+        {
+            foreach (var monitor in new[] { EarlyStopping?.Monitor, (Schedule as ReduceOnPlateauSchedule)?.Monitor.Name })
+            {
+                if (monitor?.StartsWith("TrainingMeanAveragePrecision", StringComparison.Ordinal) == true)
+                    throw new ArgumentException($"The monitored metric '{monitor}' is computed only with TrainingMeanAveragePrecision = true; set it, or monitor a validation metric such as 'ValidationMeanAveragePrecision50'. Received: TrainingMeanAveragePrecision=false", nameof(TrainingMeanAveragePrecision));
+            }
+        }
         Guard.InRange(ScoreThreshold, 0, 1);
         if (!(IouThreshold > 0 && IouThreshold <= 1))
             throw new ArgumentOutOfRangeException(nameof(IouThreshold), IouThreshold, $"IouThreshold must be in (0, 1]. Received: IouThreshold={IouThreshold}");

@@ -37,7 +37,7 @@ public sealed class ObjectDetectorTrainer : IEstimator<ObjectDetectorTransformer
     {
         Guard.NotNull(input);
         var task = new DetectionTask(Options);
-        var fitted = FittingPipeline.Fit(_host, Options, task, input, Options.ValidationSet, Options.PretrainedWeights);
+        var fitted = FittingPipeline.Fit(_host, Options, task, input, Options.ValidationSet, DetectionTask.Weights(Options.PretrainedWeights, Options.Architecture));
         return new ObjectDetectorTransformer(_host, fitted.Model, ClassNames(input.Schema[Options.LabelColumnName], task.Classes), Options.ImageColumnName,
             Options.Decoding, new DetectionColumnNames(Options.PredictedLabelColumnName, Options.ScoreColumnName, Options.PredictedBoundingBoxColumnName),
             fitted.History, Options.ScoringBatchSize);

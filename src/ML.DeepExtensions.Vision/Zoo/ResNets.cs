@@ -27,13 +27,23 @@ internal static class ResNets
     {
         var width = CheckInput(name, p, input, MinimumSize);
         var blocks = CheckBlocks(p.Blocks ?? torchvisionBlocks, torchvisionBlocks);
-        var smallInput = p.SmallInput;
+        return Stages(blocks, bottleneck, p.SmallInput, width, out _).GlobalAveragePool();
+    }
+
+    /// <summary>
+    /// torchvision's ResNet stem and its first <c>blocks.Length</c> stages (<paramref name="blocks"/> blocks each; stage s has
+    /// 64·2^s·<paramref name="width"/> planes), without the pool: the feature map at stride 4·2^(stages − 1) (or 2^(stages − 1)
+    /// with <paramref name="smallInput"/>), with <paramref name="channels"/> channels. Its state tensors are a prefix of the
+    /// full network's, in torchvision's order.
+    /// </summary>
+    public static Network Stages(int[] blocks, bool bottleneck, bool smallInput, double width, out int channels)
+    {
         var expansion = bottleneck ? 4 : 1;
         var stem = Scale(64, width);
         var network = smallInput
             ? Network.Create().Conv2d(stem, 3, 1, 1, useBias: false).BatchNorm().ReLU()
             : Network.Create().Conv2d(stem, 7, 2, 3, useBias: false).BatchNorm().ReLU().MaxPool2d(3, 2, 1);
-        var channels = stem;
+        channels = stem;
         for (var stage = 0; stage < blocks.Length; stage++)
         {
             var planes = Scale(64 << stage, width);
@@ -55,7 +65,7 @@ internal static class ResNets
                 channels = planes * expansion;
             }
         }
-        return network.GlobalAveragePool();
+        return network;
     }
 
     /// <summary>Blocks per stage: one positive count for each of torchvision's four stages.</summary>

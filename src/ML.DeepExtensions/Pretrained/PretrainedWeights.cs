@@ -124,6 +124,11 @@ public sealed class PretrainedWeights
     internal static PretrainedWeights FromReader(string path, Func<IReadOnlyList<SourceTensor>> read)
         => new(path, PretrainedWeightsFormat.Imported, read);
 
+    /// <summary>The same file, read through <paramref name="select"/> (e.g. a network that is the first part of the file's
+    /// network keeps only the tensors of that part); tensors it drops are disposed with the reader's dispose scope.</summary>
+    internal PretrainedWeights Selecting(Func<IReadOnlyList<SourceTensor>, IReadOnlyList<SourceTensor>> select)
+        => new(FilePath, Format, () => select(_read()));
+
     /// <summary>Reads the file's tensors in network order (caller disposes them, e.g. through a dispose scope).</summary>
     internal IReadOnlyList<SourceTensor> Read()
     {

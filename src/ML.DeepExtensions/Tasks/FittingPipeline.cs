@@ -86,7 +86,7 @@ internal static class FittingPipeline
         {
             if (pretrained is not null)
             {
-                var loaded = WeightTransfer.Apply(pretrained, model.Module, task.HeadTensors, channel);
+                var loaded = WeightTransfer.Apply(pretrained, model.Module, task.HeadTensors(model.Module), channel);
                 channel.Info($"Loaded {loaded.BackboneTensors} tensors from '{pretrained.FilePath}'" +
                              $"{(loaded.HeadLoaded ? " including the output layer" : "; the output layer starts fresh")}.");
             }

@@ -42,10 +42,11 @@ internal abstract class TrainingTask
     public abstract TrainingObjective CreateObjective();
 
     /// <summary>
-    /// State tensors of the task's output layer at the end of the network, which pretrained weights may leave fresh
-    /// (a new class count) and <see cref="TrainerOptions.FreezeBackboneEpochs"/> keeps learning (default 2: a Dense layer).
+    /// State tensors of the task's output layer at the end of the built <paramref name="network"/>, which pretrained weights
+    /// may leave fresh (a new class count) and <see cref="TrainerOptions.FreezeBackboneEpochs"/> keeps learning (default 2: a
+    /// Dense layer).
     /// </summary>
-    public virtual int HeadTensors => 2;
+    public virtual int HeadTensors(TorchSharp.torch.nn.Module network) => 2;
 }
 
 /// <summary>The network a task trains (its head included) and the shape of one example, without the batch dimension.</summary>

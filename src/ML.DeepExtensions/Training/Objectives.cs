@@ -20,8 +20,24 @@ internal abstract class TrainingObjective
     /// <summary>Mean loss over the batch from its <paramref name="labels"/>; structured targets read <paramref name="batch"/>'s extras too.</summary>
     protected abstract Tensor Loss(Tensor output, Tensor labels, Batch batch);
 
+    /// <summary>
+    /// The network's output in one training step: <paramref name="input"/> is the features of <paramref name="batch"/> (both on
+    /// the device) shaped for <paramref name="module"/>. By default the network sees the features alone, as in validation and
+    /// scoring. An objective whose network also learns from the batch's targets in training overrides it (Faster R-CNN's box
+    /// head samples its regions among the proposals and the true boxes, as torchvision does); the engine calls it only in
+    /// training steps, never in validation passes.
+    /// </summary>
+    public virtual Tensor TrainingOutput(nn.Module<Tensor, Tensor> module, Tensor input, Batch batch) => module.forward(input);
+
     /// <summary>A fresh accumulator for one pass over a data set.</summary>
     public abstract MetricAccumulator CreateAccumulator();
+
+    /// <summary>
+    /// A fresh accumulator for one training pass, fed every training step's output: by default the same metrics as validation
+    /// (<see cref="CreateAccumulator"/>). An objective whose metrics cost a noticeable share of a step (a detector decodes and
+    /// matches every batch for mAP) may return a cheaper one, e.g. the loss alone (<c>new MetricAccumulator()</c>).
+    /// </summary>
+    public virtual MetricAccumulator CreateTrainingAccumulator() => CreateAccumulator();
 
     /// <summary>The batch's example weights (<see cref="Batch.WeightKey"/>), or null when every example weighs 1.</summary>
     protected static Tensor? ExampleWeights(Batch batch) => batch.Extras.TryGetValue(Batch.WeightKey, out var weights) ? weights : null;

@@ -108,7 +108,7 @@ internal static class TrainingLoop
                 FreezeBackbone(backbone, frozen: epoch < options.FreezeBackboneEpochs, epoch, Decide);
                 if (epoch < options.FreezeBackboneEpochs)
                     FrozenBatchNormsToInference(module, backbone);
-                var trainMetrics = objective.CreateAccumulator();
+                var trainMetrics = objective.CreateTrainingAccumulator();
                 var step = 0;
                 var learningRate = options.LearningRate;
                 foreach (var batch in training.Batches(batchSize, epochShuffle, cancellation, noSingleRowBatch))
@@ -127,7 +127,7 @@ internal static class TrainingLoop
 
                     var onDevice = batch.To(device);
                     optimizer.zero_grad();
-                    var output = module.forward(Shaped(onDevice.Features, inputShape));
+                    var output = objective.TrainingOutput(module, Shaped(onDevice.Features, inputShape), onDevice);
                     var loss = objective.Loss(output, onDevice);
                     var lossValue = loss.ToDouble();
                     if (!double.IsFinite(lossValue))

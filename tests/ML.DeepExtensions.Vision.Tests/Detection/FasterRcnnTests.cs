@@ -77,6 +77,57 @@ public sealed class FasterRcnnTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Head_InTraining_TrueBoxesJoinTheSampledRegions_InEvaluation_TheyAreAbsent()
+    {
+        using var scope = NewDisposeScope();
+        const int classes = 2, proposals = 16, size = 128;
+        var anchors = FasterRcnnGeometry.AnchorCount(size);
+        var head = (FasterRcnnModule)new FasterRcnnHeadLayer(classes, proposals, 32).Build([8, size / 8, size / 8], null!);
+        using var network = nn.Sequential(("normalize", nn.Identity()), ("head", head));
+        var features = randn(2, 8, size / 8, size / 8, generator: new Generator(1));
+        var truth = tensor(new float[] { 10, 12, 40, 50, 60, 60, 100, 90, 20, 30, 52, 70, 0, 0, 0, 0 }, [2, 2, 4]);
+        var mask = tensor(new float[] { 1, 1, 1, 0 }, [2, 2]);
+        using var batch = new Batch(features, tensor(new long[] { 2, 1 }), new System.Collections.Generic.Dictionary<string, Tensor>
+        {
+            [DetectionBatchSource.BoxesKey] = truth,
+            [DetectionBatchSource.ClassesKey] = tensor(new long[] { 0, 1, 1, 0 }, [2, 2]),
+            [DetectionBatchSource.MaskKey] = mask,
+        });
+        var objective = new DetectionObjective(classes, size, new DetectionDecoding(1e-6, 1, 1000), DetectionArchitectures.FasterRcnnName);
+
+        // Training: the objective hands the true boxes to the head, which appends one row per true box after the proposals.
+        network.train();
+        var trained = objective.TrainingOutput(network, features, batch);
+        Assert.Equal(new long[] { 2, anchors + proposals + 2, FasterRcnnGeometry.RowWidth(classes) }, trained.shape);
+        var appended = trained[.., (anchors + proposals)..];
+        Assert.Equal(truth.data<float>().ToArray(), appended[.., .., ..4].data<float>().ToArray());
+        Assert.Equal(new[] { 2f, 2, 2, 0 }, appended[.., .., 4].data<float>().ToArray());
+        // The box head samples each real true box as foreground of its own box (IoU 1), the padding row not at all.
+        var rows = trained[.., anchors..];
+        using var generator = new Generator(5);
+        var (_, takenForeground, takenBackground, matched) = FasterRcnnLoss.SampleHead(rows[.., .., ..4], rows[.., .., 4].gt(0.5), truth, mask.gt(0), generator);
+        Assert.Equal(new[] { true, true, true, false }, takenForeground[.., proposals..].data<bool>().ToArray());
+        Assert.False(takenBackground[.., proposals..].any().item<bool>());
+        Assert.Equal(new long[] { 0, 1, 0 }, new[] { matched[0, proposals].item<long>(), matched[0, proposals + 1].item<long>(), matched[1, proposals].item<long>() });
+        // They are not predictions: decoding the training output ignores them.
+        var decoding = new DetectionDecoding(1e-6, 1, 1000);
+        var withTruth = DetectionDecoder.Decode(trained, size, decoding, DetectionArchitectures.FasterRcnnName);
+        var withoutTruth = DetectionDecoder.Decode(trained[.., ..(anchors + proposals)], size, decoding, DetectionArchitectures.FasterRcnnName);
+        Assert.Equal(proposals * classes, withoutTruth[0].Scores.Length);
+        Assert.Equal(withoutTruth.Select(d => d.Boxes), withTruth.Select(d => d.Boxes));
+
+        // Evaluation (validation and scoring): the same call ignores the true boxes and equals the plain forward pass.
+        network.eval();
+        var evaluated = head.ForwardWithTargets(network, features, truth, mask);
+        Assert.Equal(new long[] { 2, anchors + proposals, FasterRcnnGeometry.RowWidth(classes) }, evaluated.shape);
+        Assert.False(evaluated[.., anchors.., 4].eq(FasterRcnnGeometry.TrueBoxRow).any().item<bool>());
+        Assert.True(evaluated.eq(network.forward(features)).all().item<bool>());
+        // And after a training step the head has forgotten them: a plain training-mode forward has no true-box rows.
+        network.train();
+        Assert.Equal(anchors + proposals, network.forward(features).shape[1]);
+    }
+
+    [Fact]
     [Trait("Category", "Accuracy")]
     public void Canvases_FasterRcnn_EarnsMeanAveragePrecision()
     {
@@ -104,8 +155,9 @@ public sealed class FasterRcnnTests(ITestOutputHelper output)
 
     private const int AccuracyTrainCanvases = 320;
     private const int AccuracyEpochs = 5;
-    // Measured 0.448 (see docs/detection.md); the single-stage detector's 0.8 is not reached by this two-stage model in the CI budget.
-    private const double AccuracyThreshold = 0.4;
+    // Measured 0.597 with the true boxes among the box head's regions (0.461 without them, same run settings; see
+    // docs/detection.md); the single-stage detector's 0.8 is not reached by this two-stage model in the CI budget.
+    private const double AccuracyThreshold = 0.5;
 
     private sealed class Tolerance(float tolerance) : System.Collections.Generic.IEqualityComparer<float>
     {

@@ -139,15 +139,53 @@ public sealed class ObjectDetectorTests(ITestOutputHelper output)
         });
     }
 
+    [Fact]
+    public void Fit_TrainingMeanAveragePrecision_OnlyWhenAsked_ValidationMeanAveragePrecisionAlways()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = DetectionTestData.Load(ml, Canvases("train", 8, 6));
+        var keyed = DetectionTestData.Keys(ml, data).Transform(data);
+        foreach (var asked in new[] { false, true })
+        {
+            var options = Small();
+            options.ValidationSet = keyed;
+            options.TrainingMeanAveragePrecision = asked;
+            using var model = ml.MulticlassClassification.Trainers.ObjectDetector(options).Fit(keyed);
+            var epoch = Assert.Single(model.History);
+            Assert.True(double.IsFinite(epoch.Training["Loss"]));
+            Assert.Equal(asked, epoch.Training.ContainsKey("MeanAveragePrecision50"));
+            Assert.Equal(asked, epoch.Training.ContainsKey("MeanAveragePrecision"));
+            Assert.InRange(epoch.Validation["MeanAveragePrecision50"], 0, 1);
+        }
+    }
+
+    [Fact]
+    public void Options_MonitoringTrainingMeanAveragePrecisionWithoutIt_ThrowsNamingTheOption()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = Small();
+        options.EarlyStopping = new EarlyStopping("TrainingMeanAveragePrecision50", patience: 2);
+        var ex = Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers.ObjectDetector(options));
+        Assert.Equal(nameof(ObjectDetectorOptions.TrainingMeanAveragePrecision), ex.ParamName);
+        Assert.Contains("TrainingMeanAveragePrecision50", ex.Message, StringComparison.Ordinal);
+        options.TrainingMeanAveragePrecision = true;
+        Assert.NotNull(ml.MulticlassClassification.Trainers.ObjectDetector(options));
+        var plateau = Small();
+        plateau.Schedule = LearningRateSchedule.ReduceOnPlateau("TrainingMeanAveragePrecision");
+        Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers.ObjectDetector(plateau));
+    }
+
     [Theory]
     [InlineData(DetectionArchitectures.AnchorFreeDetectorName)]
     [InlineData(DetectionArchitectures.FasterRcnnName)]
     [InlineData(DetectionArchitectures.SsdName)]
     [InlineData(DetectionArchitectures.AnchorFreeDetectorName + "+Pyramid")]
+    [InlineData(DetectionArchitectures.AnchorFreeDetectorName + "+ResNet18")]
     public void SaveLoad_FreshProcess_GivesIdenticalBoxes(string architecture)
     {
         var pyramid = architecture.EndsWith("+Pyramid", StringComparison.Ordinal);
-        architecture = architecture.Replace("+Pyramid", "", StringComparison.Ordinal);
+        var resNet = architecture.EndsWith("+ResNet18", StringComparison.Ordinal);
+        architecture = architecture.Replace("+Pyramid", "", StringComparison.Ordinal).Replace("+ResNet18", "", StringComparison.Ordinal);
         var ml = new MLContext(seed: 1);
         var rows = Canvases("train", 24, 4);
         var data = DetectionTestData.Load(ml, rows);
@@ -156,7 +194,7 @@ public sealed class ObjectDetectorTests(ITestOutputHelper output)
         {
             DetectionArchitectures.FasterRcnnName => new FasterRcnnParameters { Width = 0.5, Proposals = 32, HeadUnits = 64 },
             DetectionArchitectures.SsdName => new SsdParameters { Width = 0.5 },
-            _ => new AnchorFreeDetectorParameters { Width = 0.5, PyramidLevels = pyramid ? 3 : 1 },
+            _ => new AnchorFreeDetectorParameters { Width = 0.5, PyramidLevels = pyramid ? 3 : 1, Backbone = resNet ? DetectorBackbone.ResNet18 : DetectorBackbone.Compact },
         };
         using var model = ml.MulticlassClassification.Trainers.ObjectDetector(new ObjectDetectorOptions { Epochs = 2, BatchSize = 8, ScoreThreshold = 0.01, Architecture = parameters })
             .Fit(keys.Transform(data));
