@@ -165,7 +165,7 @@ internal static class KeywordSettings
 {
     public const int TrainingClips = 560;
     public const int TestClips = 160;
-    /// <summary>Measured 75.0 % (macro 73.5 %, log-loss 0.793; 103 s of training on the busy 2-core VM) with these settings.</summary>
+    /// <summary>Measured 74.4 % (macro 74.8 %, log-loss 0.708) with these settings and the windowed-sinc resampler; 75.0 % before it.</summary>
     public const double MinimumAccuracy = 0.65;
 
     public static AudioClassifierOptions Options() => new()
