@@ -29,7 +29,7 @@ namespace ML.DeepExtensions.Benchmarks.Compare;
 /// </summary>
 internal static class PyTorchComparison
 {
-    private const string Python = "/usr/bin/python3";
+    private const string Python = PythonSide.Python;
 
     /// <summary><c>--pytorch-blas DIR</c>: a directory holding another <c>libblas.so.3</c> (e.g. OpenBLAS extracted from Debian's
     /// libopenblas0-pthread), put first on the PyTorch process's LD_LIBRARY_PATH; null = the system's libblas.so.3.</summary>
@@ -327,22 +327,15 @@ internal static class PyTorchComparison
 
     private static (int Code, string Output, string Error) Exec(string[] arguments, int threads = 1)
     {
-        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         // torch.set_num_threads in the script sets the intra-op pool; these keep a threaded BLAS (OpenBLAS, MKL) to the same count.
-        foreach (var variable in new[] { "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS" })
-            start.Environment[variable] = threads.ToString(CultureInfo.InvariantCulture);
+        var environment = new[] { "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS" }
+            .ToDictionary(variable => variable, _ => threads.ToString(CultureInfo.InvariantCulture));
         if (_blasDirectory is { } blas)
         {
             var path = Environment.GetEnvironmentVariable("LD_LIBRARY_PATH");
-            start.Environment["LD_LIBRARY_PATH"] = string.IsNullOrEmpty(path) ? blas : blas + ":" + path;
+            environment["LD_LIBRARY_PATH"] = string.IsNullOrEmpty(path) ? blas : blas + ":" + path;
         }
-        foreach (var a in arguments)
-            start.ArgumentList.Add(a);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{Python} did not start.");
-        var error = process.StandardError.ReadToEndAsync();
-        var output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output, error.Result);
+        return PythonSide.Exec(arguments, environment);
     }
 
     private static string Render(Dictionary<int, List<Row>> results, bool quick, int rounds, string pythonTorch, string[] args, double? loadAtStart, double seconds)

@@ -31,7 +31,7 @@ internal static class LanguageModelInterop
         var prompt = transformer.PromptColumnName;
         return new BatchedDataView(new ColumnBatchScorer<string, string, ReadOnlyMemory<char>>(LanguageModelTransformer.GenerationBatchSize, prompt,
             $"prompt column '{prompt}'", transformer.OutputColumnName, schema => OutputSchema(transformer, schema),
-            row => TextColumn.Reader(row, prompt),
+            row => TextColumn.Reader(row, row.Schema[prompt]),
             (prompts, _) => transformer.Generate(prompts),
             (string continuation, ref ReadOnlyMemory<char> value) => value = continuation.AsMemory()), input);
     }
@@ -63,13 +63,8 @@ internal sealed class ContinuationRowMapper : IRowMapper
         disposer = () => { };
         if (!activeOutput(0))
             return new Delegate[1];
-        var prompt = input.GetGetter<ReadOnlyMemory<char>>(input.Schema[_promptIndex]);
-        var text = default(ReadOnlyMemory<char>);
-        var continuation = RowMapping.OncePerPosition(input, () =>
-        {
-            prompt(ref text);
-            return _parent.Generate(text.ToString()).AsMemory();
-        });
+        var prompt = TextColumn.Reader(input, input.Schema[_promptIndex]);
+        var continuation = RowMapping.OncePerPosition(input, () => _parent.Generate(prompt()).AsMemory());
         ValueGetter<ReadOnlyMemory<char>> getter = (ref ReadOnlyMemory<char> value) => value = continuation();
         return [getter];
     }

@@ -170,7 +170,7 @@ public sealed class NeuralTokenClassifierTransformer : ITrainedNetworkTransforme
         TextColumn.Check(Guard.NotNull(input).Schema, SentenceColumnName);
         return new BatchedDataView(new ColumnBatchScorer<string, int[], VBuffer<uint>>(TransformBatchSize, SentenceColumnName,
             $"sentence column '{SentenceColumnName}'", OutputColumnName, GetOutputSchema,
-            row => TextColumn.Reader(row, SentenceColumnName),
+            row => TextColumn.Reader(row, row.Schema[SentenceColumnName]),
             (sentences, firstRow) => Predict(sentences, firstRow, "scored"),
             WordLabelRowMapper.Write), input);
     }
@@ -213,13 +213,8 @@ internal sealed class WordLabelRowMapper : IRowMapper
         disposer = () => { };
         if (!activeOutput(0))
             return new Delegate[1];
-        var sentence = input.GetGetter<ReadOnlyMemory<char>>(input.Schema[_sentenceIndex]);
-        var text = default(ReadOnlyMemory<char>);
-        var labels = RowMapping.OncePerPosition(input, () =>
-        {
-            sentence(ref text);
-            return _parent.Predict([text.ToString()], Math.Max(0, input.Position), "scored")[0];
-        });
+        var sentence = TextColumn.Reader(input, input.Schema[_sentenceIndex]);
+        var labels = RowMapping.OncePerPosition(input, () => _parent.Predict([sentence()], Math.Max(0, input.Position), "scored")[0]);
         ValueGetter<VBuffer<uint>> getter = (ref VBuffer<uint> value) => Write(labels(), ref value);
         return [getter];
     }

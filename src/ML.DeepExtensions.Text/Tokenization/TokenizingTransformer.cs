@@ -163,10 +163,10 @@ internal static class TextColumn
             throw SchemaChecks.Mismatch("text", name, Expected, SchemaChecks.Describe(column));
     }
 
-    /// <summary>A reader of <paramref name="row"/>'s current text in column <paramref name="name"/>, as a string.</summary>
-    public static Func<string> Reader(DataViewRow row, string name)
+    /// <summary>A reader of <paramref name="row"/>'s current text in <paramref name="column"/>, as a string.</summary>
+    public static Func<string> Reader(DataViewRow row, DataViewSchema.Column column)
     {
-        var getter = row.GetGetter<ReadOnlyMemory<char>>(row.Schema[name]);
+        var getter = row.GetGetter<ReadOnlyMemory<char>>(column);
         var text = default(ReadOnlyMemory<char>);
         return () =>
         {
