@@ -51,6 +51,8 @@ if (ML.DeepExtensions.Benchmarks.Speech.KeywordBenchmark.Wants(args))
     return ML.DeepExtensions.Benchmarks.Speech.KeywordBenchmark.Run(args); // espeak-ng keyword spotting: see Speech/KeywordBenchmark.cs and docs/speech.md
 if (ML.DeepExtensions.Benchmarks.Speech.SpeechBenchmark.Wants(args))
     return ML.DeepExtensions.Benchmarks.Speech.SpeechBenchmark.Run(args); // espeak-ng speech recognition: see Speech/ and docs/speech.md
+if (ML.DeepExtensions.Benchmarks.Compare.GemmProbe.Wants(args))
+    return ML.DeepExtensions.Benchmarks.Compare.GemmProbe.Run(args); // matmul GFLOP/s: libtorch vs PyTorch on the workloads' shapes (Compare/GemmProbe.cs)
 if (ML.DeepExtensions.Benchmarks.Compare.PyTorchComparison.Wants(args))
     return ML.DeepExtensions.Benchmarks.Compare.PyTorchComparison.Run(args); // five workloads: PyTorch 1.13 vs raw TorchSharp vs our Fit (Compare/, benchmarks/pytorch/workloads.py)
 var settings = BenchSettings.Parse(args);

@@ -6,6 +6,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using ML.DeepExtensions.Audio.Data;
 using ML.DeepExtensions.Scoring;
+using ML.DeepExtensions.Training;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -163,14 +164,23 @@ public sealed class AudioClassifierTests(ITestOutputHelper output)
 
 internal static class KeywordSettings
 {
-    public const int TrainingClips = 560;
+    public const int TrainingClips = 1120;
     public const int TestClips = 160;
-    /// <summary>Measured 74.4 % (macro 74.8 %, log-loss 0.708) with these settings and the windowed-sinc resampler; 75.0 % before it.</summary>
-    public const double MinimumAccuracy = 0.65;
+
+    /// <summary>
+    /// Measured 96.9 % (macro 95.3 %, log-loss 0.234; best epoch 29 of 30) on an AMD EPYC (Zen 2), 2026-12-02. The test used
+    /// to train on 560 clips and keep the last epoch: 74.4 % on the Intel machine it was written on, 50.6 % on the AMD one
+    /// (54.4 % with best-epoch selection) — the unseen-voice accuracy of that small set swings from epoch to epoch, and
+    /// libtorch's CPU-specific kernels change the trajectory. Twice the clips and the epoch chosen on held-out clips of the
+    /// training voices (docs/speech.md's recipe) make the result stable enough to assert a useful floor.
+    /// </summary>
+    public const double MinimumAccuracy = 0.85;
 
     public static AudioClassifierOptions Options() => new()
     {
         Epochs = 30,
         NumberOfThreads = 1,
+        ValidationFraction = 0.1,
+        EarlyStopping = new EarlyStopping("ValidationLoss", patience: 8, restoreBestWeights: true),
     };
 }

@@ -10,6 +10,7 @@ using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using ML.DeepExtensions.Benchmarks.Vision;
+using ML.DeepExtensions.Networks;
 using ML.DeepExtensions.Runtime;
 using ML.DeepExtensions.Scoring;
 using ML.DeepExtensions.Text;
@@ -125,12 +126,16 @@ internal static class PyTorchComparison
         var python = new List<Side>();
         double oursLoss = double.NaN, rawLoss = double.NaN, pythonLoss = double.NaN;
         var blas = "?";
+        // The network our trainer trained, kept from the first round: the raw side is rebuilt from it with the same seed.
+        (Network Network, int[] InputShape, int ScoringBatch)? trained = null;
         for (var round = 0; round < rounds; round++)
         {
-            // Ours: Fit with 2 epochs of N steps, the second one timed (model.History); scoring = model.Transform read through a cursor.
-            Collect();
-            using (var model = FitOurs(mlContext, workload, view))
+            void OursSide()
             {
+                // Ours: Fit with 2 epochs of N steps, the second one timed (model.History); scoring = model.Transform read through a cursor.
+                Collect();
+                using var model = FitOurs(mlContext, workload, view);
+                trained ??= (model.Network, model.InputShape.ToArray(), model.ScoringBatchSize);
                 var epoch = model.History[^1];
                 oursLoss = epoch.TrainingLoss;
                 ScorePass(model, view); // warm-up, as the raw and PyTorch sides do one untimed forward pass first
@@ -138,26 +143,48 @@ internal static class PyTorchComparison
                 var scored = ScorePass(model, view);
                 scoring.Stop();
                 ours.Add(new Side(rows / epoch.Duration.TotalSeconds, scored / scoring.Elapsed.TotalSeconds));
+            }
 
-                // Raw: the network our trainer trained, rebuilt from the same seed; warm-up epoch, timed epoch, then no-grad scoring.
+            void RawSide()
+            {
+                // Raw: the same network, built from the same seed; warm-up epoch, timed epoch, then no-grad scoring.
                 Collect();
-                var (rawModel, module) = VisionRawTrainer.Build(model.Network, model.InputShape.ToArray(), Seed);
+                var (rawModel, module) = VisionRawTrainer.Build(trained!.Value.Network, trained.Value.InputShape, Seed);
                 using (rawModel)
                 using (var optimizer = optim.Adam(module.parameters(), LearningRate, 0.9, 0.999, 1e-8))
                 {
+                    var scoringBatch = trained.Value.ScoringBatch;
                     RawEpoch(module, optimizer, workload, x, y, steps);
                     var clock = Stopwatch.StartNew();
                     rawLoss = RawEpoch(module, optimizer, workload, x, y, steps);
                     clock.Stop();
-                    RawForward.Seconds(module, x.narrow(0, 0, Math.Min(rows, model.ScoringBatchSize)), model.ScoringBatchSize);
-                    raw.Add(new Side(rows / clock.Elapsed.TotalSeconds, rows / RawForward.Seconds(module, x, model.ScoringBatchSize)));
+                    RawForward.Seconds(module, x.narrow(0, 0, Math.Min(rows, scoringBatch)), scoringBatch);
+                    raw.Add(new Side(rows / clock.Elapsed.TotalSeconds, rows / RawForward.Seconds(module, x, scoringBatch)));
                 }
+            }
 
+            void PyTorchSide()
+            {
                 // PyTorch: its own process, same sizes and steps.
-                var (side, loss, library) = RunPython(script, workload, threads, steps, model.ScoringBatchSize);
+                var (side, loss, library) = RunPython(script, workload, threads, steps, trained!.Value.ScoringBatch);
                 python.Add(side);
                 pythonLoss = loss;
                 blas = library;
+            }
+
+            // The order alternates between rounds (ours → raw → PyTorch, then PyTorch → raw → ours), so that a drift of the
+            // machine's speed during a round does not favour one side.
+            if (round % 2 == 0)
+            {
+                OursSide();
+                RawSide();
+                PyTorchSide();
+            }
+            else
+            {
+                PyTorchSide();
+                RawSide();
+                OursSide();
             }
             Log($"{workload.Key}, {threads} thread(s), round {round + 1}/{rounds}: training samples/s PyTorch {python[^1].Train:F1}, raw {raw[^1].Train:F1}, ours {ours[^1].Train:F1}; " +
                 $"scoring PyTorch {python[^1].Score:F0}, raw {raw[^1].Score:F0}, ours {ours[^1].Score:F0}");
@@ -359,7 +386,7 @@ internal static class PyTorchComparison
         text.AppendLine($"| PyTorch's BLAS | {blas} (libblas.so.3 as loaded by the Python process{(_blasDirectory is null ? "" : $", `--pytorch-blas` put {_blasDirectory} first on its LD_LIBRARY_PATH")}{(Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") is { Length: > 0 } core ? $", OPENBLAS_CORETYPE={core}" : "")}; Debian's torch 1.13 uses whichever BLAS the alternative selects, libtorch bundles MKL){reference} |");
         text.AppendLine($"| Protocol | synthetic random inputs (uniform pixels / features, token ids in [1, 5000), 10 random classes or N(0,1) regression targets), the same sizes and number of steps N on every side; " +
                         $"Adam lr 1e-3; per measurement fresh weights, one warm-up epoch of N steps, then one timed epoch of N steps (training samples/s); scoring samples/s = no-grad forward over the same rows in batches of the trainer's ScoringBatchSize " +
-                        $"(ours: `model.Transform` read through a cursor). Median of {rounds} round(s); each round runs ours, raw, PyTorch in turn |");
+                        $"(ours: `model.Transform` read through a cursor). Median of {rounds} round(s); each round runs ours, raw, PyTorch in turn, the next round PyTorch, raw, ours |");
         text.AppendLine($"| Machine load | 1-min load average {(loadAtStart is { } l0 ? N(l0, "F2") : "n/a")} at start, {(LoadMeter.LoadAverage() is { } l1 ? N(l1, "F2") : "n/a")} at end; *Other load* = average cores used by other processes during the workload (the PyTorch child processes' own CPU time excluded). More than ~0.2 on 2 cores: not trustworthy |");
         text.AppendLine($"| Command | `dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks -- {string.Join(' ', args)}` ({N(seconds, "F0")} s in all) |");
         text.AppendLine();

@@ -36,6 +36,22 @@ internal static class HostCopy
         return tensor;
     }
 
+    /// <summary>
+    /// The values of <paramref name="tensor"/> read in place, without a copy or a tensor operation, when it is a contiguous CPU
+    /// tensor of element type <typeparamref name="T"/>; false otherwise (a device tensor, a strided view, another type). The
+    /// span is valid while the tensor is alive. Per-step metrics read batch outputs this way on the CPU: a libtorch operation
+    /// costs ~15–25 µs of dispatch from .NET, several of them a noticeable share of a small network's step.
+    /// </summary>
+    public static bool TryRead<T>(Tensor tensor, out ReadOnlySpan<T> values) where T : unmanaged
+    {
+        values = default;
+        if (tensor.device_type != DeviceType.CPU || tensor.dtype != ScalarTypeOf<T>() || !tensor.is_contiguous()
+            || tensor.NumberOfElements * Marshal.SizeOf<T>() > int.MaxValue)
+            return false;
+        values = MemoryMarshal.Cast<byte, T>(tensor.bytes);
+        return true;
+    }
+
     private static ScalarType ScalarTypeOf<T>() where T : unmanaged
         => typeof(T) == typeof(float) ? ScalarType.Float32
             : typeof(T) == typeof(long) ? ScalarType.Int64

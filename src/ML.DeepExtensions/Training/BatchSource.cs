@@ -417,16 +417,38 @@ internal sealed class InMemoryBatchSource : BatchSource
         var lengths = _lengths;
         var order = Order(_count, shuffle, batchSize, lengths is null ? null : i => lengths[i]);
         var indices = order.Select(i => (long)i).ToArray();
-        for (var start = 0; start < _count; start += batchSize)
+        // Rows are gathered for a run of consecutive batches at once (one index_select per tensor), and each batch is a view of
+        // that copy: a small network's step then pays two views instead of an index tensor and two gathers (~15–25 µs each).
+        var rowsPerGather = (int)Math.Min(_count, (long)batchSize * Math.Clamp(GatherBytes / ((long)batchSize * FeatureSize * sizeof(float)), 1, 64));
+        for (var gatherStart = 0; gatherStart < _count; gatherStart += rowsPerGather)
         {
             cancellation.ThrowIfCancellationRequested();
-            var count = Math.Min(batchSize, _count - start);
-            using var rows = Runtime.HostCopy.ToTensor<long>(indices.AsSpan(start, count), [count]);
-            var x = _features.index_select(0, rows);
-            var y = _labels.index_select(0, rows);
-            yield return _weights is null ? new Batch(x, y) : new Batch(x, y, new Dictionary<string, Tensor> { [Batch.WeightKey] = _weights.index_select(0, rows) });
+            var gathered = Math.Min(rowsPerGather, _count - gatherStart);
+            Tensor x, y;
+            Tensor? w = null;
+            using (var rows = Runtime.HostCopy.ToTensor<long>(indices.AsSpan(gatherStart, gathered), [gathered]))
+            {
+                x = _features.index_select(0, rows);
+                y = _labels.index_select(0, rows);
+                w = _weights?.index_select(0, rows);
+            }
+            using (x)
+            using (y)
+            using (w)
+            {
+                for (var start = 0; start < gathered; start += batchSize)
+                {
+                    var count = Math.Min(batchSize, gathered - start);
+                    var features = x.narrow(0, start, count);
+                    var labels = y.narrow(0, start, count);
+                    yield return w is null ? new Batch(features, labels) : new Batch(features, labels, new Dictionary<string, Tensor> { [Batch.WeightKey] = w.narrow(0, start, count) });
+                }
+            }
         }
     }
+
+    /// <summary>The most feature bytes gathered at once (<see cref="Produce"/>): a bounded copy, never the whole data set.</summary>
+    private const long GatherBytes = 4L << 20;
 
     /// <inheritdoc />
     public override void Dispose()

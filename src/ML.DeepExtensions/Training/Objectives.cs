@@ -97,6 +97,18 @@ internal sealed class RegressionObjective : TrainingObjective
 
         protected override void AddCore(Tensor output, Tensor labels)
         {
+            if (Runtime.HostCopy.TryRead<float>(output, out var predicted) && Runtime.HostCopy.TryRead<float>(labels, out var actual)
+                && predicted.Length == actual.Length)
+            {
+                // On the CPU the sums are read in place (in double): five tensor operations fewer per step.
+                for (var i = 0; i < predicted.Length; i++)
+                {
+                    double e = predicted[i] - actual[i];
+                    _absoluteSum += Math.Abs(e);
+                    _squaredSum += e * e;
+                }
+                return;
+            }
             using var error = output.view(-1) - labels;
             using var absolute = error.abs().sum();
             using var squared = error.square().sum();
@@ -118,7 +130,7 @@ internal sealed class BinaryObjective : TrainingObjective
 
     protected override Tensor Loss(Tensor output, Tensor labels, Batch batch) => Losses.BinaryCrossEntropy(output.view(-1), labels, ExampleWeights(batch));
 
-    public override MetricAccumulator CreateAccumulator() => new AccuracyAccumulator(output => output.view(-1).gt(0).to_type(ScalarType.Float32));
+    public override MetricAccumulator CreateAccumulator() => AccuracyAccumulator.Binary();
 }
 
 internal sealed class MulticlassObjective : TrainingObjective
@@ -137,22 +149,73 @@ internal sealed class MulticlassObjective : TrainingObjective
     protected override Tensor Loss(Tensor output, Tensor labels, Batch batch)
         => Losses.CategoricalCrossEntropy(output, labels, _classWeights, _labelSmoothing, ExampleWeights(batch));
 
-    public override MetricAccumulator CreateAccumulator() => new AccuracyAccumulator(output => output.argmax(1));
+    public override MetricAccumulator CreateAccumulator() => AccuracyAccumulator.Multiclass();
 }
 
 internal sealed class AccuracyAccumulator : MetricAccumulator
 {
     private readonly Func<Tensor, Tensor> _predict;
+    private readonly HostHits _hostHits;
     private long _correct;
 
-    public AccuracyAccumulator(Func<Tensor, Tensor> predict) => _predict = predict;
+    /// <summary>Counts correct predictions of a batch read in place on the CPU (<see cref="Runtime.HostCopy.TryRead{T}"/>); null when the tensors cannot be read so.</summary>
+    private delegate long? HostHits(Tensor output, Tensor labels);
+
+    private AccuracyAccumulator(Func<Tensor, Tensor> predict, HostHits hostHits)
+    {
+        _predict = predict;
+        _hostHits = hostHits;
+    }
+
+    /// <summary>Accuracy of the argmax of (N, K) logits against class indices (N).</summary>
+    public static AccuracyAccumulator Multiclass() => new(output => output.argmax(1), ArgmaxHits);
+
+    /// <summary>Accuracy of logit &gt; 0 against 0/1 labels (N).</summary>
+    public static AccuracyAccumulator Binary() => new(output => output.view(-1).gt(0).to_type(ScalarType.Float32), SignHits);
 
     protected override void AddCore(Tensor output, Tensor labels)
     {
+        if (_hostHits(output, labels) is { } counted)
+        {
+            _correct += counted;
+            return;
+        }
         using var predicted = _predict(output);
         using var hits = predicted.eq(labels).sum();
         _correct += hits.ToInt64();
     }
 
     protected override void ResultCore(Dictionary<string, double> result, long count) => result["Accuracy"] = (double)_correct / count;
+
+    private static long? ArgmaxHits(Tensor output, Tensor labels)
+    {
+        if (output.dim() != 2 || !Runtime.HostCopy.TryRead<float>(output, out var logits) || !Runtime.HostCopy.TryRead<long>(labels, out var classes)
+            || output.shape[0] != classes.Length)
+            return null;
+        var width = (int)output.shape[1];
+        long correct = 0;
+        for (var row = 0; row < classes.Length; row++)
+        {
+            // torch.argmax's rule: the first maximum, NaN above everything.
+            var values = logits.Slice(row * width, width);
+            var best = 0;
+            for (var k = 1; k < width && !float.IsNaN(values[best]); k++)
+                if (values[k] > values[best] || float.IsNaN(values[k]))
+                    best = k;
+            if (best == classes[row])
+                correct++;
+        }
+        return correct;
+    }
+
+    private static long? SignHits(Tensor output, Tensor labels)
+    {
+        if (!Runtime.HostCopy.TryRead<float>(output, out var logits) || !Runtime.HostCopy.TryRead<float>(labels, out var actual) || logits.Length != actual.Length)
+            return null;
+        long correct = 0;
+        for (var i = 0; i < logits.Length; i++)
+            if ((logits[i] > 0 ? 1f : 0f) == actual[i])
+                correct++;
+        return correct;
+    }
 }

@@ -40,15 +40,18 @@ public class InMemoryBatchSourceTests
     }
 
     [Theory]
-    [InlineData(torch.ScalarType.Int64, true, 1)]
-    [InlineData(torch.ScalarType.Float32, false, 2)]
-    [InlineData(torch.ScalarType.Int64, false, null)]
-    public void EveryBatch_HoldsItsRowsFeaturesLabelsAndWeights(torch.ScalarType labelType, bool weights, int? seed)
+    [InlineData(torch.ScalarType.Int64, true, 1, 16)]
+    [InlineData(torch.ScalarType.Float32, false, 2, 16)]
+    [InlineData(torch.ScalarType.Int64, false, null, 16)]
+    // One-row batches: rows are gathered 64 batches at a time, so a pass of 103 rows spans two gathers.
+    [InlineData(torch.ScalarType.Float32, true, 3, 1)]
+    [InlineData(torch.ScalarType.Int64, false, null, 1)]
+    public void EveryBatch_HoldsItsRowsFeaturesLabelsAndWeights(torch.ScalarType labelType, bool weights, int? seed, int batchSize)
     {
         var (chunks, rows) = Chunks(weights);
         using var source = new InMemoryBatchSource(chunks, rows, Width, labelType);
         var seen = new List<int>();
-        foreach (var batch in source.Batches(16, seed is { } s ? new Random(s) : null, CancellationToken.None))
+        foreach (var batch in source.Batches(batchSize, seed is { } s ? new Random(s) : null, CancellationToken.None))
         {
             using (batch)
             {
