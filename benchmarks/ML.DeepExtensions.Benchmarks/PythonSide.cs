@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using System.IO;
+using System.Linq;
 
 namespace ML.DeepExtensions.Benchmarks;
 
@@ -11,15 +13,32 @@ internal static class PythonSide
     public const string Python = "/usr/bin/python3";
 
     /// <summary>Runs <paramref name="scriptName"/> with <paramref name="arguments"/>: its standard output, or null and why not.</summary>
-    public static (string? Output, string Problem) Run(string scriptName, IEnumerable<string> arguments)
+    public static (string? Output, string Problem) Run(string scriptName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "pytorch", scriptName);
         if (!File.Exists(script))
             script = Path.Combine("benchmarks", "pytorch", scriptName);
         if (!File.Exists(Python) || !File.Exists(script))
             return (null, $"{Python} or {script} missing");
-        var (code, output, error) = Exec([script, .. arguments]);
+        var (code, output, error) = Exec([script, .. arguments], environment);
         return code == 0 ? (output, "") : (null, $"python exited {code}: {error.Trim()}");
+    }
+
+    /// <summary>
+    /// Environment for a PyTorch process limited to <paramref name="threads"/>: torch.set_num_threads in a script sets the
+    /// intra-op pool, these keep a threaded BLAS (OpenBLAS, MKL) to the same count; <paramref name="blasDirectory"/> (another
+    /// <c>libblas.so.3</c>, e.g. OpenBLAS unpacked from Debian's package) goes first on LD_LIBRARY_PATH.
+    /// </summary>
+    public static Dictionary<string, string> ThreadEnvironment(int threads, string? blasDirectory)
+    {
+        var environment = new[] { "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS" }
+            .ToDictionary(variable => variable, _ => threads.ToString(CultureInfo.InvariantCulture));
+        if (blasDirectory is not null)
+        {
+            var path = Environment.GetEnvironmentVariable("LD_LIBRARY_PATH");
+            environment["LD_LIBRARY_PATH"] = string.IsNullOrEmpty(path) ? blasDirectory : blasDirectory + ":" + path;
+        }
+        return environment;
     }
 
     /// <summary>Runs <see cref="Python"/> with <paramref name="arguments"/> (and <paramref name="environment"/> added to its

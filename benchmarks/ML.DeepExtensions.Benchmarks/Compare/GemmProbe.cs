@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
@@ -26,24 +25,13 @@ internal static class GemmProbe
 
     public static int Run(string[] args)
     {
-        var threads = 1;
-        string? blas = null;
-        for (var i = 0; i < args.Length; i++)
-        {
-            if (args[i] == "--threads" && i + 1 < args.Length && int.TryParse(args[i + 1], out var t) && t > 0)
-                threads = t;
-            if (args[i] == "--pytorch-blas" && i + 1 < args.Length)
-                blas = args[i + 1];
-        }
+        var threads = BenchArgs.PositiveInt(args, "--threads") ?? 1;
+        var blas = BenchArgs.Value(args, "--pytorch-blas") is { } directory ? System.IO.Path.GetFullPath(directory) : null;
         TorchRuntime.EnsureInitialized();
         torch.set_num_threads(threads);
         var ours = Shapes.Select(s => Measure(s.M, s.K, s.N)).ToArray();
-        var environment = new Dictionary<string, string> { ["OMP_NUM_THREADS"] = $"{threads}", ["OPENBLAS_NUM_THREADS"] = $"{threads}" };
-        if (blas is not null)
-            environment["LD_LIBRARY_PATH"] = blas;
-        var script = System.IO.Path.Combine("benchmarks", "pytorch", "gemm.py");
-        var (code, output, error) = PythonSide.Exec([script, $"{threads}", string.Join(';', Shapes.Select(s => $"{s.M},{s.K},{s.N}"))], environment);
-        var theirs = code == 0
+        var (output, problem) = PythonSide.Run("gemm.py", [$"{threads}", string.Join(';', Shapes.Select(s => $"{s.M},{s.K},{s.N}"))], PythonSide.ThreadEnvironment(threads, blas));
+        var theirs = output is not null
             ? output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => double.Parse(l.Split(' ')[1], CultureInfo.InvariantCulture)).ToArray()
             : null;
         var text = new StringBuilder();
@@ -57,12 +45,12 @@ internal static class GemmProbe
         }
         Console.WriteLine(text);
         if (theirs is null)
-            Console.Error.WriteLine($"PyTorch side failed: {error.Trim()}");
+            Console.Error.WriteLine($"PyTorch side failed: {problem}");
         return 0;
     }
 
     /// <summary>Best of three timed runs of <c>a.matmul(b)</c> for an m×k by k×n product, in GFLOP/s.</summary>
-    public static double Measure(int m, int k, int n)
+    private static double Measure(int m, int k, int n)
     {
         using var scope = NewDisposeScope();
         torch.manual_seed(1);

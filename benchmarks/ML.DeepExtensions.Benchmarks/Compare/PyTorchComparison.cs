@@ -353,17 +353,7 @@ internal static class PyTorchComparison
     }
 
     private static (int Code, string Output, string Error) Exec(string[] arguments, int threads = 1)
-    {
-        // torch.set_num_threads in the script sets the intra-op pool; these keep a threaded BLAS (OpenBLAS, MKL) to the same count.
-        var environment = new[] { "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS" }
-            .ToDictionary(variable => variable, _ => threads.ToString(CultureInfo.InvariantCulture));
-        if (_blasDirectory is { } blas)
-        {
-            var path = Environment.GetEnvironmentVariable("LD_LIBRARY_PATH");
-            environment["LD_LIBRARY_PATH"] = string.IsNullOrEmpty(path) ? blas : blas + ":" + path;
-        }
-        return PythonSide.Exec(arguments, environment);
-    }
+        => PythonSide.Exec(arguments, PythonSide.ThreadEnvironment(threads, _blasDirectory));
 
     private static string Render(Dictionary<int, List<Row>> results, bool quick, int rounds, string pythonTorch, string[] args, double? loadAtStart, double seconds)
     {

@@ -69,7 +69,7 @@ internal static class DetectionBenchmark
         var testCount = (int?)Option(args, "--detection-test") ?? (quick ? 48 : 200);
         var epochs = (int?)Option(args, "--detection-epochs") ?? (quick ? 1 : 8);
         var width = Option(args, "--detection-width") ?? 0.5;
-        var wanted = Value(args, "--detection-architectures")?.Split(',') ?? ["AnchorFreeDetector", "FasterRcnn", "Ssd"];
+        var wanted = BenchArgs.Value(args, "--detection-architectures")?.Split(',') ?? ["AnchorFreeDetector", "FasterRcnn", "Ssd"];
         var fullFashion = args.Contains("--detection-full-fashion");
         var digits = args.Contains("--detection-digits");
         var generator = new DetectionCanvases(DetectionCanvases.FindDataDirectory(), fullFashion ? DetectionCanvases.DebianFashionMnist : null,
@@ -146,13 +146,7 @@ internal static class DetectionBenchmark
     }
 
     private static double? Option(string[] args, string name)
-        => Value(args, name) is { } v && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0 ? d : null;
-
-    private static string? Value(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
+        => BenchArgs.Value(args, name) is { } v && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0 ? d : null;
 
     private static void Nms(bool quick, StringBuilder report)
     {

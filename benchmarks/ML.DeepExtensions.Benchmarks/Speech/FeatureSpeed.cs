@@ -28,8 +28,8 @@ internal static class FeatureSpeed
 
     public static int Run(string[] args)
     {
-        var clips = Option(args, "--audio-features-clips") ?? 448;
-        var threads = Option(args, "--threads") ?? 1;
+        var clips = BenchArgs.PositiveInt(args, "--audio-features-clips") ?? 448;
+        var threads = BenchArgs.PositiveInt(args, "--threads") ?? 1;
         TorchRuntime.EnsureInitialized();
         TorchSharp.torch.set_num_threads(threads);
         var folder = Path.Combine(Path.GetTempPath(), "mldx-speech-benchmark-corpus");
@@ -129,11 +129,5 @@ internal static class FeatureSpeed
         {
             Directory.Delete(folder, recursive: true);
         }
-    }
-
-    private static int? Option(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : null;
     }
 }

@@ -29,13 +29,13 @@ internal static class KeywordBenchmark
 
     public static int Run(string[] args)
     {
-        var clips = Option(args, "--keywords-clips") ?? 560;
-        var epochs = Option(args, "--keywords-epochs") ?? 30;
-        var threads = Option(args, "--threads");
-        var testCount = Option(args, "--keywords-test-clips") ?? 160;
+        var clips = BenchArgs.PositiveInt(args, "--keywords-clips") ?? 560;
+        var epochs = BenchArgs.PositiveInt(args, "--keywords-epochs") ?? 30;
+        var threads = BenchArgs.PositiveInt(args, "--threads");
+        var testCount = BenchArgs.PositiveInt(args, "--keywords-test-clips") ?? 160;
         // --keywords-validation P: hold out P % of the training clips (training voices only) and keep the epoch with the
         // lowest validation loss (early stopping, patience 8, best weights restored); the test voices stay unseen.
-        var validationPercent = Option(args, "--keywords-validation");
+        var validationPercent = BenchArgs.PositiveInt(args, "--keywords-validation");
         TorchRuntime.EnsureInitialized();
         var folder = Path.Combine(Path.GetTempPath(), "mldx-speech-benchmark-corpus");
         var trainClips = SpokenCorpus.Generate(folder, SpokenCorpus.TrainingVoices, clips, seed: 11, maxWords: 1);
@@ -83,11 +83,5 @@ internal static class KeywordBenchmark
     private sealed class EpochLines : ML.DeepExtensions.Training.TrainingCallback
     {
         public override void OnEpochEnd(ML.DeepExtensions.Training.EpochMetrics metrics) => Console.Error.WriteLine(metrics);
-    }
-
-    private static int? Option(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : null;
     }
 }

@@ -33,15 +33,15 @@ internal static class SpeechBenchmark
 
     public static int Run(string[] args)
     {
-        var clips = Option(args, "--speech-clips") ?? 448;
-        var words = Option(args, "--speech-words") ?? 2;
-        var hidden = Option(args, "--speech-hidden") ?? 96;
-        var layers = Option(args, "--speech-layers") ?? 2;
-        var channels = Option(args, "--speech-channels") ?? 16;
-        var seed = Option(args, "--speech-seed") ?? 1;
-        var testCount = Option(args, "--speech-test-clips") ?? 80;
-        var warmup = Option(args, "--speech-warmup");
-        var threads = Option(args, "--threads");
+        var clips = BenchArgs.PositiveInt(args, "--speech-clips") ?? 448;
+        var words = BenchArgs.PositiveInt(args, "--speech-words") ?? 2;
+        var hidden = BenchArgs.PositiveInt(args, "--speech-hidden") ?? 96;
+        var layers = BenchArgs.PositiveInt(args, "--speech-layers") ?? 2;
+        var channels = BenchArgs.PositiveInt(args, "--speech-channels") ?? 16;
+        var seed = BenchArgs.PositiveInt(args, "--speech-seed") ?? 1;
+        var testCount = BenchArgs.PositiveInt(args, "--speech-test-clips") ?? 80;
+        var warmup = BenchArgs.PositiveInt(args, "--speech-warmup");
+        var threads = BenchArgs.PositiveInt(args, "--threads");
         TorchRuntime.EnsureInitialized();
         var folder = Path.Combine(Path.GetTempPath(), "mldx-speech-benchmark-corpus");
         var clock = Stopwatch.StartNew();
@@ -84,14 +84,14 @@ internal static class SpeechBenchmark
         Console.WriteLine(real.Count > 0
             ? $"| Real recordings | Debian pocketsphinx-testdata: {real.Count} files, {F(real.Sum(r => r.Samples.Length) / 16000.0, "F0")} s, {real.Select(r => r.Set).Distinct().Count()} sets (cards: card names; librivox: read book sentences; tidigits: a digit string) — mostly words outside the 20-word training vocabulary |"
             : "| Real recordings | pocketsphinx-testdata not installed (`sudo apt-get install pocketsphinx-testdata`): not measured |");
-        var encoders = (Text(args, "--speech-encoders") ?? "DeepSpeech2,QuartzNet,Conformer").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        var encoders = (BenchArgs.Value(args, "--speech-encoders") ?? "DeepSpeech2,QuartzNet,Conformer").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(e => Enum.Parse<SpeechEncoder>(e, ignoreCase: true)).ToArray();
         foreach (var encoder in encoders)
         {
             // Per-encoder settings: DeepSpeech2's are the measured configuration of docs/speech.md; the others the accuracy tests'
             // (tests/ML.DeepExtensions.Audio.Tests/AccuracyTests.cs, AccuracySettings.Options).
-            var options = EncoderOptions(encoder, epochs: Option(args, "--speech-epochs"), batch: Option(args, "--speech-batch"),
-                rate: Option(args, "--speech-lr-per-10000") is { } r ? r / 10000.0 : null, channels, hidden, layers);
+            var options = EncoderOptions(encoder, epochs: BenchArgs.PositiveInt(args, "--speech-epochs"), batch: BenchArgs.PositiveInt(args, "--speech-batch"),
+                rate: BenchArgs.PositiveInt(args, "--speech-lr-per-10000") is { } r ? r / 10000.0 : null, channels, hidden, layers);
             options.NumberOfThreads = threads;
             options.WarmupEpochs = warmup ?? options.WarmupEpochs;
             if (args.Contains("--speech-cosine"))
@@ -170,18 +170,6 @@ internal static class SpeechBenchmark
         options.BatchSize = batch ?? options.BatchSize;
         options.LearningRate = rate ?? options.LearningRate;
         return options;
-    }
-
-    private static string? Text(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    private static int? Option(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : null;
     }
 }
 

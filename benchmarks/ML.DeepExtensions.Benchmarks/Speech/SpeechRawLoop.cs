@@ -35,8 +35,8 @@ internal static class SpeechRawLoop
 
     public static int Run(string[] args)
     {
-        var epochs = Option(args, "--speech-raw-epochs") ?? 4;
-        var threads = Option(args, "--threads");
+        var epochs = BenchArgs.PositiveInt(args, "--speech-raw-epochs") ?? 4;
+        var threads = BenchArgs.PositiveInt(args, "--threads");
         TorchRuntime.EnsureInitialized();
         if (threads is { } t)
             torch.set_num_threads(t);
@@ -118,11 +118,5 @@ internal static class SpeechRawLoop
         }
         return (torch.tensor(x, new long[] { batch.Length, frames, width }), torch.tensor(y, new long[] { batch.Length, longest }),
             torch.tensor(batch.Select(i => (long)(features[i].Length + 1) / 2).ToArray()), torch.tensor(batch.Select(i => (long)targets[i].Length).ToArray()));
-    }
-
-    private static int? Option(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : null;
     }
 }
