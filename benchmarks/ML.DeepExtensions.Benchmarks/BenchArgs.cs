@@ -16,4 +16,8 @@ internal static class BenchArgs
     /// <summary>The positive integer after <paramref name="name"/>, or null when absent, not an integer or not positive.</summary>
     public static int? PositiveInt(string[] args, string name)
         => Value(args, name) is { } v && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : null;
+
+    /// <summary>The positive number after <paramref name="name"/>, or null when absent, not a number or not positive.</summary>
+    public static double? PositiveDouble(string[] args, string name)
+        => Value(args, name) is { } v && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0 ? d : null;
 }

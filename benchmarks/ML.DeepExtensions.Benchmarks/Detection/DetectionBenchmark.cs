@@ -48,7 +48,7 @@ internal static class DetectionBenchmark
         var quick = args.Contains("--detection-quick");
         var custom = args.Any(a => a.StartsWith("--detection-", StringComparison.Ordinal) && a != "--detection-quick") || args.Contains("--threads");
         TorchRuntime.EnsureInitialized();
-        torch.set_num_threads((int?)Option(args, "--threads") ?? Environment.ProcessorCount);
+        torch.set_num_threads(BenchArgs.PositiveInt(args, "--threads") ?? Environment.ProcessorCount);
         var report = new StringBuilder();
         report.AppendLine(CultureInfo.InvariantCulture, $"# Detection benchmark ({(quick ? "quick" : "full")})\n");
         report.AppendLine(CultureInfo.InvariantCulture, $"Command: `dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks -- {string.Join(' ', args)}`; {Environment.ProcessorCount} cores, torch threads {torch.get_num_threads()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC.\n");
@@ -65,10 +65,10 @@ internal static class DetectionBenchmark
         }
 
         // 2. The detector on canvases.
-        var trainCount = (int?)Option(args, "--detection-train") ?? (quick ? 96 : 480);
-        var testCount = (int?)Option(args, "--detection-test") ?? (quick ? 48 : 200);
-        var epochs = (int?)Option(args, "--detection-epochs") ?? (quick ? 1 : 8);
-        var width = Option(args, "--detection-width") ?? 0.5;
+        var trainCount = BenchArgs.PositiveInt(args, "--detection-train") ?? (quick ? 96 : 480);
+        var testCount = BenchArgs.PositiveInt(args, "--detection-test") ?? (quick ? 48 : 200);
+        var epochs = BenchArgs.PositiveInt(args, "--detection-epochs") ?? (quick ? 1 : 8);
+        var width = BenchArgs.PositiveDouble(args, "--detection-width") ?? 0.5;
         var wanted = BenchArgs.Value(args, "--detection-architectures")?.Split(',') ?? ["AnchorFreeDetector", "FasterRcnn", "Ssd"];
         var fullFashion = args.Contains("--detection-full-fashion");
         var digits = args.Contains("--detection-digits");
@@ -90,7 +90,7 @@ internal static class DetectionBenchmark
         }.Where(a => wanted.Contains(a.Name, StringComparer.OrdinalIgnoreCase)).ToArray();
         var source = (fullFashion ? "full Fashion-MNIST (Debian dataset-fashion-mnist: 60,000 train / 10,000 test items)" : "the committed Fashion-MNIST subset (1,000 train / 300 test items)")
                      + (digits ? " + OpenCV's handwritten digits (4,000 train / 1,000 test), 20 classes" : ", all ten classes");
-        report.AppendLine(CultureInfo.InvariantCulture, $"## ObjectDetector per architecture (width {width}{(args.Contains("--detection-pyramid") ? ", anchor-free on a 3-level pyramid" : "")}{(Option(args, "--detection-mosaic") is { } mosaic ? $", mosaic {mosaic}" : "")}, 128×128, batch 16, Adam 3e-3 cosine), {trainCount} train / {testCount} test canvases from {source}, {epochs} epochs\n");
+        report.AppendLine(CultureInfo.InvariantCulture, $"## ObjectDetector per architecture (width {width}{(args.Contains("--detection-pyramid") ? ", anchor-free on a 3-level pyramid" : "")}{(BenchArgs.PositiveDouble(args, "--detection-mosaic") is { } mosaic ? $", mosaic {mosaic}" : "")}, 128×128, batch 16, Adam 3e-3 cosine), {trainCount} train / {testCount} test canvases from {source}, {epochs} epochs\n");
         report.AppendLine("| architecture | training images/s (epoch time, training metrics included) | Fit wall time s | other processes' cores during Fit | scoring images/s, batched `Detect` | scoring images/s, `Transform` + `EvaluateDetections` | test mAP@0.5 | test mAP@0.5:0.95 |");
         report.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (name, parameters) in architectures)
@@ -105,7 +105,7 @@ internal static class DetectionBenchmark
                 Schedule = LearningRateSchedule.Cosine(),
                 ScoreThreshold = 0.05,
                 Architecture = parameters,
-                Mosaic = Option(args, "--detection-mosaic") ?? 0,
+                Mosaic = BenchArgs.PositiveDouble(args, "--detection-mosaic") ?? 0,
                 Callback = custom ? new EpochPrinter() : null,
                 // The per-epoch lines of a custom run show training mAP beside validation mAP (over- or under-fitting).
                 TrainingMeanAveragePrecision = custom,
@@ -144,9 +144,6 @@ internal static class DetectionBenchmark
             => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{DateTime.UtcNow:HH:mm:ss} {metrics}, load average {LoadMeter.LoadAverage():F1}"));
     }
-
-    private static double? Option(string[] args, string name)
-        => BenchArgs.Value(args, name) is { } v && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0 ? d : null;
 
     private static void Nms(bool quick, StringBuilder report)
     {

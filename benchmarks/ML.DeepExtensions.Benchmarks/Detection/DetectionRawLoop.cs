@@ -48,12 +48,12 @@ internal static class DetectionRawLoop
 
     public static int Run(string[] args)
     {
-        var epochs = (int)(Option(args, "--detection-raw-epochs") ?? 3);
-        var rounds = (int)(Option(args, "--detection-raw-rounds") ?? 2);
-        var count = (int)(Option(args, "--detection-train") ?? 480);
-        var width = Option(args, "--detection-width") ?? 0.5;
+        var epochs = BenchArgs.PositiveInt(args, "--detection-raw-epochs") ?? 3;
+        var rounds = BenchArgs.PositiveInt(args, "--detection-raw-rounds") ?? 2;
+        var count = BenchArgs.PositiveInt(args, "--detection-train") ?? 480;
+        var width = BenchArgs.PositiveDouble(args, "--detection-width") ?? 0.5;
         var pyramid = args.Contains("--detection-pyramid");
-        var threads = (int)(Option(args, "--threads") ?? 1);
+        var threads = BenchArgs.PositiveInt(args, "--threads") ?? 1;
         TorchRuntime.EnsureInitialized();
         torch.set_num_threads(threads);
         var canvases = new DetectionCanvases(DetectionCanvases.FindDataDirectory()).Generate("train", count, 1);
@@ -226,11 +226,5 @@ internal static class DetectionRawLoop
             strides.Add(torch.full(cells * cells, stride, ScalarType.Float32));
         }
         return (torch.cat(points, 0), torch.cat(strides, 0));
-    }
-
-    private static double? Option(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : null;
     }
 }
