@@ -41,7 +41,7 @@ public sealed class LanguageModelOptions : TrainerOptions
     public TokenizingTransformer? Tokenizer { get; set; }
 
     /// <summary>
-    /// Whether training batches group texts of similar length (default true): within each run of 50 batches of the
+    /// Whether training batches group texts of similar length (default true): within each run of 100 batches of the
     /// shuffled texts, they are sorted by length, cut into batches and the batches shuffled; each batch is as long as its
     /// longest text, so this removes most padding. Every text is still seen once per epoch in a seeded order.
     /// </summary>
