@@ -42,9 +42,9 @@ public static class TorchRuntime
                 throw Describe(_failure);
             try
             {
+                OneDnnIsaCap.Apply();
                 // A library that cannot load fails here, before TorchSharp's own loader, which on failure copies the
                 // whole backend (~480 MB) into the output folder to retry from there.
-                OneDnnIsaCap.Apply();
                 if (Preload(AppContext.BaseDirectory) is { } preloadFailure)
                     throw preloadFailure;
                 NativeAllocator.Apply(TuneNativeAllocator);
