@@ -196,11 +196,23 @@ public sealed class Network
     {
         Guard.NotNull(inputShape);
         Guard.NotNull(context);
-        var modules = Expand(inputShape)
-            .Select((e, i) => (i.ToString(CultureInfo.InvariantCulture), e.Layer.Build(e.Input, context)))
-            .ToArray();
-        return nn.Sequential(modules);
+        lock (GlobalGeneratorLock)
+        {
+            var modules = Expand(inputShape)
+                .Select((e, i) => (i.ToString(CultureInfo.InvariantCulture), e.Layer.Build(e.Input, context)))
+                .ToArray();
+            return nn.Sequential(modules);
+        }
     }
+
+    /// <summary>
+    /// Held while modules are constructed: TorchSharp's module constructors draw their initial weights from torch's
+    /// process-wide generator, so a training seeds that generator and builds under this lock, and every other construction
+    /// (<see cref="Build"/>, parameter counting) waits for it. Without it, a <see cref="Summary"/> on one thread took draws
+    /// from another thread's seeded initialisation: concurrent trainings of one seed started from different weights
+    /// (2026-12-02, 6 of 2,549 two-thread trainings). The lock is re-entrant, so composite layers build inside it.
+    /// </summary>
+    internal static readonly object GlobalGeneratorLock = new();
 
     private IReadOnlyList<LayerDescription> DescribeCore(int[] inputShape, bool countParameters)
     {
@@ -215,10 +227,23 @@ public sealed class Network
         using var scope = torch.NewDisposeScope();
         using var generator = new Generator(0);
         var context = new BuildContext(generator);
-        return expanded.Select(e =>
+        // Counting builds throw-away modules; their draws are given back, so describing a network leaves torch's
+        // process-wide generator where it was.
+        lock (GlobalGeneratorLock)
         {
-            using var module = e.Layer.Build(e.Input, context);
-            return new LayerDescription(e.Layer, e.Output, module.parameters().Sum(p => p.numel()));
-        }).ToArray();
+            using var state = torch.random.get_rng_state();
+            try
+            {
+                return expanded.Select(e =>
+                {
+                    using var module = e.Layer.Build(e.Input, context);
+                    return new LayerDescription(e.Layer, e.Output, module.parameters().Sum(p => p.numel()));
+                }).ToArray();
+            }
+            finally
+            {
+                torch.random.set_rng_state(state);
+            }
+        }
     }
 }

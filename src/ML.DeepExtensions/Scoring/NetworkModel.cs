@@ -50,9 +50,9 @@ internal sealed class NetworkModel : IDisposable
         network.OutputShape(inputShape); // shape errors before any native allocation
         var generator = new Generator((ulong)(uint)seed);
         nn.Module<Tensor, Tensor> module;
-        // Module initialisation draws from torch's global generator: seed it and build under one lock so that
-        // concurrent trainings in one process stay deterministic.
-        lock (InitializationLock)
+        // Module initialisation draws from torch's global generator: seed it and build under the one lock every module
+        // construction takes, so that concurrent trainings in one process stay deterministic.
+        lock (Network.GlobalGeneratorLock)
         {
             torch.random.manual_seed(seed);
             module = network.Build(inputShape, new BuildContext(generator));
@@ -61,8 +61,6 @@ internal sealed class NetworkModel : IDisposable
         module.eval();
         return new NetworkModel(network, inputShape, module, generator, device);
     }
-
-    private static readonly object InitializationLock = new();
 
     /// <summary>Raw network outputs for <paramref name="rows"/> examples, row-major (rows × <see cref="OutputSize"/>).</summary>
     public float[] Forward(float[] features, int rows)

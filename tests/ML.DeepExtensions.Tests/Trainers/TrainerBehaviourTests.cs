@@ -41,6 +41,41 @@ public class TrainerBehaviourTests
     }
 
     [Fact]
+    public void SameSeed_GivesIdenticalScores_WhileAnotherThreadBuildsNetworks()
+    {
+        // Module constructors draw from torch's process-wide generator. A network described (Summary, Describe) or built on
+        // another thread while a training seeds and builds its own must not take draws from that initialisation.
+        var (train, test) = TestData.DigitsSplit(new MLContext(1));
+        var other = Network.Mlp([256, 256]);
+        float[] Train()
+        {
+            var options = Small(epochs: 1);
+            options.Network = Network.Mlp([128, 64]);
+            using var model = new MLContext(5).MulticlassClassification.Trainers.NeuralNetwork(options).Fit(train);
+            return TestData.Scores(model.Transform(test));
+        }
+
+        var alone = Train();
+        using var stop = new CancellationTokenSource();
+        var describer = new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested)
+                other.Describe(64);
+        });
+        describer.Start();
+        try
+        {
+            for (var run = 0; run < 5; run++)
+                Assert.Equal(alone, Train());
+        }
+        finally
+        {
+            stop.Cancel();
+            describer.Join();
+        }
+    }
+
+    [Fact]
     public void Progress_ReportsEveryEpoch_AndHistoryIsKept()
     {
         var mlContext = new MLContext(1);
