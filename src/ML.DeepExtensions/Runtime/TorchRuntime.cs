@@ -29,7 +29,11 @@ public static class TorchRuntime
     /// </summary>
     public static bool TuneNativeAllocator { get; set; }
 
-    /// <summary>Loads libtorch once per process, or throws <see cref="NativeLibraryException"/>.</summary>
+    /// <summary>
+    /// Loads libtorch once per process, or throws <see cref="NativeLibraryException"/>. Every API of the library calls it; an
+    /// application that uses TorchSharp directly before any of them calls it first, so that the process-wide settings made
+    /// here (on AMD CPUs with AVX-512, oneDNN capped, see README "Limits") precede libtorch's first kernel.
+    /// </summary>
     public static void EnsureInitialized()
     {
         if (_initialized)

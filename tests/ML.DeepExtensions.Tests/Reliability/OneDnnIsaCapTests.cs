@@ -1,0 +1,49 @@
+using System;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+using ML.DeepExtensions.Runtime;
+using Xunit;
+
+namespace ML.DeepExtensions.Tests.Reliability;
+
+/// <summary>
+/// On AMD CPUs with AVX-512 libtorch's oneDNN runs capped (see <see cref="OneDnnIsaCap"/>: its wider kernels gave wrong LSTM
+/// outputs and NaN trainings on a Zen 5 VM); on every other CPU nothing is changed.
+/// </summary>
+public class OneDnnIsaCapTests
+{
+    [DllImport("libc.so.6", EntryPoint = "getenv")]
+    private static extern IntPtr GetEnv(string name);
+
+    /// <summary>The process environment as libtorch reads it (.NET's own view is a copy taken at start-up).</summary>
+    private static string? NativeVariable(string name) => Marshal.PtrToStringUTF8(GetEnv(name));
+
+    private static bool IsAmdWithAvx512()
+    {
+        if (!X86Base.IsSupported || !Avx512F.IsSupported)
+            return false;
+        var (_, ebx, ecx, edx) = X86Base.CpuId(0, 0);
+        Span<byte> vendor = stackalloc byte[12];
+        BitConverter.TryWriteBytes(vendor, ebx);
+        BitConverter.TryWriteBytes(vendor[4..], edx);
+        BitConverter.TryWriteBytes(vendor[8..], ecx);
+        return System.Text.Encoding.ASCII.GetString(vendor) == "AuthenticAMD";
+    }
+
+    [Fact]
+    public void OneDnn_IsCapped_OnlyOnAmdCpusWithAvx512()
+    {
+        TorchRuntime.EnsureInitialized();
+        if (!OperatingSystem.IsLinux())
+            return;
+        if (!IsAmdWithAvx512())
+        {
+            Assert.Equal("not an AMD CPU with AVX-512 on Linux", OneDnnIsaCap.State);
+            return;
+        }
+        // What the application set at start-up is left as it was; otherwise the cap is in libtorch's environment.
+        var appOneDnn = Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA");
+        var appSetOneDnn = appOneDnn is not null || Environment.GetEnvironmentVariable("DNNL_MAX_CPU_ISA") is not null;
+        Assert.Equal(appSetOneDnn ? appOneDnn : OneDnnIsaCap.Isa, NativeVariable("ONEDNN_MAX_CPU_ISA"));
+    }
+}
