@@ -17,8 +17,9 @@ namespace ML.DeepExtensions.Runtime;
 /// .NET's AVX-512 on or off; at <c>AVX</c> 0 of 4 and at <c>SSE41</c> 0 of 11 runs failed (the SSD test ~1.25× and
 /// ~1.6× slower than at AVX2).</item>
 /// </list>
-/// The fault was not found in our code (glibc <c>MALLOC_PERTURB_</c>, GC frequency and thread count change nothing), so it
-/// is oneDNN's or this CPU/hypervisor's; Intel AVX-512 CPUs were verified by the same suite and are left alone. oneDNN
+/// The SSD NaN is probably TorchSharp 0.107's scalar-finalization fault (README "Limits"), whose rate changed with the ISA;
+/// the AVX step (from AVX2) is provisional until that fault is worked around. Intel AVX-512 CPUs were verified by the same
+/// suite and are left alone. oneDNN
 /// reads the variable once, at its first primitive, so it is set before libtorch runs anything.
 /// </summary>
 internal static class OneDnnIsaCap
