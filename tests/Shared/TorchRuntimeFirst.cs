@@ -5,7 +5,7 @@ namespace ML.DeepExtensions.Tests.Shared;
 
 /// <summary>
 /// Tests call TorchSharp directly (reference modules, loss checks) before any library API; the library's process-wide
-/// start-up settings (on AMD CPUs with AVX-512, libtorch's kernels capped at AVX2) must precede libtorch's first kernel,
+/// start-up settings (on AMD CPUs with AVX-512, oneDNN's instruction set capped) must precede libtorch's first kernel,
 /// as README "Limits" asks of applications that do the same.
 /// </summary>
 internal static class TorchRuntimeFirst

@@ -19,8 +19,8 @@ namespace ML.DeepExtensions.Runtime;
 /// </list>
 /// The SSD NaN is probably TorchSharp 0.107's scalar-finalization fault (README "Limits"), whose rate changed with the ISA;
 /// the AVX step (from AVX2) is provisional until that fault is worked around. Intel AVX-512 CPUs were verified by the same
-/// suite and are left alone. oneDNN
-/// reads the variable once, at its first primitive, so it is set before libtorch runs anything.
+/// suite and are left alone. oneDNN reads the variable once, at its first primitive, so it is set before libtorch runs
+/// anything.
 /// </summary>
 internal static class OneDnnIsaCap
 {
