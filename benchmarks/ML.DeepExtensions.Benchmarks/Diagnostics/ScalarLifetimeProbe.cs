@@ -12,8 +12,9 @@ namespace ML.DeepExtensions.Benchmarks.Diagnostics;
 /// number, or a hidden default such as <c>add_</c>'s <c>alpha = 1</c>) while libtorch still reads it. One thread adds 1 to a
 /// tensor 1,000 times per round while a second thread allocates; a round fails on a libtorch error or a wrong sum.
 /// Measured 2026-12-02 on the AMD Zen 5 VM: 849 of 1,743 rounds failed with implicit scalars, 945 of 1,950 with an explicitly
-/// held one. The proof tool for a work-around: it must print 0 failures in both modes.
-/// <c>--scalar-lifetime [--seconds N]</c>; exit code 1 when any round failed.
+/// held one. The proof of the work-around (<see cref="TorchRuntime.QuarantineScalars"/>, on by default): 0 failures in both
+/// modes; <c>--no-quarantine</c> turns it off to show the fault.
+/// <c>--scalar-lifetime [--seconds N] [--no-quarantine]</c>; exit code 1 when any round failed.
 /// </summary>
 internal static class ScalarLifetimeProbe
 {
@@ -22,10 +23,13 @@ internal static class ScalarLifetimeProbe
     public static int Run(string[] args)
     {
         var seconds = BenchArgs.PositiveInt(args, "--seconds") ?? 30;
+        TorchRuntime.QuarantineScalars = !args.Contains("--no-quarantine");
         TorchRuntime.EnsureInitialized();
         torch.set_num_threads(1);
+        Console.WriteLine($"scalar quarantine: {TorchRuntime.ScalarQuarantineState}");
         var implicitFailures = Measure(seconds / 2.0, explicitScalar: false);
         var explicitFailures = Measure(seconds / 2.0, explicitScalar: true);
+        Console.WriteLine($"scalar quarantine: {TorchRuntime.ScalarQuarantineState}");
         return implicitFailures + explicitFailures == 0 ? 0 : 1;
     }
 

@@ -30,6 +30,24 @@ public static class TorchRuntime
     public static bool TuneNativeAllocator { get; set; }
 
     /// <summary>
+    /// Whether libtorch's first use routes TorchSharp's scalar disposals through a quarantine that frees a native scalar
+    /// only once it is a second old (Linux x64; default true). It works around TorchSharp 0.107 freeing a scalar argument
+    /// while libtorch reads it, when a garbage collection on another thread finalizes the managed temporary — seen as
+    /// random NaN losses or "Unknown scalar type" / <c>toFloat</c> errors (README "Limits"). Turn it off only to reproduce
+    /// that fault; set it before the first model is created or trained.
+    /// </summary>
+    public static bool QuarantineScalars { get; set; } = true;
+
+    /// <summary>
+    /// What <see cref="QuarantineScalars"/> did in this process, for diagnostics: "active", with the library's path and its
+    /// counts (scalars disposed through it, freed, held), or why it is not — for example "off", "not Linux x64", or a missing
+    /// library file. "not applied" before libtorch's first use.
+    /// </summary>
+    public static string ScalarQuarantineState => ScalarQuarantine.Counts() is { } counts
+        ? $"{ScalarQuarantine.State}: {counts.Deferred:N0} scalars disposed through it, {counts.Freed:N0} freed, {counts.Held:N0} held"
+        : ScalarQuarantine.State;
+
+    /// <summary>
     /// Loads libtorch once per process, or throws <see cref="NativeLibraryException"/>. Every API of the library calls it; an
     /// application that uses TorchSharp directly before any of them calls it first, so that the process-wide settings made
     /// here (on AMD CPUs with AVX-512, oneDNN capped, see README "Limits") precede libtorch's first kernel.
@@ -49,8 +67,9 @@ public static class TorchRuntime
                 OneDnnIsaCap.Apply();
                 // A library that cannot load fails here, before TorchSharp's own loader, which on failure copies the
                 // whole backend (~480 MB) into the output folder to retry from there.
-                if (Preload(AppContext.BaseDirectory) is { } preloadFailure)
+                if (Preload(AppContext.BaseDirectory, out var libTorchSharpFile) is { } preloadFailure)
                     throw preloadFailure;
+                ScalarQuarantine.Apply(QuarantineScalars, libTorchSharpFile);
                 NativeAllocator.Apply(TuneNativeAllocator);
                 torch.InitializeDeviceType(DeviceType.CPU);
                 _initialized = true;
@@ -71,10 +90,11 @@ public static class TorchRuntime
     /// <summary>
     /// Loads the native libraries found under <paramref name="appDirectory"/> (the application's output, where NuGet puts
     /// them) the way TorchSharp will, and returns the first failure, or null when they load or are not there (then
-    /// TorchSharp's loader searches on its own).
+    /// TorchSharp's loader searches on its own). <paramref name="libTorchSharpFile"/> is the LibTorchSharp file loaded.
     /// </summary>
-    internal static Exception? Preload(string appDirectory)
+    internal static Exception? Preload(string appDirectory, out string? libTorchSharpFile)
     {
+        libTorchSharpFile = null;
         if (!Directory.Exists(appDirectory))
             return null;
         var preferred = Path.Combine(appDirectory, "runtimes", RuntimeInformation.RuntimeIdentifier, "native");
@@ -92,6 +112,8 @@ public static class TorchRuntime
             {
                 return new DllNotFoundException($"'{file}' could not be loaded: {ex.Message}", ex);
             }
+            if (name == NativeLibraries[^1])
+                libTorchSharpFile = file;
         }
         return null;
     }

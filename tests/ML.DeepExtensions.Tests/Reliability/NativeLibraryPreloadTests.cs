@@ -11,7 +11,7 @@ public class NativeLibraryPreloadTests
 {
     [Fact]
     public void Preload_OfThisTestsOutput_Succeeds()
-        => Assert.Null(TorchRuntime.Preload(AppContext.BaseDirectory));
+        => Assert.Null(TorchRuntime.Preload(AppContext.BaseDirectory, out _));
 
     [Fact]
     public void Preload_OfAFolderWithoutTheLibraries_LeavesTheSearchToTorchSharp()
@@ -19,7 +19,7 @@ public class NativeLibraryPreloadTests
         var directory = Directory.CreateTempSubdirectory("mldx-preload-empty-");
         try
         {
-            Assert.Null(TorchRuntime.Preload(directory.FullName));
+            Assert.Null(TorchRuntime.Preload(directory.FullName, out _));
         }
         finally
         {
@@ -37,7 +37,7 @@ public class NativeLibraryPreloadTests
             var name = OperatingSystem.IsWindows() ? "torch.dll" : OperatingSystem.IsMacOS() ? "libtorch.dylib" : "libtorch.so";
             var file = Path.Combine(native, name);
             File.WriteAllBytes(file, [0x7F, (byte)'E', (byte)'L', (byte)'F', 1, 2, 3]); // an ELF signature and nothing loadable
-            var failure = TorchRuntime.Preload(directory.FullName);
+            var failure = TorchRuntime.Preload(directory.FullName, out _);
             Assert.NotNull(failure);
             Assert.Contains(file, failure!.Message);
         }
