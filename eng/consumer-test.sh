@@ -9,7 +9,8 @@
 #         with README.md's Program.cs (trains a tiny network on 200 rows, saves, loads in the same process, predicts);
 #         `dotnet run` must print its "OK: ..." line;
 #      c. the libLibTorchSharp.so in the build and publish outputs must load on this system (ldd, dlopen), the copy
-#         in the package cache must be untouched, and a second build must change nothing;
+#         in the package cache must be untouched, and a second build must change nothing; the built and the published
+#         app must both report the scalar quarantine (TorchRuntime.ScalarQuarantineState) active;
 #      d. a second app with only Microsoft.ML.OnnxRuntime (no TorchSharp, no libtorch) scores the model.onnx the first
 #         app exported and gets the same probability.
 # Runs standalone: bash eng/consumer-test.sh (KEEP_CONSUMER_TEST=1 keeps the temporary folder).
@@ -92,12 +93,24 @@ awk '/<!-- consumer-test Program.cs: end -->/ {f = 0} f {print} /<!-- consumer-t
 [[ "$(head -n 1 Program.md)" == '```csharp' && "$(tail -n 1 Program.md)" == '```' ]] \
   || fail "README.md has no csharp block between the consumer-test Program.cs markers"
 sed '1d;$d' Program.md > Program.cs && rm Program.md
+# Not part of the README's program: reports at exit whether TorchSharp's scalar disposals went through the quarantine.
+cat > QuarantineReport.cs <<'CS'
+using System.Runtime.CompilerServices;
+
+static class QuarantineReport
+{
+    [ModuleInitializer]
+    internal static void Register() => AppDomain.CurrentDomain.ProcessExit +=
+        (_, _) => Console.WriteLine($"scalar quarantine: {ML.DeepExtensions.Runtime.TorchRuntime.ScalarQuarantineState}");
+}
+CS
 echo "--- ConsumerApp.csproj"; cat ConsumerApp.csproj
 
 step "dotnet run"
 dotnet run > run.log 2>&1 || { cat run.log; fail "dotnet run failed"; }
 cat run.log
 grep -q '^OK: ' run.log || fail "the app did not print OK"
+grep -q '^scalar quarantine: active' run.log || fail "the app's scalar quarantine is not active"
 
 # The build-output and publish copies of libLibTorchSharp.so must load here; the package cache copy stays original.
 is_weak() {   # readelf's whole output first: grep -q would stop reading early and fail the pipe (pipefail)
@@ -137,6 +150,7 @@ dotnet publish -c Release -r linux-x64 --self-contained false -o "$work/publish"
 check_library "$work/publish/libLibTorchSharp.so"
 (cd "$work/publish" && dotnet ConsumerApp.dll) | tee publish-run.log
 grep -q '^OK: ' publish-run.log || fail "the published app did not print OK"
+grep -q '^scalar quarantine: active' publish-run.log || fail "the published app's scalar quarantine is not active"
 
 step "an app with ONNX Runtime only (no TorchSharp, no libtorch) scores the exported model.onnx"
 onnxapp="$work/OnnxOnlyApp"

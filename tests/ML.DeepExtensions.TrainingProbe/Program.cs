@@ -4,6 +4,9 @@
 //        TrainingProbe exit-during-fit return|exit
 //          starts a long Fit on a background thread, waits until its first epoch has ended, prints "training", then
 //          returns from Main (exit code 0) or calls Environment.Exit(0) while the second epoch runs.
+//        TrainingProbe scalar-lifetime <seconds> on|off
+//          TorchSharp's scalar-finalization fault with the scalar quarantine on or off (ScalarLifetime.cs); prints
+//          "implicit: F of R rounds failed", "held: ..." and the quarantine's state; exit code 1 when a round failed.
 using System;
 using System.Threading;
 using Microsoft.ML;
@@ -40,7 +43,10 @@ if (args.Length == 2 && args[0] == "exit-during-fit" && args[1] is "return" or "
     return 0;
 }
 
-Console.Error.WriteLine("Usage: TrainingProbe checkpoint <directory> <epochs> | TrainingProbe exit-during-fit return|exit");
+if (args.Length == 3 && args[0] == "scalar-lifetime" && args[2] is "on" or "off")
+    return ScalarLifetime.Run(double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), quarantine: args[2] == "on");
+
+Console.Error.WriteLine("Usage: TrainingProbe checkpoint <directory> <epochs> | TrainingProbe exit-during-fit return|exit | TrainingProbe scalar-lifetime <seconds> on|off");
 return 2;
 
 /// <summary>Reports synchronously on the training thread.</summary>
