@@ -21,11 +21,11 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 Thread.CurrentThread.CurrentCulture = CultureInfo.InvariantCulture;
-if (args.Contains("--tuned-allocator"))
+if (args.Contains("--default-allocator"))
 {
-    // A/B of the allocator lever (issue 15): TorchRuntime's glibc malloc thresholds instead of glibc's defaults.
-    TorchRuntime.TuneNativeAllocator = true;
-    args = args.Where(a => a != "--tuned-allocator").ToArray();
+    // A/B of the allocator lever (issue 15): glibc's default malloc thresholds instead of TorchRuntime's (the default).
+    TorchRuntime.TuneNativeAllocator = false;
+    args = args.Where(a => a != "--default-allocator").ToArray();
 }
 if (ML.DeepExtensions.Benchmarks.Vision.VisionSettings.Wants(args))
     return ML.DeepExtensions.Benchmarks.Vision.VisionBenchmark.Run(args); // Fashion-MNIST image benchmark: see Vision/ and README.md
@@ -58,7 +58,7 @@ if (ML.DeepExtensions.Benchmarks.Compare.PyTorchComparison.Wants(args))
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --attention | --attention-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick [--detection-train N] [--detection-test N] [--detection-epochs N] [--detection-width W] [--detection-architectures A,B] [--detection-pyramid] [--detection-mosaic P] [--detection-full-fashion] [--detection-digits] [--detection-no-nms] | --detection-raw-loop [--detection-raw-epochs N] [--detection-raw-rounds N] [--detection-training-map] | --speech [--speech-epochs N] [--speech-encoders DeepSpeech2,QuartzNet,Conformer] [--speech-clips N] [--speech-test-clips N] [--speech-warmup N] | --keywords [--keywords-clips N] [--keywords-epochs N] [--keywords-test-clips N] [--keywords-validation PERCENT] | --audio-features [--audio-features-clips N] | --speech-raw-loop [--speech-raw-epochs N] | --vs-pytorch | --vs-pytorch-quick [--threads 1,2] [--steps N] [--rounds N] [--workloads lenet5,resnet,lstm,transformer,mlp,text-lstm,text-transformer] [--pytorch-blas DIR]] [--threads N] [--tuned-allocator] [--no-profile] [--profile-repeats N] [--out FILE]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --attention | --attention-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick [--detection-train N] [--detection-test N] [--detection-epochs N] [--detection-width W] [--detection-architectures A,B] [--detection-pyramid] [--detection-mosaic P] [--detection-full-fashion] [--detection-digits] [--detection-no-nms] | --detection-raw-loop [--detection-raw-epochs N] [--detection-raw-rounds N] [--detection-training-map] | --speech [--speech-epochs N] [--speech-encoders DeepSpeech2,QuartzNet,Conformer] [--speech-clips N] [--speech-test-clips N] [--speech-warmup N] | --keywords [--keywords-clips N] [--keywords-epochs N] [--keywords-test-clips N] [--keywords-validation PERCENT] | --audio-features [--audio-features-clips N] | --speech-raw-loop [--speech-raw-epochs N] | --vs-pytorch | --vs-pytorch-quick [--threads 1,2] [--steps N] [--rounds N] [--workloads lenet5,resnet,lstm,transformer,mlp,text-lstm,text-transformer] [--pytorch-blas DIR]] [--threads N] [--default-allocator] [--no-profile] [--profile-repeats N] [--out FILE]");
     return 2;
 }
 

@@ -14,11 +14,11 @@ namespace ML.DeepExtensions.Runtime;
 /// the model-format fixtures);</item>
 /// <item>at <c>AVX2</c> a seeded SSD training (<c>SsdTests.Canvases_Ssd_EarnsMeanAveragePrecision</c>) still hit NaN at
 /// a random step in 10 of 50 runs, every other run bit-identical — with ATen at AVX2 or AVX-512, one torch thread or two,
-/// .NET's AVX-512 on or off; at <c>AVX</c> 0 of 4 and at <c>SSE41</c> 0 of 11 runs failed (the SSD test ~1.25× and
+/// .NET's AVX-512 on or off; at <c>AVX</c> 0 of 14 (10 with <see cref="ScalarQuarantine"/>) and at <c>SSE41</c> 0 of 11 runs failed (the SSD test ~1.25× and
 /// ~1.6× slower than at AVX2).</item>
 /// </list>
-/// The SSD NaN is probably TorchSharp 0.107's scalar-finalization fault (README "Limits"), whose rate changed with the ISA;
-/// the AVX step (from AVX2) is provisional until that fault is worked around. Intel AVX-512 CPUs were verified by the same
+/// The SSD NaN is not TorchSharp 0.107's scalar-finalization fault: with that fault worked around
+/// (<see cref="ScalarQuarantine"/>) the SSD test at <c>AVX2</c> still hit NaN in 1 of 12 runs. Intel AVX-512 CPUs were verified by the same
 /// suite and are left alone. oneDNN reads the variable once, at its first primitive, so it is set before libtorch runs
 /// anything.
 /// </summary>
