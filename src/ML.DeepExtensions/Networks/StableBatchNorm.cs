@@ -12,7 +12,8 @@ namespace ML.DeepExtensions.Networks;
 /// while the native call still reads them — a rare, non-deterministic native error ("Expected false to be true" in c10
 /// <c>Scalar::toLong</c>) seen in long detection trainings. Here the count is added from a tensor that lives as long as
 /// the module, with an <c>alpha</c> the module holds too (TorchSharp's one-argument <c>add_</c> would pass a temporary
-/// one). Every network's batch norm goes through <see cref="Create"/>.
+/// one). Every network's batch norm goes through <see cref="Create"/>. On Linux x64 <see cref="Runtime.ScalarQuarantine"/> covers
+/// every scalar of the process; this module's own guard stays for the platforms without it.
 /// </summary>
 internal sealed class StableBatchNorm : TorchSharp.Modules.BatchNorm
 {

@@ -12,6 +12,7 @@ namespace ML.DeepExtensions.Tests.Reliability;
 /// TorchSharp 0.107 frees a scalar argument when a garbage collection on another thread finalizes its managed temporary,
 /// even while libtorch is reading it; <see cref="ScalarQuarantine"/> defers those frees (README "Limits").
 /// </summary>
+[Trait("Category", "Reliability")]
 public class ScalarQuarantineTests
 {
     private static bool IsLinuxX64 => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
