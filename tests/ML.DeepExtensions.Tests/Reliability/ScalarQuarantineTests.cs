@@ -62,14 +62,16 @@ public class ScalarQuarantineTests
     {
         if (!IsLinuxX64)
             return;
-        var off = TrainingProbeRunner.Run(TimeSpan.FromMinutes(2), "scalar-lifetime", "6", "off");
-        var on = TrainingProbeRunner.Run(TimeSpan.FromMinutes(2), "scalar-lifetime", "6", "on");
+        var off = TrainingProbeRunner.Run(TimeSpan.FromMinutes(2), "scalar-lifetime", "10", "off");
+        var on = TrainingProbeRunner.Run(TimeSpan.FromMinutes(2), "scalar-lifetime", "10", "on");
         var report = $"quarantine off:\n{off.Stdout}{off.Stderr}\nquarantine on:\n{on.Stdout}{on.Stderr}";
         Assert.Contains("scalar quarantine: off", off.Stdout);
         Assert.Contains("scalar quarantine: active", on.Stdout);
         Assert.True(off.ExitCode == 1, $"without the quarantine no round failed: this machine does not show the fault, so the test proves nothing.\n{report}");
         Assert.True(on.ExitCode == 0, $"with the quarantine a round failed.\n{report}");
-        Assert.Matches(@"implicit: 0 of [1-9]\d{2,} rounds failed", on.Stdout); // ≥ 100 rounds of 1,000 calls each
-        Assert.Matches(@"held: 0 of [1-9]\d{2,} rounds failed", on.Stdout);
+        // ≥ 20 rounds of 1,000 calls per mode (a loaded CI machine ran 67 in 3 s; a quiet one ~300): enough to have failed
+        // without the quarantine, whose own arm ran under the same load.
+        Assert.Matches(@"implicit: 0 of ([2-9]\d|\d{3,}) rounds failed", on.Stdout);
+        Assert.Matches(@"held: 0 of ([2-9]\d|\d{3,}) rounds failed", on.Stdout);
     }
 }
