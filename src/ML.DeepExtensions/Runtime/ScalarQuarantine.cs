@@ -39,9 +39,6 @@ internal static class ScalarQuarantine
     /// <summary>What <see cref="Apply"/> did, for diagnostics and tests.</summary>
     internal static string State { get; private set; } = "not applied";
 
-    /// <summary>Whether TorchSharp's scalar disposals go through the quarantine.</summary>
-    internal static bool IsActive => _counts is not null;
-
     /// <summary>
     /// Loads the quarantine library from the folder of <paramref name="libTorchSharpFile"/> (already loaded) and routes
     /// TorchSharp's imports through it. Must run before TorchSharp's first call into libtorch; does nothing when turned off,
@@ -76,16 +73,17 @@ internal static class ScalarQuarantine
             State = $"'{file}' could not be loaded";
             return;
         }
+        _library = library; // before the resolver exists, so that its first call already returns it
         try
         {
             NativeLibrary.SetDllImportResolver(typeof(torch).Assembly, Resolve);
         }
         catch (InvalidOperationException)
         {
+            _library = IntPtr.Zero;
             State = "TorchSharp's assembly already has a DllImport resolver";
             return;
         }
-        _library = library;
         _counts = Marshal.GetDelegateForFunctionPointer<CountsFunction>(counts);
         State = $"active ({file})";
     }

@@ -16,7 +16,7 @@ public class NativeAllocatorTests
     }
 
     [Fact]
-    public void WhenTurnedOff_CallsNoMallopt_AndSaysSo()
+    public void WhenTurnedOff_StateSaysOff_ThenOnAgain_SaysApplied()
     {
         try
         {
