@@ -123,6 +123,7 @@ internal static class PyTorchComparison
         var childCpuAtStart = ChildrenCpuSeconds();
         var ours = new List<Side>();
         var raw = new List<Side>();
+        var rawScores = new List<double>();
         var python = new List<Side>();
         double oursLoss = double.NaN, rawLoss = double.NaN, pythonLoss = double.NaN;
         var blas = "?";
@@ -138,11 +139,9 @@ internal static class PyTorchComparison
                 trained ??= (model.Network, model.InputShape.ToArray(), model.ScoringBatchSize);
                 var epoch = model.History[^1];
                 oursLoss = epoch.TrainingLoss;
-                ScorePass(model, view); // warm-up, as the raw and PyTorch sides do one untimed forward pass first
-                var scoring = Stopwatch.StartNew();
-                var scored = ScorePass(model, view);
-                scoring.Stop();
-                ours.Add(new Side(rows / epoch.Duration.TotalSeconds, scored / scoring.Elapsed.TotalSeconds));
+                var (oursScore, rawScore) = ScoringPairs(model, view, x, rows);
+                ours.Add(new Side(rows / epoch.Duration.TotalSeconds, oursScore));
+                rawScores.Add(rawScore);
             }
 
             void RawSide()
@@ -153,13 +152,11 @@ internal static class PyTorchComparison
                 using (rawModel)
                 using (var optimizer = optim.Adam(module.parameters(), LearningRate, 0.9, 0.999, 1e-8))
                 {
-                    var scoringBatch = trained.Value.ScoringBatch;
                     RawEpoch(module, optimizer, workload, x, y, steps);
                     var clock = Stopwatch.StartNew();
                     rawLoss = RawEpoch(module, optimizer, workload, x, y, steps);
                     clock.Stop();
-                    RawForward.Seconds(module, x.narrow(0, 0, Math.Min(rows, scoringBatch)), scoringBatch);
-                    raw.Add(new Side(rows / clock.Elapsed.TotalSeconds, rows / RawForward.Seconds(module, x, scoringBatch)));
+                    raw.Add(new Side(rows / clock.Elapsed.TotalSeconds, double.NaN)); // scoring: measured beside ours (ScoringPairs)
                 }
             }
 
@@ -187,12 +184,12 @@ internal static class PyTorchComparison
                 OursSide();
             }
             Log($"{workload.Key}, {threads} thread(s), round {round + 1}/{rounds}: training samples/s PyTorch {python[^1].Train:F1}, raw {raw[^1].Train:F1}, ours {ours[^1].Train:F1}; " +
-                $"scoring PyTorch {python[^1].Score:F0}, raw {raw[^1].Score:F0}, ours {ours[^1].Score:F0}");
+                $"scoring PyTorch {python[^1].Score:F0}, raw {rawScores[^1]:F0}, ours {ours[^1].Score:F0}");
         }
         static string Range(IEnumerable<double> v) => $"{v.Min():F1}–{v.Max():F1}";
         return new Row(workload, steps,
             new Side(Bench.Median(python.Select(s => s.Train)), Bench.Median(python.Select(s => s.Score))),
-            new Side(Bench.Median(raw.Select(s => s.Train)), Bench.Median(raw.Select(s => s.Score))),
+            new Side(Bench.Median(raw.Select(s => s.Train)), Bench.Median(rawScores)),
             new Side(Bench.Median(ours.Select(s => s.Train)), Bench.Median(ours.Select(s => s.Score))),
             meter.OtherCores() is { } other ? Math.Max(0, other - (ChildrenCpuSeconds() - childCpuAtStart) / wall.Elapsed.TotalSeconds) : null,
             $"{Range(python.Select(s => s.Train))} / {Range(raw.Select(s => s.Train))} / {Range(ours.Select(s => s.Train))}",
@@ -267,6 +264,47 @@ internal static class PyTorchComparison
         {
             Network = workload.Body, InputShape = inputShape, Epochs = 2, BatchSize = workload.BatchSize, LearningRate = LearningRate,
         }).Fit(view);
+    }
+
+    /// <summary>
+    /// Scoring rows/s of <paramref name="model"/>'s <c>Transform</c> and of a raw no-grad forward loop over the same rows on a
+    /// module built from the same network with the model's trained weights (written by <c>SaveWeights</c>, read by
+    /// <c>Module.load</c>): one warm-up pass each, then <see cref="ScoringPairs"/> passes of each, alternating which goes
+    /// first, medians. Measured side by side because this VM's speed drifts by ±40 % within a minute: a raw pass timed
+    /// minutes later, after its own training, measured the drift (Transformer scoring "0.44–0.67×" on 2026-12-02 while
+    /// passes a few seconds apart agreed within 10 %).
+    /// </summary>
+    private static (double Ours, double Raw) ScoringPairs(NeuralNetworkTransformer model, IDataView view, Tensor x, int rows)
+    {
+        const int pairs = 3;
+        var weights = Path.Combine(Path.GetTempPath(), $"vs-pytorch-{Environment.ProcessId}.weights");
+        model.SaveWeights(weights);
+        var (rawModel, module) = VisionRawTrainer.Build(model.Network, model.InputShape.ToArray(), Seed);
+        using (rawModel)
+        {
+            module.load(weights);
+            File.Delete(weights);
+            var batch = model.ScoringBatchSize;
+            ScorePass(model, view); // warm-up, as the PyTorch side does one untimed forward pass first
+            RawForward.Seconds(module, x.narrow(0, 0, Math.Min(rows, batch)), batch);
+            var ours = new List<double>();
+            var raw = new List<double>();
+            for (var pair = 0; pair < pairs; pair++)
+            {
+                void Ours()
+                {
+                    var clock = Stopwatch.StartNew();
+                    var scored = ScorePass(model, view);
+                    ours.Add(scored / clock.Elapsed.TotalSeconds);
+                }
+
+                void Raw() => raw.Add(rows / RawForward.Seconds(module, x, batch));
+
+                if (pair % 2 == 0) { Ours(); Raw(); }
+                else { Raw(); Ours(); }
+            }
+            return (Bench.Median(ours), Bench.Median(raw));
+        }
     }
 
     /// <summary>model.Transform(view) read through a cursor on the Score column; returns the rows read.</summary>
@@ -376,7 +414,7 @@ internal static class PyTorchComparison
         text.AppendLine($"| PyTorch's BLAS | {blas} (libblas.so.3 as loaded by the Python process{(_blasDirectory is null ? "" : $", `--pytorch-blas` put {_blasDirectory} first on its LD_LIBRARY_PATH")}{(Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") is { Length: > 0 } core ? $", OPENBLAS_CORETYPE={core}" : "")}; Debian's torch 1.13 uses whichever BLAS the alternative selects, libtorch bundles MKL){reference} |");
         text.AppendLine($"| Protocol | synthetic random inputs (uniform pixels / features, token ids in [1, 5000), 10 random classes or N(0,1) regression targets), the same sizes and number of steps N on every side; " +
                         $"Adam lr 1e-3; per measurement fresh weights, one warm-up epoch of N steps, then one timed epoch of N steps (training samples/s); scoring samples/s = no-grad forward over the same rows in batches of the trainer's ScoringBatchSize " +
-                        $"(ours: `model.Transform` read through a cursor). Median of {rounds} round(s); each round runs ours, raw, PyTorch in turn, the next round PyTorch, raw, ours |");
+                        $"(ours: `model.Transform` read through a cursor; raw: the same trained weights in a module of its own, timed in 3 passes alternating with ours', medians — the VM's speed drifts too much to compare passes minutes apart). Median of {rounds} round(s); each round runs ours, raw, PyTorch in turn, the next round PyTorch, raw, ours |");
         text.AppendLine($"| Machine load | 1-min load average {(loadAtStart is { } l0 ? N(l0, "F2") : "n/a")} at start, {(LoadMeter.LoadAverage() is { } l1 ? N(l1, "F2") : "n/a")} at end; *Other load* = average cores used by other processes during the workload (the PyTorch child processes' own CPU time excluded). More than ~0.2 on 2 cores: not trustworthy |");
         text.AppendLine($"| Command | `dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks -- {string.Join(' ', args)}` ({N(seconds, "F0")} s in all) |");
         text.AppendLine();

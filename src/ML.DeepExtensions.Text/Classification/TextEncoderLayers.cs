@@ -17,8 +17,9 @@ namespace ML.DeepExtensions.Text.Classification;
 /// Token ids <c>(length)</c> → embedding → LSTM or GRU over the real tokens only → final state, or the maximum or
 /// mean of the outputs over the real tokens, <c>(hidden·directions)</c>. Each batch is cut to its longest row, then packed with the rows' lengths
 /// (<c>pack_padded_sequence</c>), so padding never enters the recurrence: the forward direction's final state is
-/// taken after the last real token and the backward direction starts there. A row without tokens (empty text)
-/// is read as a single padding token.
+/// taken after the last real token and the backward direction starts there. An LSTM training on the CPU computes the
+/// same without packing (<see cref="UnrolledLstm"/>: faster there). A row without tokens (empty text) is read as a single
+/// padding token.
 /// </summary>
 internal sealed class RecurrentTextEncoderLayer : Layer
 {
@@ -220,12 +221,13 @@ internal sealed class RecurrentTextEncoderModule : nn.Module<Tensor, Tensor>
     private readonly int _layers;
     private readonly int _directions;
     private readonly TextPooling _pooling;
+    private readonly double _recurrentDropout;
 
     public RecurrentTextEncoderModule(RecurrentTextEncoderLayer layer, Generator generator) : base("RecurrentTextEncoder")
     {
         embedding = nn.Embedding(layer.VocabularySize, layer.Dimensions);
         dropout = new SeededDropoutModule(layer.Dropout, generator);
-        var recurrentDropout = layer.Layers > 1 ? layer.Dropout : 0;
+        var recurrentDropout = _recurrentDropout = layer.Layers > 1 ? layer.Dropout : 0;
         if (layer.Kind == RecurrentKind.Lstm)
             lstm = nn.LSTM(layer.Dimensions, layer.HiddenSize, layer.Layers, batchFirst: true, dropout: recurrentDropout, bidirectional: layer.Bidirectional);
         else
@@ -249,19 +251,28 @@ internal sealed class RecurrentTextEncoderModule : nn.Module<Tensor, Tensor>
         var embedded = dropout.forward(embedding.forward(trimmed));
         if (lengths.min().item<long>() == longest)
             return Unpadded(embedded).MoveToOuterDisposeScope();
-        var packed = nn.utils.rnn.pack_padded_sequence(embedded, lengths, batch_first: true, enforce_sorted: false);
-        Tensor hidden;
-        nn.utils.rnn.PackedSequence outputs;
-        if (lstm is not null)
-            (outputs, hidden, _) = lstm.call(packed);
+        Tensor hidden, padded;
+        if (lstm is not null && UnrolledLstm.Applies(lstm, embedded))
+        {
+            // Training on the CPU: the unrolled LSTM over the padded batch, each row's state taken at its last real token.
+            (padded, hidden) = UnrolledLstm.Forward(lstm, embedded, _layers, _directions == 2, _recurrentDropout, lengths);
+        }
         else
-            (outputs, hidden) = gru!.call(packed);
-        packed.Dispose();
+        {
+            var packed = nn.utils.rnn.pack_padded_sequence(embedded, lengths, batch_first: true, enforce_sorted: false);
+            nn.utils.rnn.PackedSequence outputs;
+            if (lstm is not null)
+                (outputs, hidden, _) = lstm.call(packed);
+            else
+                (outputs, hidden) = gru!.call(packed);
+            packed.Dispose();
+            // Outputs back to (batch, longest, hidden·directions) in batch order.
+            (padded, _) = nn.utils.rnn.pad_packed_sequence(outputs, batch_first: true, total_length: trimmed.shape[1]);
+            outputs.Dispose();
+        }
         if (_pooling != TextPooling.LastState)
         {
-            // Outputs back to (batch, longest, hidden·directions) in batch order; padding positions masked out.
-            var (padded, _) = nn.utils.rnn.pad_packed_sequence(outputs, batch_first: true, total_length: trimmed.shape[1]);
-            outputs.Dispose();
+            // Padding positions masked out.
             var positions = torch.arange(padded.shape[1], device: padded.device).unsqueeze(0);
             var real = positions.lt(lengths.to(padded.device).unsqueeze(1)).unsqueeze(2);
             var pooled = _pooling == TextPooling.Max
@@ -269,7 +280,6 @@ internal sealed class RecurrentTextEncoderModule : nn.Module<Tensor, Tensor>
                 : padded.mul(real).sum(1).div(lengths.to(padded.device).unsqueeze(1).to_type(padded.dtype));
             return pooled.MoveToOuterDisposeScope();
         }
-        outputs.Dispose();
         return LastLayerState(hidden).MoveToOuterDisposeScope();
     }
 
@@ -280,7 +290,9 @@ internal sealed class RecurrentTextEncoderModule : nn.Module<Tensor, Tensor>
     private Tensor Unpadded(Tensor embedded)
     {
         Tensor outputs, hidden;
-        if (lstm is not null)
+        if (lstm is not null && UnrolledLstm.Applies(lstm, embedded))
+            (outputs, hidden) = UnrolledLstm.Forward(lstm, embedded, _layers, _directions == 2, _recurrentDropout);
+        else if (lstm is not null)
             (outputs, hidden, _) = lstm.call(embedded);
         else
             (outputs, hidden) = gru!.call(embedded);

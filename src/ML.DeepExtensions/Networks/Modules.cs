@@ -73,6 +73,7 @@ internal sealed class RecurrentModule : nn.Module<Tensor, Tensor>
     private readonly int _layers;
     private readonly int _directions;
     private readonly bool _returnSequences;
+    private readonly double _dropout;
 
     public RecurrentModule(RecurrentKind kind, int inputSize, int hiddenSize, int layers, bool bidirectional, bool returnSequences, double dropout)
         : base(kind.ToString())
@@ -84,13 +85,18 @@ internal sealed class RecurrentModule : nn.Module<Tensor, Tensor>
         _layers = layers;
         _directions = bidirectional ? 2 : 1;
         _returnSequences = returnSequences;
+        _dropout = dropout;
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor input)
     {
         Tensor output, hidden;
-        if (lstm is not null)
+        if (lstm is not null && UnrolledLstm.Applies(lstm, input))
+        {
+            (output, hidden) = UnrolledLstm.Forward(lstm, input, _layers, _directions == 2, _dropout);
+        }
+        else if (lstm is not null)
         {
             var (o, h, c) = lstm.forward(input);
             c.Dispose();

@@ -24,6 +24,7 @@ public sealed class TextEncoderTests
         "Lstm" => TextEncoder.Lstm(hiddenSize: 8, bidirectional: false),
         "BiLstm" => TextEncoder.Lstm(hiddenSize: 8, layers: 2),
         "BiLstmMax" => TextEncoder.Lstm(hiddenSize: 8, pooling: TextPooling.Max),
+        "LstmMean" => TextEncoder.Lstm(hiddenSize: 8, layers: 2, bidirectional: false, pooling: TextPooling.Mean),
         "Gru" => TextEncoder.Gru(hiddenSize: 8, bidirectional: false),
         "GruMean" => TextEncoder.Gru(hiddenSize: 8, bidirectional: false, pooling: TextPooling.Mean),
         "BiGru" => TextEncoder.Gru(hiddenSize: 8),
@@ -89,6 +90,51 @@ public sealed class TextEncoderTests
         var otherBatch = model.Forward(Rows(Full, Full, Short, Long), 4);
         for (var i = 0; i < 3; i++)
             Assert.Equal(alone[i], otherBatch[6 + i], 5);
+    }
+
+    [Theory]
+    [InlineData("Lstm")]
+    [InlineData("BiLstm")]
+    [InlineData("BiLstmMax")]
+    [InlineData("LstmMean")]
+    public void LstmEncoder_UnrolledTrainingPass_MatchesThePackedModule(string name)
+    {
+        // Training on the CPU runs UnrolledLstm; eval mode with gradients on runs nn.LSTM (packed when rows differ in length).
+        // Same weights, dropout 0: outputs and every parameter's gradient must agree, for a mixed batch (padding, packed
+        // reference) and a batch of full rows (dense reference).
+        foreach (var rows in new[] { Rows(Short, Long, Full, [3]), Rows(Full, Full) })
+        {
+            using var model = Build(name);
+            var module = model.Module;
+            var count = rows.Length / Length;
+            (float[] Output, Dictionary<string, float[]> Gradients) Pass(bool training)
+            {
+                using var scope = torch.NewDisposeScope();
+                if (training) module.train(); else module.eval();
+                module.zero_grad();
+                var x = torch.tensor(rows, [count, Length]);
+                var lstm = module.modules().OfType<TorchSharp.Modules.LSTM>().Single();
+                Assert.Equal(training, UnrolledLstm.Applies(lstm, torch.zeros(1, 1, 1)));
+                var y = module.forward(x);
+                y.pow(2).sum().backward();
+                var gradients = module.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!.data<float>().ToArray());
+                module.eval();
+                return (y.data<float>().ToArray(), gradients);
+            }
+            var unrolled = Pass(training: true);
+            var reference = Pass(training: false);
+            AssertClose(reference.Output, unrolled.Output, 1e-5, $"{name}, {count} rows: output");
+            foreach (var (parameter, gradient) in reference.Gradients)
+                AssertClose(gradient, unrolled.Gradients[parameter], 1e-4, $"{name}, {count} rows: gradient of {parameter}");
+        }
+    }
+
+    private static void AssertClose(float[] expected, float[] actual, double tolerance, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        var worst = expected.Zip(actual, (e, a) => Math.Abs(e - a) / Math.Max(1, Math.Abs(e))).Max();
+        Assert.True(worst <= tolerance, $"{what}: largest difference {worst:G3} > {tolerance:G3}");
+        Assert.Contains(expected, v => v != 0); // a comparison of zeros would prove nothing
     }
 
     [Theory]
