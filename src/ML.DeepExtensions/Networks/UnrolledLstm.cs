@@ -23,9 +23,12 @@ namespace ML.DeepExtensions.Networks;
 /// </remarks>
 internal static class UnrolledLstm
 {
+    /// <summary>On unless the benchmarks' <c>--onednn-lstm</c> A/B turns it off for their process.</summary>
+    internal static bool Enabled { get; set; } = true;
+
     /// <summary>True when <see cref="Forward"/> should replace <paramref name="lstm"/>'s own forward pass for <paramref name="input"/>.</summary>
     public static bool Applies(TorchSharp.Modules.LSTM lstm, Tensor input)
-        => lstm.training && torch.is_grad_enabled() && input.device_type == DeviceType.CPU && input.dtype == ScalarType.Float32;
+        => Enabled && lstm.training && torch.is_grad_enabled() && input.device_type == DeviceType.CPU && input.dtype == ScalarType.Float32;
 
     /// <summary>
     /// The forward pass of <paramref name="lstm"/> (batch-first, biases on) over <paramref name="input"/> (batch, steps,
