@@ -27,14 +27,14 @@ if (args.Contains("--default-allocator"))
     TorchRuntime.TuneNativeAllocator = false;
     args = args.Where(a => a != "--default-allocator").ToArray();
 }
-if (args.Contains("--module-rnn"))
+if (args.Contains("--onednn-lstm"))
 {
-    // A/B of the unrolled recurrence (issue 15): the LSTM/GRU modules' own training passes (libtorch's oneDNN RNN primitive
-    // on dense LSTM input, its packed kernel on padded text) instead of UnrolledRecurrence. Internal switch, by reflection.
-    typeof(Microsoft.ML.NeuralNetworkCatalog).Assembly.GetType("ML.DeepExtensions.Networks.UnrolledRecurrence", throwOnError: true)!
+    // A/B of the unrolled LSTM (issue 15): nn.LSTM's own training pass (libtorch's oneDNN RNN primitive on dense input,
+    // its packed kernel on padded text) instead of UnrolledLstm. Internal switch, set by reflection.
+    typeof(Microsoft.ML.NeuralNetworkCatalog).Assembly.GetType("ML.DeepExtensions.Networks.UnrolledLstm", throwOnError: true)!
         .GetProperty("Enabled", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)!
         .SetValue(null, false);
-    args = args.Where(a => a != "--module-rnn").ToArray();
+    args = args.Where(a => a != "--onednn-lstm").ToArray();
 }
 if (ML.DeepExtensions.Benchmarks.Vision.VisionSettings.Wants(args))
     return ML.DeepExtensions.Benchmarks.Vision.VisionBenchmark.Run(args); // Fashion-MNIST image benchmark: see Vision/ and README.md

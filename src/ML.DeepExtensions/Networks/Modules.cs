@@ -92,9 +92,9 @@ internal sealed class RecurrentModule : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         Tensor output, hidden;
-        if (lstm is not null && UnrolledRecurrence.Applies(lstm, input))
+        if (lstm is not null && UnrolledLstm.Applies(lstm, input))
         {
-            (output, hidden) = UnrolledRecurrence.Forward(lstm, input, _layers, _directions == 2, _dropout);
+            (output, hidden) = UnrolledLstm.Forward(lstm, input, _layers, _directions == 2, _dropout);
         }
         else if (lstm is not null)
         {

@@ -1,0 +1,84 @@
+using System;
+using System.Linq;
+using ML.DeepExtensions.Networks;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace ML.DeepExtensions.Tests.Networks;
+
+/// <summary>
+/// <see cref="UnrolledLstm"/> (the LSTM's training pass on the CPU) against <c>nn.LSTM</c> on the same weights: outputs,
+/// final states and gradients, for every shape of the Lstm layer. The text encoders' padded batches are compared with the
+/// packed module in the text tests.
+/// </summary>
+public sealed class UnrolledLstmTests
+{
+    [Theory]
+    [InlineData(1, false, false)]
+    [InlineData(2, false, false)]
+    [InlineData(1, true, false)]
+    [InlineData(2, true, true)]
+    [InlineData(3, false, true)]
+    public void LstmLayer_TrainingPass_MatchesNnLstm(int layers, bool bidirectional, bool returnSequences)
+    {
+        var network = Network.Create().Lstm(6, layers, bidirectional, returnSequences);
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(5);
+        var module = network.Build([7, 4], new BuildContext(new Generator(5)));
+        var x = torch.randn(3, 7, 4);
+        var lstm = module.modules().OfType<TorchSharp.Modules.LSTM>().Single();
+
+        (Tensor Output, Tensor[] Gradients) Pass(bool training)
+        {
+            if (training) module.train(); else module.eval();
+            module.zero_grad();
+            Assert.Equal(training, UnrolledLstm.Applies(lstm, x));
+            var y = module.forward(x);
+            y.pow(2).sum().backward();
+            return (y.detach(), module.parameters().Select(p => p.grad!.clone()).ToArray());
+        }
+
+        var (unrolled, unrolledGradients) = Pass(training: true);
+        var (reference, referenceGradients) = Pass(training: false);
+        Assert.Equal(reference.shape, unrolled.shape);
+        Assert.True(reference.abs().max().item<float>() > 0);
+        Assert.True(unrolled.allclose(reference, rtol: 1e-5, atol: 1e-6), $"outputs differ by {(unrolled - reference).abs().max().item<float>():G3}");
+        Assert.Equal(referenceGradients.Length, unrolledGradients.Length);
+        for (var i = 0; i < referenceGradients.Length; i++)
+        {
+            Assert.True(referenceGradients[i].abs().max().item<float>() > 0, $"parameter {i} has no gradient");
+            Assert.True(unrolledGradients[i].allclose(referenceGradients[i], rtol: 1e-4, atol: 1e-5),
+                $"gradient {i} differs by {(unrolledGradients[i] - referenceGradients[i]).abs().max().item<float>():G3}");
+        }
+    }
+
+    [Fact]
+    public void Applies_OnlyToTrainingPassesThatRecordGradients()
+    {
+        using var scope = torch.NewDisposeScope();
+        var lstm = nn.LSTM(4, 6, 1, batchFirst: true);
+        var x = torch.randn(2, 3, 4);
+        lstm.train();
+        Assert.True(UnrolledLstm.Applies(lstm, x));
+        using (torch.no_grad())
+            Assert.False(UnrolledLstm.Applies(lstm, x));
+        Assert.False(UnrolledLstm.Applies(lstm, x.to(ScalarType.Float64)));
+        lstm.eval();
+        Assert.False(UnrolledLstm.Applies(lstm, x));
+    }
+
+    [Fact]
+    public void Dropout_BetweenLayers_IsAppliedInTraining()
+    {
+        // nn.LSTM drops the outputs of every layer but the last while training; so must the unrolled pass.
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(1);
+        var lstm = nn.LSTM(4, 6, 2, batchFirst: true, dropout: 0.5);
+        lstm.train();
+        var x = torch.randn(2, 5, 4);
+        var (withDropout, _) = UnrolledLstm.Forward(lstm, x, layers: 2, bidirectional: false, dropout: 0.5);
+        var (without, _) = UnrolledLstm.Forward(lstm, x, layers: 2, bidirectional: false, dropout: 0);
+        Assert.False(withDropout.allclose(without), "dropout 0.5 between the layers changed nothing");
+    }
+}
