@@ -18,7 +18,8 @@ namespace ML.DeepExtensions.Networks;
 /// Rows may be shorter than the batch (<c>lengths</c>): each row's real steps come first; the forward direction's state
 /// after a row's last real step is its final state, and the reverse direction runs over each row's real steps reversed
 /// (padding kept at the end), so padding never enters a real step's result — what <c>pack_padded_sequence</c> gives,
-/// without packing (libtorch's packed kernel recomputes the input projections step by step and trained 2× slower still).
+/// without packing (libtorch's packed kernel trained the 256-wide workload at 36–42 samples/s; at hidden size 32 the two
+/// were equal, and a GRU, which has no oneDNN path, was faster packed, so GRUs keep the module's own pass).
 /// Outputs at padding positions are not defined; callers mask them. Initial states are zeros, as the callers' are.
 /// </remarks>
 internal static class UnrolledLstm
