@@ -122,8 +122,8 @@ internal static class PyTorchComparison
         var wall = Stopwatch.StartNew();
         var childCpuAtStart = ChildrenCpuSeconds();
         var ours = new List<Side>();
-        var raw = new List<Side>();
-        var rawScores = new List<double>();
+        var rawTrain = new List<double>();
+        var rawScore = new List<double>();
         var python = new List<Side>();
         double oursLoss = double.NaN, rawLoss = double.NaN, pythonLoss = double.NaN;
         var blas = "?";
@@ -139,9 +139,9 @@ internal static class PyTorchComparison
                 trained ??= (model.Network, model.InputShape.ToArray(), model.ScoringBatchSize);
                 var epoch = model.History[^1];
                 oursLoss = epoch.TrainingLoss;
-                var (oursScore, rawScore) = ScoringPairs(model, view, x, rows);
-                ours.Add(new Side(rows / epoch.Duration.TotalSeconds, oursScore));
-                rawScores.Add(rawScore);
+                var (oursScored, rawScored) = ScoringPairs(model, view, x, rows);
+                ours.Add(new Side(rows / epoch.Duration.TotalSeconds, oursScored));
+                rawScore.Add(rawScored);
             }
 
             void RawSide()
@@ -156,7 +156,7 @@ internal static class PyTorchComparison
                     var clock = Stopwatch.StartNew();
                     rawLoss = RawEpoch(module, optimizer, workload, x, y, steps);
                     clock.Stop();
-                    raw.Add(new Side(rows / clock.Elapsed.TotalSeconds, double.NaN)); // scoring: measured beside ours (ScoringPairs)
+                    rawTrain.Add(rows / clock.Elapsed.TotalSeconds); // scoring: measured beside ours (ScoringPairs)
                 }
             }
 
@@ -183,16 +183,16 @@ internal static class PyTorchComparison
                 RawSide();
                 OursSide();
             }
-            Log($"{workload.Key}, {threads} thread(s), round {round + 1}/{rounds}: training samples/s PyTorch {python[^1].Train:F1}, raw {raw[^1].Train:F1}, ours {ours[^1].Train:F1}; " +
-                $"scoring PyTorch {python[^1].Score:F0}, raw {rawScores[^1]:F0}, ours {ours[^1].Score:F0}");
+            Log($"{workload.Key}, {threads} thread(s), round {round + 1}/{rounds}: training samples/s PyTorch {python[^1].Train:F1}, raw {rawTrain[^1]:F1}, ours {ours[^1].Train:F1}; " +
+                $"scoring PyTorch {python[^1].Score:F0}, raw {rawScore[^1]:F0}, ours {ours[^1].Score:F0}");
         }
         static string Range(IEnumerable<double> v) => $"{v.Min():F1}–{v.Max():F1}";
         return new Row(workload, steps,
             new Side(Bench.Median(python.Select(s => s.Train)), Bench.Median(python.Select(s => s.Score))),
-            new Side(Bench.Median(raw.Select(s => s.Train)), Bench.Median(rawScores)),
+            new Side(Bench.Median(rawTrain), Bench.Median(rawScore)),
             new Side(Bench.Median(ours.Select(s => s.Train)), Bench.Median(ours.Select(s => s.Score))),
             meter.OtherCores() is { } other ? Math.Max(0, other - (ChildrenCpuSeconds() - childCpuAtStart) / wall.Elapsed.TotalSeconds) : null,
-            $"{Range(python.Select(s => s.Train))} / {Range(raw.Select(s => s.Train))} / {Range(ours.Select(s => s.Train))}",
+            $"{Range(python.Select(s => s.Train))} / {Range(rawTrain)} / {Range(ours.Select(s => s.Train))}",
             $"{pythonLoss:F3} / {rawLoss:F3} / {oursLoss:F3}", blas);
     }
 
@@ -269,8 +269,7 @@ internal static class PyTorchComparison
     /// <summary>
     /// Scoring rows/s of <paramref name="model"/>'s <c>Transform</c> and of a raw no-grad forward loop over the same rows on a
     /// module built from the same network with the model's trained weights (written by <c>SaveWeights</c>, read by
-    /// <c>Module.load</c>): one warm-up pass each, then <see cref="ScoringPairs"/> passes of each, alternating which goes
-    /// first, medians. Measured side by side because this VM's speed drifts by ±40 % within a minute: a raw pass timed
+    /// <c>Module.load</c>): one warm-up pass each, then three passes of each, alternating which goes first, medians. Measured side by side because this VM's speed drifts by ±40 % within a minute: a raw pass timed
     /// minutes later, after its own training, measured the drift (Transformer scoring "0.44–0.67×" on 2026-12-02 while
     /// passes a few seconds apart agreed within 10 %).
     /// </summary>

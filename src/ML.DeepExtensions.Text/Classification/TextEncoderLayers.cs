@@ -290,10 +290,8 @@ internal sealed class RecurrentTextEncoderModule : nn.Module<Tensor, Tensor>
     private Tensor Unpadded(Tensor embedded)
     {
         Tensor outputs, hidden;
-        if (lstm is not null && UnrolledLstm.Applies(lstm, embedded))
-            (outputs, hidden) = UnrolledLstm.Forward(lstm, embedded, _layers, _directions == 2, _recurrentDropout);
-        else if (lstm is not null)
-            (outputs, hidden, _) = lstm.call(embedded);
+        if (lstm is not null)
+            (outputs, hidden) = UnrolledLstm.Run(lstm, embedded, _layers, _directions == 2, _recurrentDropout);
         else
             (outputs, hidden) = gru!.call(embedded);
         return _pooling switch

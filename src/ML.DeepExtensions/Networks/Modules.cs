@@ -92,15 +92,9 @@ internal sealed class RecurrentModule : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         Tensor output, hidden;
-        if (lstm is not null && UnrolledLstm.Applies(lstm, input))
+        if (lstm is not null)
         {
-            (output, hidden) = UnrolledLstm.Forward(lstm, input, _layers, _directions == 2, _dropout);
-        }
-        else if (lstm is not null)
-        {
-            var (o, h, c) = lstm.forward(input);
-            c.Dispose();
-            (output, hidden) = (o, h);
+            (output, hidden) = UnrolledLstm.Run(lstm, input, _layers, _directions == 2, _dropout);
         }
         else
         {

@@ -10,7 +10,7 @@ namespace ML.DeepExtensions.Networks;
 /// kernel does (each layer's input projections for all steps in one matmul, then per step one <c>addmm</c> and the gate
 /// arithmetic). Used on the CPU when gradients are recorded, in place of the oneDNN RNN primitive libtorch 2.10 picks for
 /// dense float input, whose backward pass made training 2–2.5× slower (issue 15: Embedding + 2×LSTM(256), seq 128, b32,
-/// 31–37 samples/s through oneDNN, 62–70 unrolled at one thread; 46–54 vs 82–96 at two). Scoring keeps <c>nn.LSTM</c>: in
+/// 31–37 samples/s through oneDNN, 62–82 unrolled at one thread; 51–54 vs 82–97 at two). Scoring keeps <c>nn.LSTM</c>: in
 /// no-grad passes oneDNN is the faster one. Results agree with <c>nn.LSTM</c> within float rounding (tests compare outputs,
 /// final states and gradients).
 /// </summary>
@@ -30,6 +30,20 @@ internal static class UnrolledLstm
     /// <summary>True when <see cref="Forward"/> should replace <paramref name="lstm"/>'s own forward pass for <paramref name="input"/>.</summary>
     public static bool Applies(TorchSharp.Modules.LSTM lstm, Tensor input)
         => Enabled && lstm.training && torch.is_grad_enabled() && input.device_type == DeviceType.CPU && input.dtype == ScalarType.Float32;
+
+    /// <summary>
+    /// <paramref name="lstm"/> over <paramref name="input"/> (batch, steps, features), every row real to the end: unrolled
+    /// when <see cref="Applies"/>, else the module's own pass (its cell state disposed). Returns outputs and final hidden
+    /// states as <see cref="Forward"/> does.
+    /// </summary>
+    public static (Tensor Output, Tensor Hidden) Run(TorchSharp.Modules.LSTM lstm, Tensor input, int layers, bool bidirectional, double dropout)
+    {
+        if (Applies(lstm, input))
+            return Forward(lstm, input, layers, bidirectional, dropout);
+        var (output, hidden, cell) = lstm.call(input);
+        cell.Dispose();
+        return (output, hidden);
+    }
 
     /// <summary>
     /// The forward pass of <paramref name="lstm"/> (batch-first, biases on) over <paramref name="input"/> (batch, steps,
