@@ -36,6 +36,20 @@ if (args.Contains("--onednn-lstm"))
         .SetValue(null, false);
     args = args.Where(a => a != "--onednn-lstm").ToArray();
 }
+if (args.Contains("--no-mkldnn"))
+{
+    // Probe (issue 15): libtorch with oneDNN (mkldnn) turned off for the process, so convolutions take ATen's own
+    // im2col + GEMM path and LSTMs the native time loop. at::globalContext().setUserEnabledMkldnn(false), called directly.
+    TorchRuntime.EnsureInitialized();
+    unsafe
+    {
+        var cpu = NativeLibrary.Load("libtorch_cpu.so");
+        var context = ((delegate* unmanaged<IntPtr>)NativeLibrary.GetExport(cpu, "_ZN2at13globalContextEv"))();
+        ((delegate* unmanaged<IntPtr, byte, void>)NativeLibrary.GetExport(cpu, "_ZN2at7Context20setUserEnabledMkldnnEb"))(context, 0);
+        Console.WriteLine($"mkldnn: user-enabled = {((delegate* unmanaged<IntPtr, byte>)NativeLibrary.GetExport(cpu, "_ZNK2at7Context17userEnabledMkldnnEv"))(context)}");
+    }
+    args = args.Where(a => a != "--no-mkldnn").ToArray();
+}
 if (ML.DeepExtensions.Benchmarks.Vision.VisionSettings.Wants(args))
     return ML.DeepExtensions.Benchmarks.Vision.VisionBenchmark.Run(args); // Fashion-MNIST image benchmark: see Vision/ and README.md
 if (ML.DeepExtensions.Benchmarks.Onnx.OnnxBenchmark.Wants(args))
@@ -67,7 +81,7 @@ if (ML.DeepExtensions.Benchmarks.Compare.PyTorchComparison.Wants(args))
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --attention | --attention-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick [--detection-train N] [--detection-test N] [--detection-epochs N] [--detection-width W] [--detection-architectures A,B] [--detection-pyramid] [--detection-mosaic P] [--detection-full-fashion] [--detection-digits] [--detection-no-nms] | --detection-raw-loop [--detection-raw-epochs N] [--detection-raw-rounds N] [--detection-training-map] | --speech [--speech-epochs N] [--speech-encoders DeepSpeech2,QuartzNet,Conformer] [--speech-clips N] [--speech-test-clips N] [--speech-warmup N] | --keywords [--keywords-clips N] [--keywords-epochs N] [--keywords-test-clips N] [--keywords-validation PERCENT] | --audio-features [--audio-features-clips N] | --speech-raw-loop [--speech-raw-epochs N] | --vs-pytorch | --vs-pytorch-quick [--threads 1,2] [--steps N] [--rounds N] [--workloads lenet5,resnet,lstm,transformer,mlp,text-lstm,text-transformer] [--pytorch-blas DIR]] [--threads N] [--default-allocator] [--no-profile] [--profile-repeats N] [--out FILE]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --attention | --attention-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick [--detection-train N] [--detection-test N] [--detection-epochs N] [--detection-width W] [--detection-architectures A,B] [--detection-pyramid] [--detection-mosaic P] [--detection-full-fashion] [--detection-digits] [--detection-no-nms] | --detection-raw-loop [--detection-raw-epochs N] [--detection-raw-rounds N] [--detection-training-map] | --speech [--speech-epochs N] [--speech-encoders DeepSpeech2,QuartzNet,Conformer] [--speech-clips N] [--speech-test-clips N] [--speech-warmup N] | --keywords [--keywords-clips N] [--keywords-epochs N] [--keywords-test-clips N] [--keywords-validation PERCENT] | --audio-features [--audio-features-clips N] | --speech-raw-loop [--speech-raw-epochs N] | --vs-pytorch | --vs-pytorch-quick [--threads 1,2] [--steps N] [--rounds N] [--workloads lenet5,resnet,lstm,transformer,mlp,text-lstm,text-transformer] [--pytorch-blas DIR]] [--threads N] [--default-allocator] [--onednn-lstm] [--no-mkldnn] [--no-profile] [--profile-repeats N] [--out FILE]");
     return 2;
 }
 

@@ -18,9 +18,15 @@ namespace ML.DeepExtensions.Runtime;
 /// ~1.6× slower than at AVX2).</item>
 /// </list>
 /// The SSD NaN is not TorchSharp 0.107's scalar-finalization fault: with that fault worked around
-/// (<see cref="ScalarQuarantine"/>) the SSD test at <c>AVX2</c> still hit NaN in 1 of 12 runs. Intel AVX-512 CPUs were verified by the same
+/// (<see cref="ScalarQuarantine"/>) the SSD test at <c>AVX2</c> still hit NaN in 1 of 12 runs; on 2026-12-03, also with it,
+/// 0 of 45 (15 of them with libtorch's allocator filling new blocks with NaN patterns). That one unexplained failure
+/// keeps the cap at <c>AVX</c>, at a measured cost on that CPU: ResNet-style training ~1.5× slower than at <c>AVX2</c>
+/// (benchmark README, "CNN training at one thread"); an application that accepts the risk sets
+/// <c>ONEDNN_MAX_CPU_ISA=AVX2</c> before its first model. Intel AVX-512 CPUs were verified by the same
 /// suite and are left alone. oneDNN reads the variable once, at its first primitive, so it is set before libtorch runs
-/// anything.
+/// anything. On Linux .NET keeps its own copy of the environment: a value an application set with
+/// <see cref="Environment.SetEnvironmentVariable(string, string)"/> before the first model is copied into the C library's
+/// environment, where oneDNN reads it, on every CPU.
 /// </summary>
 internal static class OneDnnIsaCap
 {
@@ -30,25 +36,39 @@ internal static class OneDnnIsaCap
     /// <summary>What <see cref="Apply"/> did, for diagnostics.</summary>
     internal static string State { get; private set; } = "not applied";
 
+    /// <summary>The variables oneDNN reads for its ISA ceiling (the second is the older name).</summary>
+    private static readonly string[] Variables = ["ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"];
+
     [DllImport("libc.so.6", EntryPoint = "setenv")]
     private static extern int SetEnv(string name, string value, int overwrite);
 
-    /// <summary>Sets <c>ONEDNN_MAX_CPU_ISA=AVX</c> for the process on Linux x64 AMD CPUs with AVX-512.</summary>
+    /// <summary>
+    /// Sets <c>ONEDNN_MAX_CPU_ISA=AVX</c> for the process on Linux x64 AMD CPUs with AVX-512, unless the application set
+    /// either variable; a value the application set only in .NET's environment is copied into the C library's first.
+    /// </summary>
     internal static void Apply()
     {
-        if (!OperatingSystem.IsLinux() || !X86Base.IsSupported || !Avx512F.IsSupported || !IsAmd())
+        if (!OperatingSystem.IsLinux())
         {
             State = "not an AMD CPU with AVX-512 on Linux";
             return;
         }
-        if (Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") is not null || Environment.GetEnvironmentVariable("DNNL_MAX_CPU_ISA") is not null)
-        {
-            State = "left to the application's ONEDNN_MAX_CPU_ISA / DNNL_MAX_CPU_ISA";
-            return;
-        }
         try
         {
-            State = SetEnv("ONEDNN_MAX_CPU_ISA", Isa, 0) == 0 ? $"ONEDNN_MAX_CPU_ISA={Isa}" : "setenv refused";
+            var applicationSet = false;
+            foreach (var name in Variables)
+            {
+                if (Environment.GetEnvironmentVariable(name) is not { } value)
+                    continue;
+                applicationSet = true;
+                SetEnv(name, value, 1); // a no-op when it came from the process's start-up environment
+            }
+            if (!X86Base.IsSupported || !Avx512F.IsSupported || !IsAmd())
+                State = "not an AMD CPU with AVX-512 on Linux";
+            else if (applicationSet)
+                State = "left to the application's ONEDNN_MAX_CPU_ISA / DNNL_MAX_CPU_ISA";
+            else
+                State = SetEnv("ONEDNN_MAX_CPU_ISA", Isa, 0) == 0 ? $"ONEDNN_MAX_CPU_ISA={Isa}" : "setenv refused";
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
         {

@@ -46,4 +46,24 @@ public class OneDnnIsaCapTests
         var appSetOneDnn = appOneDnn is not null || Environment.GetEnvironmentVariable("DNNL_MAX_CPU_ISA") is not null;
         Assert.Equal(appSetOneDnn ? appOneDnn : OneDnnIsaCap.Isa, NativeVariable("ONEDNN_MAX_CPU_ISA"));
     }
+
+    /// <summary>
+    /// An application that sets <c>ONEDNN_MAX_CPU_ISA</c> with <see cref="Environment.SetEnvironmentVariable(string, string)"/>
+    /// before its first model gets that ceiling, on any x64 Linux CPU: .NET keeps its own copy of the environment there, so
+    /// the runtime copies the value to the C library's, where oneDNN reads it. Proved in a fresh process
+    /// (tests/ML.DeepExtensions.TrainingProbe) by oneDNN's own verbose report of the ISA it runs at.
+    /// </summary>
+    [Theory]
+    [InlineData("AVX", "isa:Intel AVX,")]
+    [InlineData("SSE41", "isa:Intel SSE4.1")]
+    public void OneDnn_TakesTheCeilingAnApplicationSetInDotNetsEnvironment(string isa, string reported)
+    {
+        if (!OperatingSystem.IsLinux() || !Avx.IsSupported)
+            return;
+        var (exitCode, stdout, stderr) = ML.DeepExtensions.TestSupport.TrainingProbeRunner.Run(TimeSpan.FromMinutes(2), "onednn-isa", isa);
+        Assert.True(exitCode == 0, $"probe failed ({exitCode}):\n{stdout}\n{stderr}");
+        Assert.Contains("convolution output 16x8x14x14", stdout);
+        var isaLine = Assert.Single(stdout.Split('\n'), line => line.Contains("onednn_verbose") && line.Contains(",isa:"));
+        Assert.Contains(reported, isaLine + ",");
+    }
 }
