@@ -42,10 +42,14 @@ internal static class PythonSide
     }
 
     /// <summary>Runs <see cref="Python"/> with <paramref name="arguments"/> (and <paramref name="environment"/> added to its
-    /// environment): exit code, standard output and standard error.</summary>
+    /// environment): exit code, standard output and standard error. A oneDNN ISA ceiling set for the .NET side
+    /// (<c>ONEDNN_MAX_CPU_ISA</c> / <c>DNNL_MAX_CPU_ISA</c>, e.g. the library's AVX2 opt-in) is not passed on: PyTorch runs
+    /// its own oneDNN at its defaults unless <paramref name="environment"/> names one.</summary>
     public static (int Code, string Output, string Error) Exec(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.Environment.Remove("ONEDNN_MAX_CPU_ISA");
+        start.Environment.Remove("DNNL_MAX_CPU_ISA");
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             start.Environment[name] = value;
         foreach (var a in arguments)
