@@ -51,7 +51,7 @@ public static class TorchRuntime
     /// <summary>
     /// Loads libtorch once per process, or throws <see cref="NativeLibraryException"/>. Every API of the library calls it; an
     /// application that uses TorchSharp directly before any of them calls it first, so that the process-wide settings made
-    /// here (on AMD CPUs with AVX-512, oneDNN capped, see README "Limits") precede libtorch's first kernel.
+    /// here (on AMD Zen 5 CPUs with AVX-512, oneDNN capped, see README "Limits") precede libtorch's first kernel.
     /// </summary>
     public static void EnsureInitialized()
     {
