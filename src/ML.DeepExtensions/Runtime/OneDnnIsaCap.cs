@@ -71,8 +71,8 @@ internal static class OneDnnIsaCap
             }
             if (!X86Base.IsSupported || !Avx512F.IsSupported || !IsAmd())
                 State = "not an AMD CPU with AVX-512 on Linux";
-            else if (CpuFamily() < FirstCappedAmdFamily)
-                State = $"not capped: AMD CPU family {CpuFamily()} (verified at AVX-512)";
+            else if (CpuFamily() is var family && family < FirstCappedAmdFamily)
+                State = $"not capped: AMD CPU family {family} (verified at AVX-512)";
             else if (applicationSet)
                 State = "left to the application's ONEDNN_MAX_CPU_ISA / DNNL_MAX_CPU_ISA";
             else

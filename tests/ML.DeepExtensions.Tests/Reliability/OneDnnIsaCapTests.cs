@@ -31,14 +31,6 @@ public class OneDnnIsaCapTests
         return System.Text.Encoding.ASCII.GetString(vendor) == "AuthenticAMD";
     }
 
-    /// <summary>CPUID leaf 1's family: base family, plus the extended family when the base is 15 (AMD's and Intel's rule).</summary>
-    private static uint CpuFamily()
-    {
-        var eax = (uint)X86Base.CpuId(1, 0).Eax;
-        var baseFamily = (eax >> 8) & 0xF;
-        return baseFamily == 0xF ? baseFamily + ((eax >> 20) & 0xFF) : baseFamily;
-    }
-
     [Fact]
     public void OneDnn_IsCapped_OnlyOnAmdZen5OrLaterWithAvx512()
     {
@@ -50,7 +42,7 @@ public class OneDnnIsaCapTests
             Assert.Equal("not an AMD CPU with AVX-512 on Linux", OneDnnIsaCap.State);
             return;
         }
-        if (CpuFamily() < 26) // Zen 4 (family 25) was verified at AVX-512: oneDNN keeps its own choice
+        if (OneDnnIsaCap.CpuFamily() < 26) // Zen 4 (family 25) was verified at AVX-512: oneDNN keeps its own choice
         {
             Assert.StartsWith("not capped: AMD CPU family 25", OneDnnIsaCap.State);
             Assert.Equal(Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA"), NativeVariable("ONEDNN_MAX_CPU_ISA"));

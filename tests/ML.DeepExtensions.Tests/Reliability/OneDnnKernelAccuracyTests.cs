@@ -16,9 +16,12 @@ public sealed class OneDnnKernelAccuracyTests
 {
     private const double Tolerance = 1e-4;
 
-    /// <summary>Largest absolute difference over the reference's largest magnitude.</summary>
-    private static double RelativeError(Tensor actual, Tensor reference) =>
-        (actual.to(float64) - reference).abs().max().item<double>() / Math.Max(1e-12, reference.abs().max().item<double>());
+    /// <summary>Asserts the largest absolute difference over the reference's largest magnitude is below <see cref="Tolerance"/>.</summary>
+    private static void AssertClose(Tensor actual, Tensor reference, string what)
+    {
+        var error = (actual.to(float64) - reference).abs().max().item<double>() / Math.Max(1e-12, reference.abs().max().item<double>());
+        Assert.True(error < Tolerance, $"{what} off by {error:E2}");
+    }
 
     [Theory]
     [InlineData(16, 1, 28, 6, 5, 1, 2)]    // LeNet-5's first layer
@@ -47,9 +50,9 @@ public sealed class OneDnnKernelAccuracyTests
 
         var single = Pass(float32);
         var reference = Pass(float64);
-        Assert.True(RelativeError(single.Output, reference.Output) < Tolerance, $"output off by {RelativeError(single.Output, reference.Output):E2}");
-        Assert.True(RelativeError(single.InputGradient, reference.InputGradient) < Tolerance, $"input gradient off by {RelativeError(single.InputGradient, reference.InputGradient):E2}");
-        Assert.True(RelativeError(single.WeightGradient, reference.WeightGradient) < Tolerance, $"weight gradient off by {RelativeError(single.WeightGradient, reference.WeightGradient):E2}");
+        AssertClose(single.Output, reference.Output, "output");
+        AssertClose(single.InputGradient, reference.InputGradient, "input gradient");
+        AssertClose(single.WeightGradient, reference.WeightGradient, "weight gradient");
     }
 
     [Theory]
@@ -73,6 +76,6 @@ public sealed class OneDnnKernelAccuracyTests
 
         var single = Pass(float32);
         var reference = Pass(float64);
-        Assert.True(RelativeError(single, reference) < Tolerance, $"LSTM output off by {RelativeError(single, reference):E2}");
+        AssertClose(single, reference, "LSTM output");
     }
 }
