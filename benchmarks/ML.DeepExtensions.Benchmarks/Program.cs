@@ -27,14 +27,16 @@ if (args.Contains("--default-allocator"))
     TorchRuntime.TuneNativeAllocator = false;
     args = args.Where(a => a != "--default-allocator").ToArray();
 }
-if (args.Contains("--onednn-lstm"))
+if (args.Contains("--onednn-lstm") || args.Contains("--unrolled-lstm"))
 {
-    // A/B of the unrolled LSTM (issue 15): nn.LSTM's own training pass (libtorch's oneDNN RNN primitive on dense input,
-    // its packed kernel on padded text) instead of UnrolledLstm. Internal switch, set by reflection.
+    // A/B of the unrolled LSTM (issue 15). --onednn-lstm: nn.LSTM's own training pass everywhere (libtorch's oneDNN RNN
+    // primitive on dense input, its packed kernel on padded text); --unrolled-lstm: UnrolledLstm everywhere. By default
+    // dense input is unrolled only where oneDNN runs below AVX-512, padded text always. Internal switch, set by reflection
+    // for the whole process (the flow-local override is inherited by everything started after it).
     typeof(Microsoft.ML.NeuralNetworkCatalog).Assembly.GetType("ML.DeepExtensions.Networks.UnrolledLstm", throwOnError: true)!
-        .GetProperty("Enabled", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)!
-        .SetValue(null, false);
-    args = args.Where(a => a != "--onednn-lstm").ToArray();
+        .GetMethod("Force", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)!
+        .Invoke(null, [args.Contains("--unrolled-lstm")]);
+    args = args.Where(a => a is not "--onednn-lstm" and not "--unrolled-lstm").ToArray();
 }
 if (args.Contains("--no-mkldnn"))
 {
@@ -81,7 +83,7 @@ if (ML.DeepExtensions.Benchmarks.Compare.PyTorchComparison.Wants(args))
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --attention | --attention-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick [--detection-train N] [--detection-test N] [--detection-epochs N] [--detection-width W] [--detection-architectures A,B] [--detection-pyramid] [--detection-mosaic P] [--detection-full-fashion] [--detection-digits] [--detection-no-nms] | --detection-raw-loop [--detection-raw-epochs N] [--detection-raw-rounds N] [--detection-training-map] | --speech [--speech-epochs N] [--speech-encoders DeepSpeech2,QuartzNet,Conformer] [--speech-clips N] [--speech-test-clips N] [--speech-warmup N] | --keywords [--keywords-clips N] [--keywords-epochs N] [--keywords-test-clips N] [--keywords-validation PERCENT] | --audio-features [--audio-features-clips N] | --speech-raw-loop [--speech-raw-epochs N] | --vs-pytorch | --vs-pytorch-quick [--threads 1,2] [--steps N] [--rounds N] [--workloads lenet5,resnet,lstm,transformer,mlp,text-lstm,text-transformer] [--pytorch-blas DIR]] [--threads N] [--default-allocator] [--onednn-lstm] [--no-mkldnn] [--no-profile] [--profile-repeats N] [--out FILE]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --attention | --attention-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick [--detection-train N] [--detection-test N] [--detection-epochs N] [--detection-width W] [--detection-architectures A,B] [--detection-pyramid] [--detection-mosaic P] [--detection-full-fashion] [--detection-digits] [--detection-no-nms] | --detection-raw-loop [--detection-raw-epochs N] [--detection-raw-rounds N] [--detection-training-map] | --speech [--speech-epochs N] [--speech-encoders DeepSpeech2,QuartzNet,Conformer] [--speech-clips N] [--speech-test-clips N] [--speech-warmup N] | --keywords [--keywords-clips N] [--keywords-epochs N] [--keywords-test-clips N] [--keywords-validation PERCENT] | --audio-features [--audio-features-clips N] | --speech-raw-loop [--speech-raw-epochs N] | --vs-pytorch | --vs-pytorch-quick [--threads 1,2] [--steps N] [--rounds N] [--workloads lenet5,resnet,lstm,transformer,mlp,text-lstm,text-transformer] [--pytorch-blas DIR]] [--threads N] [--default-allocator] [--onednn-lstm | --unrolled-lstm] [--no-mkldnn] [--no-profile] [--profile-repeats N] [--out FILE]");
     return 2;
 }
 

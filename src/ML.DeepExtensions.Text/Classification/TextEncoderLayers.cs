@@ -17,8 +17,8 @@ namespace ML.DeepExtensions.Text.Classification;
 /// Token ids <c>(length)</c> → embedding → LSTM or GRU over the real tokens only → final state, or the maximum or
 /// mean of the outputs over the real tokens, <c>(hidden·directions)</c>. Each batch is cut to its longest row, then packed with the rows' lengths
 /// (<c>pack_padded_sequence</c>), so padding never enters the recurrence: the forward direction's final state is
-/// taken after the last real token and the backward direction starts there. An LSTM training on the CPU computes the
-/// same without packing (<see cref="UnrolledLstm"/>: faster there). A row without tokens (empty text) is read as a single
+/// taken after the last real token and the backward direction starts there. An LSTM training on the CPU computes a
+/// padded batch the same without packing (<see cref="UnrolledLstm"/>: faster there). A row without tokens (empty text) is read as a single
 /// padding token.
 /// </summary>
 internal sealed class RecurrentTextEncoderLayer : Layer
@@ -252,7 +252,7 @@ internal sealed class RecurrentTextEncoderModule : nn.Module<Tensor, Tensor>
         if (lengths.min().item<long>() == longest)
             return Unpadded(embedded).MoveToOuterDisposeScope();
         Tensor hidden, padded;
-        if (lstm is not null && UnrolledLstm.Applies(lstm, embedded))
+        if (lstm is not null && UnrolledLstm.AppliesToPadded(lstm, embedded))
         {
             // Training on the CPU: the unrolled LSTM over the padded batch, each row's state taken at its last real token.
             (padded, hidden) = UnrolledLstm.Forward(lstm, embedded, _layers, _directions == 2, _recurrentDropout, lengths);

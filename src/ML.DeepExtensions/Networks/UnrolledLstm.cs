@@ -1,5 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.Intrinsics.X86;
+using System.Threading;
+using ML.DeepExtensions.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,28 +11,69 @@ namespace ML.DeepExtensions.Networks;
 /// <summary>
 /// An <c>nn.LSTM</c>'s training forward pass computed step by step from its own parameters, the way libtorch's native CPU
 /// kernel does (each layer's input projections for all steps in one matmul, then per step one <c>addmm</c> and the gate
-/// arithmetic). Used on the CPU when gradients are recorded, in place of the oneDNN RNN primitive libtorch 2.10 picks for
-/// dense float input, whose backward pass made training 2–2.5× slower (issue 15: Embedding + 2×LSTM(256), seq 128, b32,
-/// 31–37 samples/s through oneDNN, 62–82 unrolled at one thread; 51–54 vs 82–97 at two). Scoring keeps <c>nn.LSTM</c>: in
-/// no-grad passes oneDNN is the faster one. Results agree with <c>nn.LSTM</c> within float rounding (tests compare outputs,
-/// final states and gradients).
+/// arithmetic). Results agree with <c>nn.LSTM</c> within float rounding (tests compare outputs, final states and gradients).
+/// Used on the CPU when gradients are recorded:
+/// <list type="bullet">
+/// <item>for dense input (every row real to the end) only where libtorch 2.10's oneDNN RNN primitive was measured the
+/// slower one (<see cref="PreferredForDenseInput(bool, bool, string)"/>). Issue 15, Embedding + 2×LSTM(256), seq 128,
+/// b32, one thread, samples/s: on an AMD Zen 5 the primitive trained at 31–37 capped at AVX and 44–46 at AVX-512, against
+/// 62–82 unrolled; on an AMD Zen 4 at 80–90 at AVX-512 and 73–82 at AVX2, against 61–71 and 64–78 unrolled (PyTorch
+/// 68–84 in the same runs);</item>
+/// <item>for the text encoders' padded batches (<see cref="Forward"/> with lengths) always, in place of
+/// <c>pack_padded_sequence</c>, whose kernel trained the same workload at 36–42 samples/s.</item>
+/// </list>
+/// Scoring keeps <c>nn.LSTM</c>: in no-grad passes oneDNN is the faster one.
 /// </summary>
 /// <remarks>
 /// Rows may be shorter than the batch (<c>lengths</c>): each row's real steps come first; the forward direction's state
 /// after a row's last real step is its final state, and the reverse direction runs over each row's real steps reversed
 /// (padding kept at the end), so padding never enters a real step's result — what <c>pack_padded_sequence</c> gives,
-/// without packing (libtorch's packed kernel trained the 256-wide workload at 36–42 samples/s; at hidden size 32 the two
-/// were equal, and a GRU, which has no oneDNN path, was faster packed, so GRUs keep the module's own pass).
-/// Outputs at padding positions are not defined; callers mask them. Initial states are zeros, as the callers' are.
+/// without packing (at hidden size 32 the two were equal, and a GRU, which has no oneDNN path, was faster packed, so GRUs
+/// keep the module's own pass). Outputs at padding positions are not defined; callers mask them. Initial states are
+/// zeros, as the callers' are.
 /// </remarks>
 internal static class UnrolledLstm
 {
-    /// <summary>On unless the benchmarks' <c>--onednn-lstm</c> A/B turns it off for their process.</summary>
-    internal static bool Enabled { get; set; } = true;
+    /// <summary>The calling flow's override: true always unrolls, false never, null decides (<see cref="Force"/>).</summary>
+    private static readonly AsyncLocal<bool?> Forced = new();
 
-    /// <summary>True when <see cref="Forward"/> should replace <paramref name="lstm"/>'s own forward pass for <paramref name="input"/>.</summary>
+    /// <summary>
+    /// Overrides the choice for the calling flow (and the tasks and threads it starts) until disposed: true unrolls every
+    /// training pass on the CPU, false leaves every one to <c>nn.LSTM</c> (oneDNN on dense input, the packed kernel on
+    /// padded text), null restores the default. For the parity tests and the benchmarks' <c>--onednn-lstm</c> /
+    /// <c>--unrolled-lstm</c> A/B.
+    /// </summary>
+    internal static IDisposable Force(bool? unrolled)
+    {
+        var previous = Forced.Value;
+        Forced.Value = unrolled;
+        return new Restore(() => Forced.Value = previous);
+    }
+
+    /// <summary>
+    /// Whether the unrolled pass replaces oneDNN's primitive for dense input by default: on a CPU without AVX2
+    /// (<paramref name="avx2"/> false), under an ISA <paramref name="ceiling"/> below AVX2 (<c>AVX</c>, <c>SSE41</c>), and on
+    /// the CPUs <see cref="OneDnnIsaCap"/> caps (<paramref name="cappedCpu"/>) whatever their ceiling. libtorch 2.10's oneDNN
+    /// trains an LSTM with its reference RNN implementation (<c>ONEDNN_VERBOSE</c>: <c>rnn,ref,forward_training</c> and
+    /// <c>backward</c> at every level; <c>brgemm</c> only for inference), whose speed is its matrix products': fast from
+    /// AVX2 (with FMA) on, slow at AVX.
+    /// </summary>
+    internal static bool PreferredForDenseInput(bool avx2, bool cappedCpu, string? ceiling)
+        => !avx2 || cappedCpu || ceiling?.Trim().ToUpperInvariant() is "AVX" or "SSE41";
+
+    /// <summary>The default for dense input in this process, from the CPU and <see cref="OneDnnIsaCap"/>.</summary>
+    internal static bool PreferredForDenseInput() => PreferredForDenseInput(Avx2.IsSupported, OneDnnIsaCap.CappedCpu, OneDnnIsaCap.Ceiling);
+
+    /// <summary>True when <see cref="Forward"/> should replace <paramref name="lstm"/>'s own forward pass for dense <paramref name="input"/>.</summary>
     public static bool Applies(TorchSharp.Modules.LSTM lstm, Tensor input)
-        => Enabled && lstm.training && torch.is_grad_enabled() && input.device_type == DeviceType.CPU && input.dtype == ScalarType.Float32;
+        => IsCpuTrainingPass(lstm, input) && (Forced.Value ?? PreferredForDenseInput());
+
+    /// <summary>True when <see cref="Forward"/> with lengths should replace packing for <paramref name="lstm"/> over padded <paramref name="input"/>.</summary>
+    public static bool AppliesToPadded(TorchSharp.Modules.LSTM lstm, Tensor input)
+        => IsCpuTrainingPass(lstm, input) && (Forced.Value ?? true);
+
+    private static bool IsCpuTrainingPass(TorchSharp.Modules.LSTM lstm, Tensor input)
+        => lstm.training && torch.is_grad_enabled() && input.device_type == DeviceType.CPU && input.dtype == ScalarType.Float32;
 
     /// <summary>
     /// <paramref name="lstm"/> over <paramref name="input"/> (batch, steps, features), every row real to the end: unrolled
@@ -128,4 +172,9 @@ internal static class UnrolledLstm
         var final = last is null ? h : stacked.gather(1, last.expand(batch, 1, hiddenSize)).squeeze(1);
         return (stacked, final);
     }
+}
+
+file sealed class Restore(Action restore) : IDisposable
+{
+    public void Dispose() => restore();
 }

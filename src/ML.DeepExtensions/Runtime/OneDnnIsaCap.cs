@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 
@@ -38,10 +39,22 @@ internal static class OneDnnIsaCap
     /// <summary>What <see cref="Apply"/> did, for diagnostics.</summary>
     internal static string State { get; private set; } = "not applied";
 
+    /// <summary>
+    /// The ISA ceiling oneDNN runs under, as <see cref="Apply"/> left it: the application's <c>ONEDNN_MAX_CPU_ISA</c> (or
+    /// <c>DNNL_MAX_CPU_ISA</c>), <see cref="Isa"/> where the cap set it, null when none is set (oneDNN's best for the CPU).
+    /// </summary>
+    internal static string? Ceiling { get; private set; }
+
+    /// <summary>
+    /// Whether this CPU is one the cap is for (AMD, AVX-512, family <see cref="FirstCappedAmdFamily"/> or later), whether
+    /// or not the application's own ceiling replaced the cap.
+    /// </summary>
+    internal static bool CappedCpu { get; private set; }
+
     /// <summary>The first AMD CPU family capped: 26 (0x1A), Zen 5; later families are capped until verified.</summary>
     internal const int FirstCappedAmdFamily = 0x1A;
 
-    /// <summary>The variables oneDNN reads for its ISA ceiling (the second is the older name).</summary>
+    /// <summary>The variables oneDNN reads for its ISA ceiling, in its order of precedence (the second is the older name).</summary>
     private static readonly string[] Variables = ["ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"];
 
     [DllImport("libc.so.6", EntryPoint = "setenv")]
@@ -54,6 +67,7 @@ internal static class OneDnnIsaCap
     /// </summary>
     internal static void Apply()
     {
+        Ceiling = Variables.Select(Environment.GetEnvironmentVariable).FirstOrDefault(value => value is not null);
         if (!OperatingSystem.IsLinux())
         {
             State = "not an AMD CPU with AVX-512 on Linux";
@@ -73,10 +87,18 @@ internal static class OneDnnIsaCap
                 State = "not an AMD CPU with AVX-512 on Linux";
             else if (CpuFamily() is var family && family < FirstCappedAmdFamily)
                 State = $"not capped: AMD CPU family {family} (verified at AVX-512)";
-            else if (applicationSet)
-                State = "left to the application's ONEDNN_MAX_CPU_ISA / DNNL_MAX_CPU_ISA";
             else
-                State = SetEnv("ONEDNN_MAX_CPU_ISA", Isa, 0) == 0 ? $"ONEDNN_MAX_CPU_ISA={Isa}" : "setenv refused";
+            {
+                CappedCpu = true;
+                if (applicationSet)
+                    State = "left to the application's ONEDNN_MAX_CPU_ISA / DNNL_MAX_CPU_ISA";
+                else
+                {
+                    var set = SetEnv("ONEDNN_MAX_CPU_ISA", Isa, 0) == 0;
+                    State = set ? $"ONEDNN_MAX_CPU_ISA={Isa}" : "setenv refused";
+                    Ceiling = set ? Isa : null;
+                }
+            }
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
         {

@@ -1,5 +1,7 @@
 using System;
 using System.Linq;
+using System.Runtime.Intrinsics.X86;
+using ML.DeepExtensions.Runtime;
 using ML.DeepExtensions.Networks;
 using TorchSharp;
 using Xunit;
@@ -8,9 +10,10 @@ using static TorchSharp.torch;
 namespace ML.DeepExtensions.Tests.Networks;
 
 /// <summary>
-/// <see cref="UnrolledLstm"/> (the LSTM's training pass on the CPU) against <c>nn.LSTM</c> on the same weights: outputs,
-/// final states and gradients, for every shape of the Lstm layer. The text encoders' padded batches are compared with the
-/// packed module in the text tests.
+/// <see cref="UnrolledLstm"/> (the LSTM's training pass on the CPU where oneDNN runs below AVX-512) against <c>nn.LSTM</c>
+/// on the same weights: outputs, final states and gradients, for every shape of the Lstm layer, with the unrolled pass
+/// forced so that it is compared on every CPU. The text encoders' padded batches are compared with the packed module in
+/// the text tests.
 /// </summary>
 public sealed class UnrolledLstmTests
 {
@@ -28,6 +31,7 @@ public sealed class UnrolledLstmTests
         var module = network.Build([7, 4], new BuildContext(new Generator(5)));
         var x = torch.randn(3, 7, 4);
         var lstm = module.modules().OfType<TorchSharp.Modules.LSTM>().Single();
+        using var unrolledOnEveryCpu = UnrolledLstm.Force(true);
 
         (Tensor Output, Tensor[] Gradients) Pass(bool training)
         {
@@ -60,12 +64,59 @@ public sealed class UnrolledLstmTests
         var lstm = nn.LSTM(4, 6, 1, batchFirst: true);
         var x = torch.randn(2, 3, 4);
         lstm.train();
+        using var unrolled = UnrolledLstm.Force(true);
         Assert.True(UnrolledLstm.Applies(lstm, x));
+        Assert.True(UnrolledLstm.AppliesToPadded(lstm, x));
         using (torch.no_grad())
+        {
             Assert.False(UnrolledLstm.Applies(lstm, x));
+            Assert.False(UnrolledLstm.AppliesToPadded(lstm, x));
+        }
         Assert.False(UnrolledLstm.Applies(lstm, x.to(ScalarType.Float64)));
         lstm.eval();
         Assert.False(UnrolledLstm.Applies(lstm, x));
+        Assert.False(UnrolledLstm.AppliesToPadded(lstm, x));
+    }
+
+    [Theory]
+    [InlineData(false, false, null, true)]          // no AVX2: oneDNN's reference RNN runs on slow products
+    [InlineData(false, false, "ALL", true)]
+    [InlineData(true, false, null, false)]          // AVX2 or better, no ceiling: oneDNN
+    [InlineData(true, false, "AVX", true)]          // a ceiling below AVX2
+    [InlineData(true, false, " sse41 ", true)]
+    [InlineData(true, false, "AVX2", false)]
+    [InlineData(true, false, "avx512_core_bf16", false)]
+    [InlineData(true, false, "ALL", false)]
+    [InlineData(true, true, null, true)]            // the capped CPUs (Zen 5): oneDNN's LSTM measured slower at every level
+    [InlineData(true, true, "AVX512_CORE", true)]
+    public void DenseInput_IsUnrolled_WhereOneDnnsLstmWasMeasuredSlower(bool avx2, bool cappedCpu, string? ceiling, bool unrolled)
+        => Assert.Equal(unrolled, UnrolledLstm.PreferredForDenseInput(avx2, cappedCpu, ceiling));
+
+    [Fact]
+    public void Default_FollowsTheProcesssOneDnnCeiling_PaddedBatchesAlwaysUnrolled_AndForceOverridesFlowLocally()
+    {
+        TorchRuntime.EnsureInitialized();
+        using var scope = torch.NewDisposeScope();
+        var lstm = nn.LSTM(4, 6, 1, batchFirst: true);
+        var x = torch.randn(2, 3, 4);
+        lstm.train();
+        using (UnrolledLstm.Force(null))
+        {
+            Assert.Equal(UnrolledLstm.PreferredForDenseInput(Avx2.IsSupported, OneDnnIsaCap.CappedCpu, OneDnnIsaCap.Ceiling), UnrolledLstm.Applies(lstm, x));
+            Assert.True(UnrolledLstm.AppliesToPadded(lstm, x));
+            using (UnrolledLstm.Force(false))
+            {
+                Assert.False(UnrolledLstm.Applies(lstm, x));
+                Assert.False(UnrolledLstm.AppliesToPadded(lstm, x));
+                // A flow that did not inherit this one's context (another test running beside it) keeps the default.
+                var elsewhere = false;
+                var thread = new System.Threading.Thread(() => elsewhere = UnrolledLstm.AppliesToPadded(lstm, x));
+                thread.UnsafeStart(); // without this flow's execution context
+                thread.Join();
+                Assert.True(elsewhere);
+            }
+            Assert.True(UnrolledLstm.AppliesToPadded(lstm, x));
+        }
     }
 
     [Fact]
