@@ -20,7 +20,8 @@ namespace ML.DeepExtensions.Networks;
 /// 62–82 unrolled; on an AMD Zen 4 at 80–90 at AVX-512 and 73–82 at AVX2, against 61–71 and 64–78 unrolled (PyTorch
 /// 68–84 in the same runs);</item>
 /// <item>for the text encoders' padded batches (<see cref="Forward"/> with lengths) always, in place of
-/// <c>pack_padded_sequence</c>, whose kernel trained the same workload at 36–42 samples/s.</item>
+/// <c>pack_padded_sequence</c> and the packed kernel: 1.10–1.38× its speed in five of six configurations measured on
+/// Zen 4, 0.94× in one (the benchmarks' <c>--padded-lstm</c>; 36–42 packed against 62–82 unrolled on Zen 5).</item>
 /// </list>
 /// Scoring keeps <c>nn.LSTM</c>: in no-grad passes oneDNN is the faster one.
 /// </summary>

@@ -93,7 +93,7 @@ public sealed class UnrolledLstmTests
         => Assert.Equal(unrolled, UnrolledLstm.PreferredForDenseInput(avx2, cappedCpu, ceiling));
 
     [Fact]
-    public void Default_FollowsTheProcesssOneDnnCeiling_PaddedBatchesAlwaysUnrolled_AndForceOverridesFlowLocally()
+    public void Default_FollowsTheOneDnnCeiling_PaddedBatchesAlwaysUnrolled_ForceIsFlowLocal()
     {
         TorchRuntime.EnsureInitialized();
         using var scope = torch.NewDisposeScope();
