@@ -31,11 +31,10 @@ if (args.Contains("--onednn-lstm") || args.Contains("--unrolled-lstm"))
 {
     // A/B of the unrolled LSTM (issue 15). --onednn-lstm: nn.LSTM's own training pass everywhere (libtorch's oneDNN RNN
     // primitive on dense input, its packed kernel on padded text); --unrolled-lstm: UnrolledLstm everywhere. By default
-    // dense input is unrolled only where oneDNN runs below AVX-512, padded text always. Internal switch, set by reflection
-    // for the whole process (the flow-local override is inherited by everything started after it).
-    typeof(Microsoft.ML.NeuralNetworkCatalog).Assembly.GetType("ML.DeepExtensions.Networks.UnrolledLstm", throwOnError: true)!
-        .GetMethod("Force", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)!
-        .Invoke(null, [args.Contains("--unrolled-lstm")]);
+    // dense input is unrolled only where oneDNN's LSTM measured slower (no AVX2, a ceiling below AVX2, the capped AMD
+    // family), padded text always. Set for the whole process: the flow-local override is inherited by everything started
+    // after it, and never disposed.
+    UnrolledLstmSwitch.Force(args.Contains("--unrolled-lstm"));
     args = args.Where(a => a is not "--onednn-lstm" and not "--unrolled-lstm").ToArray();
 }
 if (args.Contains("--no-mkldnn"))

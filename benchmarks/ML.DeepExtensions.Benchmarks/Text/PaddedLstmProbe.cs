@@ -67,10 +67,7 @@ internal static class PaddedLstmProbe
     /// <summary>Training samples/s of one epoch, the unrolled pass forced on or off for this flow.</summary>
     private static double Fit(MLContext mlContext, IDataView data, TextEncoder encoder, bool unrolled)
     {
-        // UnrolledLstm.Force is internal; the benchmark reaches it by reflection, as Program.cs does for its A/B flags.
-        var force = typeof(NeuralNetworkCatalog).Assembly.GetType("ML.DeepExtensions.Networks.UnrolledLstm", throwOnError: true)!
-            .GetMethod("Force", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!;
-        using var scope = (IDisposable)force.Invoke(null, [unrolled])!;
+        using var forced = UnrolledLstmSwitch.Force(unrolled);
         var clock = Stopwatch.StartNew();
         using var model = mlContext.MulticlassClassification.Trainers.NeuralTextClassifier(new NeuralTextMulticlassOptions
         {

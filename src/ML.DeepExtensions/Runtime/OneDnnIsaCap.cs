@@ -75,13 +75,10 @@ internal static class OneDnnIsaCap
         }
         try
         {
-            var applicationSet = false;
             foreach (var name in Variables)
             {
-                if (Environment.GetEnvironmentVariable(name) is not { } value)
-                    continue;
-                applicationSet = true;
-                SetEnv(name, value, 1); // a no-op when it came from the process's start-up environment
+                if (Environment.GetEnvironmentVariable(name) is { } value)
+                    SetEnv(name, value, 1); // a no-op when it came from the process's start-up environment
             }
             if (!X86Base.IsSupported || !Avx512F.IsSupported || !IsAmd())
                 State = "not an AMD CPU with AVX-512 on Linux";
@@ -90,7 +87,7 @@ internal static class OneDnnIsaCap
             else
             {
                 CappedCpu = true;
-                if (applicationSet)
+                if (Ceiling is not null) // the application set one
                     State = "left to the application's ONEDNN_MAX_CPU_ISA / DNNL_MAX_CPU_ISA";
                 else
                 {

@@ -99,8 +99,8 @@ public sealed class TextEncoderTests
     [InlineData("LstmMean")]
     public void LstmEncoder_UnrolledTrainingPass_MatchesThePackedModule(string name)
     {
-        // Training on the CPU runs UnrolledLstm (forced here: dense batches are unrolled only where oneDNN runs below
-        // AVX-512); eval mode with gradients on runs nn.LSTM (packed when rows differ in length).
+        // Training on the CPU runs UnrolledLstm (forced here: dense batches are unrolled only where oneDNN's LSTM is the
+        // slower one); eval mode with gradients on runs nn.LSTM (packed when rows differ in length).
         // Same weights, dropout 0: outputs and every parameter's gradient must agree, for a mixed batch (padding, packed
         // reference) and a batch of full rows (dense reference).
         using var unrolledOnEveryCpu = UnrolledLstm.Force(true);
