@@ -15,6 +15,7 @@ using ML.DeepExtensions.Runtime;
 using ML.DeepExtensions.Scoring;
 using ML.DeepExtensions.Text;
 using ML.DeepExtensions.Text.Classification;
+using ML.DeepExtensions.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -38,6 +39,9 @@ internal static class PyTorchComparison
 
     private const int Seed = 1;
     private const double LearningRate = 1e-3;
+
+    /// <summary>Our side's <see cref="TrainerOptions.Precision"/>: <c>--mixed-bf16</c> trains it with bfloat16 products (raw and PyTorch stay float32).</summary>
+    private static TrainingPrecision _precision = TrainingPrecision.Float32;
 
     public static bool Wants(string[] args) => args.Contains("--vs-pytorch") || args.Contains("--vs-pytorch-quick");
 
@@ -73,8 +77,11 @@ internal static class PyTorchComparison
                 case "--workloads" when i + 1 < args.Length:
                     only = args[++i].Split(',');
                     break;
+                case "--mixed-bf16":
+                    _precision = TrainingPrecision.MixedBFloat16;
+                    break;
                 default:
-                    Console.Error.WriteLine($"--vs-pytorch: unknown argument '{args[i]}'. Options: --threads 1,2 --steps N --rounds N --pytorch-blas DIR --workloads {string.Join(',', Workload.All.Select(w => w.Key))}");
+                    Console.Error.WriteLine($"--vs-pytorch: unknown argument '{args[i]}'. Options: --threads 1,2 --steps N --rounds N --pytorch-blas DIR --mixed-bf16 --workloads {string.Join(',', Workload.All.Select(w => w.Key))}");
                     return 2;
             }
         }
@@ -249,7 +256,7 @@ internal static class PyTorchComparison
             var chain = mlContext.MulticlassClassification.Trainers.NeuralTextClassifier(new NeuralTextMulticlassOptions
             {
                 TextColumnName = nameof(TextRow.Text), VocabularySize = Workload.Vocabulary, PaddingId = 0, MaxLength = Workload.Length,
-                EmbeddingDimensions = 128, Dropout = 0, Network = encoder, Epochs = 2, BatchSize = workload.BatchSize, LearningRate = LearningRate,
+                EmbeddingDimensions = 128, Dropout = 0, Network = encoder, Epochs = 2, BatchSize = workload.BatchSize, LearningRate = LearningRate, Precision = _precision,
             }).Fit(view);
             return chain.LastTransformer;
         }
@@ -257,12 +264,12 @@ internal static class PyTorchComparison
         {
             return mlContext.Regression.Trainers.NeuralNetwork(new NeuralNetworkRegressionOptions
             {
-                Network = workload.Body, InputShape = inputShape, Epochs = 2, BatchSize = workload.BatchSize, LearningRate = LearningRate,
+                Network = workload.Body, InputShape = inputShape, Epochs = 2, BatchSize = workload.BatchSize, LearningRate = LearningRate, Precision = _precision,
             }).Fit(view);
         }
         return mlContext.MulticlassClassification.Trainers.NeuralNetwork(new NeuralNetworkMulticlassOptions
         {
-            Network = workload.Body, InputShape = inputShape, Epochs = 2, BatchSize = workload.BatchSize, LearningRate = LearningRate,
+            Network = workload.Body, InputShape = inputShape, Epochs = 2, BatchSize = workload.BatchSize, LearningRate = LearningRate, Precision = _precision,
         }).Fit(view);
     }
 
@@ -405,7 +412,7 @@ internal static class PyTorchComparison
         text.AppendLine($"| Date (UTC) | {DateTime.UtcNow:yyyy-MM-dd HH:mm} |");
         text.AppendLine($"| Machine | {Environment.ProcessorCount} logical cores{CpuModel()}, {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture}) |");
         text.AppendLine($"| Sides | PyTorch {pythonTorch} (`{Python}`, Debian python3-torch, `benchmarks/pytorch/workloads.py`, one process per measurement, `torch.set_num_threads`); " +
-                        $"raw TorchSharp {typeof(torch).Assembly.GetName().Version} loop; ours = `Fit` of the public API ({RuntimeInformation.FrameworkDescription}); .NET sides in this process with `torch.set_num_threads` |");
+                        $"raw TorchSharp {typeof(torch).Assembly.GetName().Version} loop; ours = `Fit` of the public API ({RuntimeInformation.FrameworkDescription}){(_precision == TrainingPrecision.Float32 ? "" : $", **`Precision = {_precision}`** (bfloat16 products in training steps, scoring float32; raw and PyTorch float32)")}; .NET sides in this process with `torch.set_num_threads` |");
         var blas = string.Join(", ", results.Values.SelectMany(r => r).Select(r => r.Blas).Distinct());
         var reference = blas.Contains("/blas/libblas", StringComparison.Ordinal)
             ? " — ⚠ this is Debian's **reference (netlib) BLAS**, not OpenBLAS: PyTorch's dense matmuls (Linear, LSTM, attention projections) run unoptimised; install `libopenblas0-pthread` (the libblas.so.3 alternative) or pass `--pytorch-blas DIR` before comparing"

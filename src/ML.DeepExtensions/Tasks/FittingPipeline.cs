@@ -69,6 +69,9 @@ internal static class FittingPipeline
         var settings = HostSettings.Read(host);
         var seed = settings.Seed ?? Random.Shared.Next();
         var device = Devices.Select(settings, channel);
+        // An unsupported precision fails here, before any row is read.
+        if (Autocast.Check(options.Precision, device) is { } warning)
+            channel.Warning(warning);
 
         var fraction = validation is null ? options.ValidationFraction : 0;
         Func<long, bool>? trainRows = fraction > 0 ? row => !ExampleReader.IsValidationRow(row, seed, fraction) : null;

@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Linq;
 using System.Threading;
 using Microsoft.ML.Runtime;
+using ML.DeepExtensions.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -127,7 +128,7 @@ internal static class TrainingLoop
 
                     var onDevice = batch.To(device);
                     optimizer.zero_grad();
-                    var output = objective.TrainingOutput(module, Shaped(onDevice.Features, inputShape), onDevice);
+                    var output = Forward(objective, module, Shaped(onDevice.Features, inputShape), onDevice, options.Precision, device);
                     var loss = objective.Loss(output, onDevice);
                     var lossValue = loss.ToDouble();
                     if (!double.IsFinite(lossValue))
@@ -305,6 +306,18 @@ internal static class TrainingLoop
             throw new ArgumentException(
                 $"ResumeFromCheckpoint '{directory}' holds {checkpoint.CompletedEpochs} completed epochs, more than Epochs; expected Epochs ≥ {checkpoint.CompletedEpochs} " +
                 $"(Epochs counts all epochs, those in the checkpoint included). Received: Epochs={epochs}", nameof(TrainerOptions.Epochs));
+    }
+
+    /// <summary>
+    /// The training step's forward pass, inside an autocast region for <see cref="TrainingPrecision.MixedBFloat16"/>; the
+    /// output comes back as float32, so the loss and the metrics (read on the host in place) see float32 either way.
+    /// </summary>
+    private static Tensor Forward(TrainingObjective objective, nn.Module<Tensor, Tensor> module, Tensor input, Batch batch, TrainingPrecision precision, Device device)
+    {
+        Tensor output;
+        using (Autocast.Enter(precision, device))
+            output = objective.TrainingOutput(module, input, batch);
+        return output.dtype == ScalarType.BFloat16 ? output.to(ScalarType.Float32) : output;
     }
 
     /// <summary>
