@@ -11,6 +11,8 @@
 #      c. the libLibTorchSharp.so in the build and publish outputs must load on this system (ldd, dlopen), the copy
 #         in the package cache must be untouched, and a second build must change nothing; the built and the published
 #         app must both report the scalar quarantine (TorchRuntime.ScalarQuarantineState) active;
+#      c2. the same app, its Program.cs swapped for one that trains with TrainerOptions.Precision = MixedBFloat16
+#         (libtorch's autocast entry points, resolved from the app's own libtorch), must print its "OK: ..." line;
 #      d. a second app with only Microsoft.ML.OnnxRuntime (no TorchSharp, no libtorch) scores the model.onnx the first
 #         app exported and gets the same probability.
 # Runs standalone: bash eng/consumer-test.sh (KEEP_CONSUMER_TEST=1 keeps the temporary folder).
@@ -151,6 +153,45 @@ check_library "$work/publish/libLibTorchSharp.so"
 (cd "$work/publish" && dotnet ConsumerApp.dll) | tee publish-run.log
 grep -q '^OK: ' publish-run.log || fail "the published app did not print OK"
 grep -q '^scalar quarantine: active' publish-run.log || fail "the published app's scalar quarantine is not active"
+
+step "mixed precision from the packages: Precision = MixedBFloat16 (libtorch's autocast entry points resolved in the app)"
+# The README's program has run and been published; the same app now trains with TrainerOptions.Precision instead.
+mv Program.cs ReadmeProgram.cs.txt
+cat > Program.cs <<'CS'
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using ML.DeepExtensions;
+using ML.DeepExtensions.Networks;
+using ML.DeepExtensions.Training;
+
+var mlContext = new MLContext(seed: 1);
+var random = new Random(1);
+var rows = Enumerable.Range(0, 200).Select(_ =>
+{
+    float a = random.NextSingle() * 2 - 1, b = random.NextSingle() * 2 - 1;
+    return new Point { Features = [a, b], Label = a + b > 0 };
+}).ToArray();
+var data = mlContext.Data.LoadFromEnumerable(rows);
+var model = mlContext.BinaryClassification.Trainers.NeuralNetwork(new NeuralNetworkBinaryOptions
+{
+    Network = Network.Create().Dense(8).Tanh(), Epochs = 30, LearningRate = 1e-2, Precision = TrainingPrecision.MixedBFloat16,
+}).Fit(data);
+var accuracy = mlContext.BinaryClassification.Evaluate(model.Transform(data)).Accuracy;
+Console.WriteLine($"{(accuracy > 0.9 ? "OK" : "FAILED")}: mixed bfloat16 training accuracy {accuracy:P1}, final loss {model.History[^1].TrainingLoss:F4}");
+return accuracy > 0.9 ? 0 : 1;
+
+public sealed class Point
+{
+    [VectorType(2)]
+    public float[] Features { get; set; } = [];
+
+    public bool Label { get; set; }
+}
+CS
+dotnet run > mixed-run.log 2>&1 || { cat mixed-run.log; fail "the mixed-precision app failed"; }
+cat mixed-run.log
+grep -q '^OK: mixed bfloat16' mixed-run.log || fail "the mixed-precision app did not print OK"
+rm Program.cs && mv ReadmeProgram.cs.txt Program.cs
 
 step "an app with ONNX Runtime only (no TorchSharp, no libtorch) scores the exported model.onnx"
 onnxapp="$work/OnnxOnlyApp"

@@ -17,10 +17,12 @@ namespace ML.DeepExtensions.Audio.Tests;
 [Collection(AccuracySettings.Collection)]
 public sealed class AccuracyTests(ITestOutputHelper output)
 {
-    [Fact]
+    [Theory]
     [Trait("Category", "Accuracy")]
     [Trait("Category", "Slow")]
-    public void SpeechRecognizer_UnseenVoices_EarnsWordAccuracy()
+    [InlineData(TrainingPrecision.Float32)]
+    [InlineData(TrainingPrecision.MixedBFloat16)]
+    public void SpeechRecognizer_UnseenVoices_EarnsWordAccuracy(TrainingPrecision precision)
     {
         if (!SpokenCorpus.Available())
             Assert.Fail("espeak-ng is missing: run `bash eng/install-reference-tools.sh`.");
@@ -30,6 +32,7 @@ public sealed class AccuracyTests(ITestOutputHelper output)
         var train = Corpus.Loaded(ml, Corpus.Training(AccuracySettings.TrainingClips));
         var test = Corpus.Loaded(ml, Corpus.Test(AccuracySettings.TestClips));
         var options = AccuracySettings.Options();
+        options.Precision = precision;
         var log = Path.Combine(Path.GetTempPath(), "mldx-audio-accuracy.log");
         File.WriteAllText(log, "");
         var started = Stopwatch.StartNew();
@@ -39,7 +42,7 @@ public sealed class AccuracyTests(ITestOutputHelper output)
         var trained = watch.Elapsed;
         var metrics = model.Evaluate(test);
         var scored = ml.SpeechRecognition().Evaluate(model.Transform(test));
-        output.WriteLine($"training {trained.TotalSeconds:F1} s, {model.History.Count} epochs; unseen voices: {metrics}");
+        output.WriteLine($"{precision}: training {trained.TotalSeconds:F1} s, {model.History.Count} epochs; unseen voices: {metrics}");
         foreach (var epoch in model.History)
             output.WriteLine(epoch.ToString());
         Assert.Equal(metrics.WordErrorRate, scored.WordErrorRate, 10);

@@ -25,10 +25,12 @@ public sealed class AudioClassifierTests(ITestOutputHelper output)
 
     private static IEstimator<ITransformer> Labels(MLContext ml) => ml.Transforms.Conversion.MapValueToKey("Label", "Transcript");
 
-    [Fact]
+    [Theory]
     [Trait("Category", "Accuracy")]
     [Trait("Category", "Slow")]
-    public void AudioClassifier_UnseenVoices_EarnsAccuracy()
+    [InlineData(TrainingPrecision.Float32)]
+    [InlineData(TrainingPrecision.MixedBFloat16)]
+    public void AudioClassifier_UnseenVoices_EarnsAccuracy(TrainingPrecision precision)
     {
         if (!SpokenCorpus.Available())
             Assert.Fail("espeak-ng is missing: run `bash eng/install-reference-tools.sh`.");
@@ -36,12 +38,14 @@ public sealed class AudioClassifierTests(ITestOutputHelper output)
         var train = Corpus.Loaded(ml, Corpus.Training(KeywordSettings.TrainingClips, seed: 11, maxWords: 1));
         var test = Corpus.Loaded(ml, Corpus.Test(KeywordSettings.TestClips, seed: 12, maxWords: 1));
         var watch = Stopwatch.StartNew();
-        var model = Labels(ml).Append(ml.MulticlassClassification.Trainers.AudioClassifier(KeywordSettings.Options())).Fit(train);
+        var options = KeywordSettings.Options();
+        options.Precision = precision;
+        var model = Labels(ml).Append(ml.MulticlassClassification.Trainers.AudioClassifier(options)).Fit(train);
         var trained = watch.Elapsed;
         try
         {
             var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test));
-            output.WriteLine($"training {trained.TotalSeconds:F1} s; unseen voices: accuracy {metrics.MicroAccuracy:P1}, macro {metrics.MacroAccuracy:P1}, log-loss {metrics.LogLoss:F3}");
+            output.WriteLine($"{precision}: training {trained.TotalSeconds:F1} s; unseen voices: accuracy {metrics.MicroAccuracy:P1}, macro {metrics.MacroAccuracy:P1}, log-loss {metrics.LogLoss:F3}");
             foreach (var epoch in model.LastTransformer.LastTransformer.History)
                 output.WriteLine(epoch.ToString());
             Assert.True(metrics.MicroAccuracy >= KeywordSettings.MinimumAccuracy,

@@ -192,8 +192,9 @@ public class TrainerOptions
     /// Number format of the training steps' forward pass (default <see cref="TrainingPrecision.Float32"/>).
     /// <see cref="TrainingPrecision.MixedBFloat16"/> runs matrix products and convolutions in bfloat16 — about 8
     /// significant bits instead of 24, so losses and weights differ from a float32 run in the third digit — and is worth
-    /// measuring on wide layers: on an AMD Zen 4 (AVX512_BF16) it trained the benchmark's ResNet and MLP 1.4–1.5× and its
-    /// Transformers ~1.05× faster, and LeNet-5's narrow convolutions 0.7× (README, Benchmarks). On a CPU without native
+    /// measuring on wide layers: at one thread on an AMD Zen 4 (AVX512_BF16) it trained the benchmark's LSTMs ~1.8–2.1×,
+    /// ResNet and MLP 1.3–1.5× and its Transformers 1.06–1.10× as fast as float32, LeNet-5's narrow convolutions 0.71×;
+    /// a short fine-tuning of a pretrained BERT lost accuracy (README, Benchmarks and Limits). On a CPU without native
     /// bfloat16 the products are emulated and <c>Fit</c> logs a warning; devices other than CPU and CUDA are refused
     /// before training starts. A saved model stores float32 weights and scores in float32.
     /// </summary>

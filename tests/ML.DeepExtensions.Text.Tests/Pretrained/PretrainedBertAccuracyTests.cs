@@ -4,6 +4,7 @@ using System.Linq;
 using Microsoft.ML;
 using ML.DeepExtensions.Text.Classification;
 using ML.DeepExtensions.Text.Tests.Classification;
+using ML.DeepExtensions.Training;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -59,6 +60,35 @@ public sealed class PretrainedBertAccuracyTests(ITestOutputHelper output)
         var pretrained = Run(MiniLM(), "fine-tuned all-MiniLM-L6-v2");
         Assert.True(pretrained >= 0.75, $"fine-tuned MiniLM macro accuracy {pretrained:P2} is below 75 %");
         Assert.True(pretrained >= scratch + 0.05, $"fine-tuned MiniLM {pretrained:P2} does not beat from-scratch {scratch:P2} by 5 points");
+    }
+
+    // Fine-tuning in mixed precision (bfloat16 products in the pretrained encoder's training steps, float32 weights and
+    // scoring) on the same 200 examples as the float32 run of SpamSubset_FineTunedMiniLM_MeetsThreshold_AndBeatsFromScratch(200, 3, …). Measured (seed 1, 2026-12-03, Zen 4): accuracy 86.67 %,
+    // AUC 0.9783 in 40 s against float32's 95.71 %, AUC 0.9824 in 69 s — the ranking survives, the 0.5 threshold's accuracy
+    // does not after these 39 steps (README, Limits). The thresholds below are what the mixed run must keep earning.
+    [Fact]
+    [Trait("Category", "Accuracy")]
+    [Trait("Category", "Slow")]
+    public void SpamSubset200_FineTunedMiniLM_InMixedBFloat16_KeepsItsRanking()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var (train, test) = TextData.Split(TextData.Emails, 0.2);
+        var watch = Stopwatch.StartNew();
+        var model = mlContext.BinaryClassification.Trainers.NeuralTextClassifier(new NeuralTextBinaryOptions
+        {
+            Network = TextEncoder.PretrainedBert(MiniLMData.MiniLM),
+            MaxLength = 128,
+            Epochs = 3,
+            BatchSize = 16,
+            LearningRate = 1e-4,
+            LengthBucketing = false,
+            Precision = TrainingPrecision.MixedBFloat16,
+        }).Fit(TextData.Load(mlContext, train.Take(200)));
+        var trained = watch.Elapsed.TotalSeconds;
+        var metrics = mlContext.BinaryClassification.Evaluate(model.Transform(TextData.Load(mlContext, test)));
+        output.WriteLine($"fine-tuned all-MiniLM-L6-v2, mixed bfloat16: accuracy {metrics.Accuracy:P2}, AUC {metrics.AreaUnderRocCurve:F4} on {test.Count} held-out e-mails; training {trained:F1} s");
+        Assert.True(metrics.AreaUnderRocCurve >= 0.97, $"fine-tuned MiniLM in mixed precision: AUC {metrics.AreaUnderRocCurve:F4} is below 0.97");
+        Assert.True(metrics.Accuracy >= 0.85, $"fine-tuned MiniLM in mixed precision: accuracy {metrics.Accuracy:P2} is below 85 %");
     }
 
     // Measured (seed 1, 2-core VM under load), uniform batches (LengthBucketing = false, both models): 200 examples — fine-tuned

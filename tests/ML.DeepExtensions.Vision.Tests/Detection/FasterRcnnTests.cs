@@ -127,9 +127,11 @@ public sealed class FasterRcnnTests(ITestOutputHelper output)
         Assert.Equal(anchors + proposals, network.forward(features).shape[1]);
     }
 
-    [Fact]
+    [Theory]
     [Trait("Category", "Accuracy")]
-    public void Canvases_FasterRcnn_EarnsMeanAveragePrecision()
+    [InlineData(TrainingPrecision.Float32)]
+    [InlineData(TrainingPrecision.MixedBFloat16)]
+    public void Canvases_FasterRcnn_EarnsMeanAveragePrecision(TrainingPrecision precision)
     {
         var ml = new MLContext(seed: 7);
         var train = DetectionTestData.Load(ml, Canvases("train", AccuracyTrainCanvases, 10));
@@ -145,9 +147,10 @@ public sealed class FasterRcnnTests(ITestOutputHelper output)
             ScoreThreshold = 0.05,
             Architecture = new FasterRcnnParameters(),
             ValidationSet = keys.Transform(test),
+            Precision = precision,
         }).Fit(keys.Transform(train));
         var metrics = ml.MulticlassClassification.EvaluateDetections(model.Transform(keys.Transform(test)));
-        output.WriteLine($"{metrics} in {clock.Elapsed.TotalSeconds:F0} s; epochs: " +
+        output.WriteLine($"{precision}: {metrics} in {clock.Elapsed.TotalSeconds:F0} s; epochs: " +
                          string.Join(" | ", model.History.Select(h => $"{h.Epoch}: loss {h.Training["Loss"]:F3} val mAP50 {h.Validation["MeanAveragePrecision50"]:F3}")));
         Assert.Equal(model.History[^1].Validation["MeanAveragePrecision50"], metrics.MeanAveragePrecision50, 2);
         Assert.True(metrics.MeanAveragePrecision50 >= AccuracyThreshold, $"mAP@0.5 {metrics.MeanAveragePrecision50:F3} < {AccuracyThreshold}");

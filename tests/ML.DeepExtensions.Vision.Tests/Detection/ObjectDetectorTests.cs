@@ -234,9 +234,11 @@ public sealed class ObjectDetectorTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [Theory]
     [Trait("Category", "Accuracy")]
-    public void Canvases_SmallDetector_EarnsMeanAveragePrecision()
+    [InlineData(TrainingPrecision.Float32)]
+    [InlineData(TrainingPrecision.MixedBFloat16)] // bfloat16 convolutions in training; boxes, losses and scoring float32
+    public void Canvases_SmallDetector_EarnsMeanAveragePrecision(TrainingPrecision precision)
     {
         var ml = new MLContext(seed: 7);
         var train = DetectionTestData.Load(ml, Canvases("train", AccuracyTrainCanvases, 10));
@@ -252,9 +254,10 @@ public sealed class ObjectDetectorTests(ITestOutputHelper output)
             ScoreThreshold = 0.05,
             ValidationSet = keys.Transform(test),
             Callback = null,
+            Precision = precision,
         }).Fit(keys.Transform(train));
         var metrics = ml.MulticlassClassification.EvaluateDetections(model.Transform(keys.Transform(test)));
-        output.WriteLine($"{metrics} in {clock.Elapsed.TotalSeconds:F0} s; epochs: " +
+        output.WriteLine($"{precision}: {metrics} in {clock.Elapsed.TotalSeconds:F0} s; epochs: " +
                          string.Join(" | ", model.History.Select(h => $"{h.Epoch}: loss {h.Training["Loss"]:F3} val mAP50 {h.Validation["MeanAveragePrecision50"]:F3}")));
         Assert.Equal(model.History[^1].Validation["MeanAveragePrecision50"], metrics.MeanAveragePrecision50, 2);
         Assert.True(metrics.MeanAveragePrecision50 >= AccuracyThreshold, $"mAP@0.5 {metrics.MeanAveragePrecision50:F3} < {AccuracyThreshold}");
