@@ -135,14 +135,16 @@ public class TrainerBehaviourTests
         Assert.NotEqual(model.History[^1].ValidationLoss!.Value, mse, 4);
     }
 
-    [Fact]
-    public void Checkpoint_ResumedRun_MatchesAnUninterruptedRun()
+    [Theory]
+    [InlineData(TrainingPrecision.Float32)]
+    [InlineData(TrainingPrecision.MixedBFloat16)]
+    public void Checkpoint_ResumedRun_MatchesAnUninterruptedRun(TrainingPrecision precision)
     {
         var directory = Directory.CreateTempSubdirectory("mldx-ckpt").FullName;
         try
         {
             var (train, test) = TestData.DigitsSplit(new MLContext(1));
-            NeuralNetworkMulticlassOptions Options(int epochs) => new() { Network = Network.Mlp([32]), Epochs = epochs, BatchSize = 64, Schedule = LearningRateSchedule.StepDecay(2, 0.5) };
+            NeuralNetworkMulticlassOptions Options(int epochs) => new() { Network = Network.Mlp([32]), Epochs = epochs, BatchSize = 64, Schedule = LearningRateSchedule.StepDecay(2, 0.5), Precision = precision };
 
             var full = new MLContext(9).MulticlassClassification.Trainers.NeuralNetwork(Options(4)).Fit(train);
             var first = Options(2);
