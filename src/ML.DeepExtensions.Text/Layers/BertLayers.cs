@@ -159,7 +159,7 @@ internal sealed class BertBlockModule : nn.Module<Tensor, Tensor, Tensor>
         // Without dropout, libtorch's fused kernel (see SelfAttentionModule.Fused); with it, ours, whose mask comes from the model's generator.
         var attended = training && _dropout > 0 || !SelfAttentionModule.Fused
             ? Drop(q.matmul(k.transpose(-2, -1)).div_(Math.Sqrt(headWidth)).add_(keyMask).softmax(-1)).matmul(v)
-            : nn.functional.scaled_dot_product_attention(q, k, v, keyMask);
+            : SelfAttentionModule.FusedAttention(q, k, v, keyMask);
         var mixed = attended.transpose(1, 2).reshape(batch, length, width);
         var h = attentionNorm.forward(Drop(attentionOutput.forward(mixed)).add_(x));
         var feed = output.forward(nn.functional.gelu(intermediate.forward(h)));

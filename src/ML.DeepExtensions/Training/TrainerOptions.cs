@@ -22,9 +22,9 @@ public enum TrainingPrecision
     Float32,
     /// <summary>
     /// Mixed bfloat16, PyTorch's <c>torch.autocast(dtype=torch.bfloat16)</c>: in each training step's forward pass the
-    /// matrix products, linear layers, convolutions and attention run in bfloat16 (libtorch's autocast list), the rest
-    /// in float32; weights, gradients, optimizer state and the loss stay float32, and validation and scoring run in
-    /// float32. Faster where the CPU multiplies bfloat16 natively (AVX512_BF16 or AMX) and the products dominate.
+    /// matrix products, linear layers, convolutions and recurrent layers run in bfloat16 (libtorch's autocast list), the
+    /// rest in float32 — also the fused attention on the CPU, whose bfloat16 kernel is slower there; weights, gradients,
+    /// optimizer state and the loss stay float32, and validation and scoring run in float32. Faster where the CPU multiplies bfloat16 natively (AVX512_BF16 or AMX) and the products dominate.
     /// </summary>
     MixedBFloat16,
 }
@@ -193,7 +193,7 @@ public class TrainerOptions
     /// <see cref="TrainingPrecision.MixedBFloat16"/> runs matrix products and convolutions in bfloat16 — about 8
     /// significant bits instead of 24, so losses and weights differ from a float32 run in the third digit — and is worth
     /// measuring on wide layers: at one thread on an AMD Zen 4 (AVX512_BF16) it trained the benchmark's LSTMs ~1.8–2.1×,
-    /// ResNet and MLP 1.3–1.5× and its Transformers 1.06–1.10× as fast as float32, LeNet-5's narrow convolutions 0.71×;
+    /// ResNet and MLP 1.3–1.5× and its Transformers 1.5–1.7× as fast as float32, LeNet-5's narrow convolutions 0.71×;
     /// a short fine-tuning of a pretrained BERT lost accuracy (README, Benchmarks and Limits). On a CPU without native
     /// bfloat16 the products are emulated and <c>Fit</c> logs a warning; devices other than CPU and CUDA are refused
     /// before training starts. A saved model stores float32 weights and scores in float32.

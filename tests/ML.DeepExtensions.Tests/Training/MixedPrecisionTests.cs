@@ -41,6 +41,22 @@ public class MixedPrecisionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void SuspendOnCpu_RunsFloat32InsideARegion_AndResumesAfter()
+    {
+        using var scope = NewDisposeScope();
+        var x = randn(4, 8);
+        var w = randn(3, 8);
+        Assert.Null(Autocast.SuspendOnCpu()); // nothing to suspend outside a region
+        using (Autocast.Enter(TrainingPrecision.MixedBFloat16, CPU))
+        {
+            using (Autocast.SuspendOnCpu())
+                Assert.Equal(ScalarType.Float32, F.linear(x, w).dtype);
+            Assert.Equal(ScalarType.BFloat16, F.linear(x, w).dtype);
+        }
+        Assert.Equal(ScalarType.Float32, F.linear(x, w).dtype);
+    }
+
+    [Fact]
     public void Region_CastsTheWeightsAnew_AfterTheOptimizerChangedThem()
     {
         // PyTorch's autocast may cache the bfloat16 copy of a weight within a region, and the region clears that cache on
