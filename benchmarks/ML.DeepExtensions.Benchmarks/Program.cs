@@ -34,8 +34,16 @@ if (args.Contains("--onednn-lstm") || args.Contains("--unrolled-lstm"))
     // dense input is unrolled only where oneDNN's LSTM measured slower (no AVX2, a ceiling below AVX2, the capped AMD
     // family), padded text always. Set for the whole process: the flow-local override is inherited by everything started
     // after it, and never disposed.
-    UnrolledLstmSwitch.Force(args.Contains("--unrolled-lstm"));
+    InternalSwitches.UnrolledLstm(args.Contains("--unrolled-lstm"));
     args = args.Where(a => a is not "--onednn-lstm" and not "--unrolled-lstm").ToArray();
+}
+if (args.Contains("--autocast-every-layer"))
+{
+    // A/B of the mixed-precision rule (issue 15): with --mixed-bf16, every dense and convolution layer in bfloat16, as
+    // libtorch's autocast alone casts them, instead of keeping the small ones and oneDNN's GEMM-fallback convolutions
+    // float32 (MixedPrecisionRule). Set for the whole process, never disposed, as above.
+    InternalSwitches.MixedPrecisionRule(keepFloat32: false);
+    args = args.Where(a => a != "--autocast-every-layer").ToArray();
 }
 if (args.Contains("--no-mkldnn"))
 {
@@ -84,7 +92,7 @@ if (ML.DeepExtensions.Benchmarks.Compare.PyTorchComparison.Wants(args))
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --attention | --attention-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick [--detection-train N] [--detection-test N] [--detection-epochs N] [--detection-width W] [--detection-architectures A,B] [--detection-pyramid] [--detection-mosaic P] [--detection-full-fashion] [--detection-digits] [--detection-no-nms] | --detection-raw-loop [--detection-raw-epochs N] [--detection-raw-rounds N] [--detection-training-map] | --speech [--speech-epochs N] [--speech-encoders DeepSpeech2,QuartzNet,Conformer] [--speech-clips N] [--speech-test-clips N] [--speech-warmup N] | --keywords [--keywords-clips N] [--keywords-epochs N] [--keywords-test-clips N] [--keywords-validation PERCENT] | --audio-features [--audio-features-clips N] | --speech-raw-loop [--speech-raw-epochs N] | --padded-lstm [--rounds N] | --vs-pytorch | --vs-pytorch-quick [--threads 1,2] [--steps N] [--rounds N] [--workloads lenet5,resnet,lstm,transformer,mlp,text-lstm,text-transformer] [--pytorch-blas DIR]] [--threads N] [--default-allocator] [--onednn-lstm | --unrolled-lstm] [--no-mkldnn] [--no-profile] [--profile-repeats N] [--out FILE]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/ML.DeepExtensions.Benchmarks [-- --quick | --vision | --vision-quick | --text | --text-quick | --generation | --generation-quick | --attention | --attention-quick | --onnx | --onnx-quick | --bert | --bert-quick | --detection | --detection-quick [--detection-train N] [--detection-test N] [--detection-epochs N] [--detection-width W] [--detection-architectures A,B] [--detection-pyramid] [--detection-mosaic P] [--detection-full-fashion] [--detection-digits] [--detection-no-nms] | --detection-raw-loop [--detection-raw-epochs N] [--detection-raw-rounds N] [--detection-training-map] | --speech [--speech-epochs N] [--speech-encoders DeepSpeech2,QuartzNet,Conformer] [--speech-clips N] [--speech-test-clips N] [--speech-warmup N] | --keywords [--keywords-clips N] [--keywords-epochs N] [--keywords-test-clips N] [--keywords-validation PERCENT] | --audio-features [--audio-features-clips N] | --speech-raw-loop [--speech-raw-epochs N] | --padded-lstm [--rounds N] | --vs-pytorch | --vs-pytorch-quick [--threads 1,2] [--steps N] [--rounds N] [--workloads lenet5,resnet,lstm,transformer,mlp,text-lstm,text-transformer] [--pytorch-blas DIR]] [--threads N] [--default-allocator] [--onednn-lstm | --unrolled-lstm] [--autocast-every-layer] [--no-mkldnn] [--no-profile] [--profile-repeats N] [--out FILE]");
     return 2;
 }
 

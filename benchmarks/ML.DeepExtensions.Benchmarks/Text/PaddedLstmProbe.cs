@@ -67,7 +67,7 @@ internal static class PaddedLstmProbe
     /// <summary>Training samples/s of one epoch, the unrolled pass forced on or off for this flow.</summary>
     private static double Fit(MLContext mlContext, IDataView data, TextEncoder encoder, bool unrolled)
     {
-        using var forced = UnrolledLstmSwitch.Force(unrolled);
+        using var forced = InternalSwitches.UnrolledLstm(unrolled);
         var clock = Stopwatch.StartNew();
         using var model = mlContext.MulticlassClassification.Trainers.NeuralTextClassifier(new NeuralTextMulticlassOptions
         {

@@ -194,6 +194,51 @@ internal sealed class SqueezeExcitationModule : nn.Module<Tensor, Tensor>
     }
 }
 
+/// <summary>
+/// A network's layers in order: TorchSharp's <c>Sequential</c> (children named <c>0</c>, <c>1</c>, … as before, so the
+/// state dict and saved models are unchanged) whose pass runs a layer in float32 inside a mixed-precision step when
+/// its <see cref="MixedPrecisionRule"/> says so.
+/// </summary>
+internal sealed class LayerSequence : TorchSharp.Modules.Sequential
+{
+    private readonly nn.Module<Tensor, Tensor>[] _layers;
+    private readonly MixedPrecisionRule?[] _rules;
+    private readonly bool _judged;
+
+    public LayerSequence((string Name, nn.Module<Tensor, Tensor> Module, MixedPrecisionRule? Rule)[] layers)
+        : base(layers.Select(l => (l.Name, l.Module)).ToArray())
+    {
+        _layers = layers.Select(l => l.Module).ToArray();
+        _rules = layers.Select(l => l.Rule).ToArray();
+        _judged = _rules.Any(r => r is not null);
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        if (_layers.Length == 0)
+            return input.alias();
+        var mixed = _judged && Runtime.Autocast.ActiveOnCpu;
+        var x = input;
+        for (var i = 0; i < _layers.Length; i++)
+        {
+            var y = mixed && _rules[i] is { } rule && rule.KeepsFloat32(x) ? InFloat32(_layers[i], x) : _layers[i].call(x);
+            if (i > 0)
+                x.Dispose(); // an intermediate result; autograd keeps what it needs
+            x = y;
+        }
+        return x;
+    }
+
+    private static Tensor InFloat32(nn.Module<Tensor, Tensor> layer, Tensor input)
+    {
+        using var float32 = Runtime.Autocast.SuspendOnCpu();
+        if (input.dtype == ScalarType.Float32)
+            return layer.call(input);
+        using var cast = input.to(ScalarType.Float32);
+        return layer.call(cast);
+    }
+}
+
 /// <summary>Lists a module's state the way PyTorch's <c>state_dict()</c> orders it.</summary>
 internal static class ModuleState
 {

@@ -189,7 +189,7 @@ public sealed class Network
     }
 
     /// <summary>Builds the TorchSharp module for examples of shape <paramref name="inputShape"/> (batch dimension excluded):
-    /// one child module per layer, architectures expanded, in a <c>Sequential</c>. Composite layers call it from their own
+    /// one child module per layer, architectures expanded, in a <c>Sequential</c> (see <see cref="LayerSequence"/>). Composite layers call it from their own
     /// <see cref="Layer.Build"/> to build the networks they hold, passing the <paramref name="context"/> they received.</summary>
     /// <exception cref="NetworkShapeException">A layer cannot take the shape it receives.</exception>
     public nn.Module<Tensor, Tensor> Build(int[] inputShape, BuildContext context)
@@ -198,10 +198,10 @@ public sealed class Network
         Guard.NotNull(context);
         lock (GlobalGeneratorLock)
         {
-            var modules = Expand(inputShape)
-                .Select((e, i) => (i.ToString(CultureInfo.InvariantCulture), e.Layer.Build(e.Input, context)))
+            var layers = Expand(inputShape)
+                .Select((e, i) => (i.ToString(CultureInfo.InvariantCulture), e.Layer.Build(e.Input, context), MixedPrecisionRule.For(e.Layer, e.Input, e.Output)))
                 .ToArray();
-            return nn.Sequential(modules);
+            return new LayerSequence(layers);
         }
     }
 

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.Intrinsics.X86;
-using System.Threading;
 using ML.DeepExtensions.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -36,7 +35,7 @@ namespace ML.DeepExtensions.Networks;
 internal static class UnrolledLstm
 {
     /// <summary>The calling flow's override: true always unrolls, false never, null decides (<see cref="Force"/>).</summary>
-    private static readonly AsyncLocal<bool?> Forced = new();
+    private static readonly FlowOverride<bool> Forced = new();
 
     /// <summary>
     /// Overrides the choice for the calling flow (and the tasks and threads it starts) until disposed: true unrolls every
@@ -44,12 +43,7 @@ internal static class UnrolledLstm
     /// padded text), null restores the default. For the parity tests and the benchmarks' <c>--onednn-lstm</c> /
     /// <c>--unrolled-lstm</c> A/B.
     /// </summary>
-    internal static IDisposable Force(bool? unrolled)
-    {
-        var previous = Forced.Value;
-        Forced.Value = unrolled;
-        return new Restore(() => Forced.Value = previous);
-    }
+    internal static IDisposable Force(bool? unrolled) => Forced.Set(unrolled);
 
     /// <summary>
     /// Whether the unrolled pass replaces oneDNN's primitive for dense input by default: on a CPU without AVX2
@@ -173,9 +167,4 @@ internal static class UnrolledLstm
         var final = last is null ? h : stacked.gather(1, last.expand(batch, 1, hiddenSize)).squeeze(1);
         return (stacked, final);
     }
-}
-
-file sealed class Restore(Action restore) : IDisposable
-{
-    public void Dispose() => restore();
 }
